@@ -1,0 +1,143 @@
+// The effective configuration: layers merged in precedence order, each leaf
+// remembering where its value came from (for `rules config`).
+
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { Node } from 'yaml';
+import type { SourceFile } from './source.js';
+
+export type ConfigValue = null | boolean | number | string | ConfigValue[] | ConfigMap;
+export interface ConfigMap {
+  [key: string]: ConfigValue;
+}
+
+/** A layer of configuration: values plus the origin of each leaf (keyed by dotted path). */
+export interface ConfigLayer {
+  values: ConfigMap;
+  origins: Map<string, string>;
+}
+
+export function isConfigMap(v: ConfigValue | undefined): v is ConfigMap {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Converts a YAML node to a config layer; origins are `FILE:LINE`. */
+export function layerFromNode(src: SourceFile, node: Node, origins = new Map<string, string>(), prefix = ''): ConfigLayer {
+  const values = nodeValue(src, node, prefix, origins);
+  return { values: isConfigMap(values) ? values : {}, origins };
+}
+
+function nodeValue(src: SourceFile, raw: Node | null, prefix: string, origins: Map<string, string>): ConfigValue {
+  const node = src.resolve(raw);
+  const where = () => {
+    const l = src.loc(node);
+    return `${l.file}:${l.line}`;
+  };
+  if (isMap(node)) {
+    const out: ConfigMap = {};
+    const entries = src.entries(node);
+    if (entries.length === 0 && prefix) origins.set(prefix, where());
+    for (const e of entries) out[e.key] = nodeValue(src, e.value, prefix ? `${prefix}.${e.key}` : e.key, origins);
+    return out;
+  }
+  if (prefix) origins.set(prefix, where());
+  if (isSeq(node)) return node.items.map((item) => nodeValue(src, item as Node, '', new Map()));
+  if (isScalar(node)) return node.value as ConfigValue;
+  return null;
+}
+
+/** A layer with one origin for every leaf, e.g. a --configfile or the --config flags. */
+export function layerFromValues(values: ConfigMap, origin: string): ConfigLayer {
+  const origins = new Map<string, string>();
+  const walk = (v: ConfigValue, prefix: string) => {
+    if (isConfigMap(v) && (Object.keys(v).length > 0 || !prefix)) {
+      for (const [k, child] of Object.entries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
+    } else if (prefix) {
+      origins.set(prefix, origin);
+    }
+  };
+  walk(values, '');
+  return { values, origins };
+}
+
+export class Config {
+  readonly values: ConfigMap = {};
+  readonly origins = new Map<string, string>();
+
+  /** Merges `layer` over what is here: maps merge deeply, anything else is replaced whole. */
+  apply(layer: ConfigLayer): void {
+    this.mergeInto(this.values, layer.values, '', layer.origins);
+  }
+
+  private mergeInto(target: ConfigMap, source: ConfigMap, prefix: string, origins: Map<string, string>): void {
+    for (const [key, value] of Object.entries(source)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const existing = target[key];
+      if (isConfigMap(existing) && isConfigMap(value)) {
+        this.mergeInto(existing, value, path, origins);
+        continue;
+      }
+      this.forget(path);
+      target[key] = clone(value);
+      for (const [p, o] of origins) if (p === path || p.startsWith(path + '.')) this.origins.set(p, o);
+    }
+  }
+
+  private forget(path: string): void {
+    for (const p of [...this.origins.keys()]) if (p === path || p.startsWith(path + '.')) this.origins.delete(p);
+  }
+
+  /** The value at a dotted path, or undefined when any part is missing. */
+  get(path: readonly string[]): ConfigValue | undefined {
+    let v: ConfigValue | undefined = this.values;
+    for (const part of path) {
+      if (!isConfigMap(v) || !Object.prototype.hasOwnProperty.call(v, part)) return undefined;
+      v = v[part];
+    }
+    return v;
+  }
+
+  /** Every leaf (non-map value, or empty map) with its origin, in insertion order. */
+  leaves(): { path: string; value: ConfigValue; origin: string }[] {
+    const out: { path: string; value: ConfigValue; origin: string }[] = [];
+    const walk = (v: ConfigValue, prefix: string) => {
+      if (isConfigMap(v) && (Object.keys(v).length > 0 || !prefix)) {
+        for (const [k, child] of Object.entries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
+      } else {
+        out.push({ path: prefix, value: v, origin: this.origins.get(prefix) ?? '?' });
+      }
+    };
+    walk(this.values, '');
+    return out;
+  }
+}
+
+/** Sets a dotted path in a fresh map, e.g. for `--config a.b=VALUE`. */
+export function nestedValue(path: string, value: ConfigValue): ConfigMap {
+  const parts = path.split('.');
+  const root: ConfigMap = {};
+  let cur = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next: ConfigMap = {};
+    cur[parts[i]!] = next;
+    cur = next;
+  }
+  cur[parts[parts.length - 1]!] = value;
+  return root;
+}
+
+function clone(v: ConfigValue): ConfigValue {
+  if (Array.isArray(v)) return v.map(clone);
+  if (isConfigMap(v)) {
+    const out: ConfigMap = {};
+    for (const [k, c] of Object.entries(v)) out[k] = clone(c);
+    return out;
+  }
+  return v;
+}
+
+/** A config value as the words it stands for in a template (lists give one word per item). */
+export function configWords(v: ConfigValue): string[] {
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)));
+  if (isConfigMap(v)) return [JSON.stringify(v)];
+  return [String(v)];
+}

@@ -1,0 +1,241 @@
+// Reads a Rulefile and its includes, merges configuration layers and checks
+// every rule: the whole file is validated whatever target is asked for.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { isMap, isScalar, isSeq, parse as parseYaml } from 'yaml';
+import type { Node } from 'yaml';
+import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
+import { DiskFileSystem } from '../util/fs.js';
+import { glob, isGlob } from '../util/glob.js';
+import { didYouMean } from '../util/strings.js';
+import { Config, isConfigMap, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
+import type { Project, Rule } from './model.js';
+import { RuleParser } from './rules.js';
+import { describeNode, SourceFile } from './source.js';
+
+export const RULEFILE_NAMES = ['Rulefile', 'Rulefile.yaml', 'Rulefile.yml'];
+const TOP_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
+const INCLUDE_KEYS = ['config', 'rules'];
+
+export interface LoadOptions {
+  /** Working directory: where the Rulefile is looked up and paths are shown from. */
+  cwd: string;
+  /** `-f FILE`. */
+  rulefile?: string;
+  /** `--configfile FILE`, in order. */
+  configFiles?: string[];
+  /** `--config KEY=VALUE`, in order. */
+  configOverrides?: string[];
+}
+
+export function findRulefile(cwd: string, given?: string): string {
+  if (given !== undefined) {
+    const p = resolve(cwd, given);
+    if (!existsSync(p)) throw new UserError(`no such Rulefile: '${given}'`);
+    return p;
+  }
+  for (const name of RULEFILE_NAMES) {
+    const p = resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  throw new UserError(`no Rulefile here (looked for ${RULEFILE_NAMES.join(', ')} in ${cwd}); write one, or name it with -f FILE`);
+}
+
+export function loadProject(opts: LoadOptions): Project {
+  const rulefilePath = findRulefile(opts.cwd, opts.rulefile);
+  const root = dirname(rulefilePath);
+  const show = (abs: string) => {
+    const r = relative(opts.cwd, abs);
+    return r && !r.startsWith('..') ? r.split(sep).join('/') : abs;
+  };
+  const main = SourceFile.read(rulefilePath, show(rulefilePath));
+  const problems: Diagnostic[] = [];
+  const top = main.doc.contents as Node | null;
+  if (top === null || (isScalar(top) && top.value === null)) {
+    throw new UserError([{ message: `the Rulefile is empty: it needs at least a 'rules:' map`, loc: main.at(0) }]);
+  }
+  if (!isMap(top)) {
+    throw new UserError([{ message: `the Rulefile must be a map with keys ${TOP_KEYS.join(', ')}, not ${describeNode(top)}`, loc: main.loc(top) }]);
+  }
+  const topEntries = main.entries(top);
+  for (const e of topEntries) {
+    if (!TOP_KEYS.includes(e.key)) problems.push({ message: `unknown top-level key '${e.key}'${didYouMean(e.key, TOP_KEYS)}; allowed: ${TOP_KEYS.join(', ')}`, loc: main.loc(e.keyNode) });
+  }
+  const entry = (k: string) => topEntries.find((e) => e.key === k);
+
+  // Included files, in order; each contributes config defaults and rules.
+  const includes: SourceFile[] = [];
+  const files = [rulefilePath];
+  const inc = entry('include');
+  if (inc && inc.value !== null) {
+    const fs = new DiskFileSystem(root);
+    const patterns = isSeq(inc.value) ? inc.value.items.map((n) => main.resolve(n)) : [inc.value];
+    for (const p of patterns) {
+      if (!isScalar(p) || typeof p.value !== 'string') {
+        problems.push({ message: `'include' entries must be file paths or globs, not ${describeNode(p)}`, loc: main.loc(p) });
+        continue;
+      }
+      const matches = isGlob(p.value) ? glob(fs, p.value) : [p.value];
+      for (const m of matches) {
+        const abs = resolve(root, m);
+        if (abs === rulefilePath || files.includes(abs)) continue;
+        files.push(abs);
+        try {
+          includes.push(SourceFile.read(abs, show(abs), main.loc(p)));
+        } catch (e) {
+          if (e instanceof UserError) problems.push(...e.diagnostics);
+          else throw e;
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems);
+
+  // Configuration: includes < Rulefile < --configfile < --config.
+  const config = new Config();
+  const includeTops: { src: SourceFile; entries: ReturnType<SourceFile['entries']> }[] = [];
+  for (const src of includes) {
+    const t = src.doc.contents as Node | null;
+    if (t === null || (isScalar(t) && t.value === null)) continue;
+    if (!isMap(t)) {
+      problems.push({ message: `an included file must be a map with 'rules' and/or 'config', not ${describeNode(t)}`, loc: src.loc(t) });
+      continue;
+    }
+    const entries = src.entries(t);
+    for (const e of entries) {
+      if (!INCLUDE_KEYS.includes(e.key)) {
+        const hint = TOP_KEYS.includes(e.key) ? ` ('${e.key}' belongs in the main Rulefile)` : didYouMean(e.key, INCLUDE_KEYS);
+        problems.push({ message: `key '${e.key}' is not allowed in an included file${hint}; allowed: ${INCLUDE_KEYS.join(', ')}`, loc: src.loc(e.keyNode) });
+      }
+    }
+    includeTops.push({ src, entries });
+    const c = entries.find((e) => e.key === 'config');
+    if (c && c.value !== null) addConfigNode(config, src, c.value, problems);
+  }
+  const mainConfig = entry('config');
+  if (mainConfig && mainConfig.value !== null) addConfigNode(config, main, mainConfig.value, problems);
+  for (const file of opts.configFiles ?? []) config.apply(readConfigFile(opts.cwd, file));
+  for (const assignment of opts.configOverrides ?? []) config.apply(parseConfigOverride(assignment));
+
+  // Rules, in file order with included rules spliced in where `include` stands.
+  const ruleSources: { src: SourceFile; node: Node | null; keyNode: Node }[] = [];
+  const includeFirst = inc !== undefined && topEntries.indexOf(inc) < topEntries.indexOf(entry('rules') ?? inc);
+  const mainRules = entry('rules');
+  const fromIncludes = includeTops.flatMap(({ src, entries }) => {
+    const r = entries.find((e) => e.key === 'rules');
+    return r ? [{ src, node: r.value, keyNode: r.keyNode }] : [];
+  });
+  if (includeFirst) ruleSources.push(...fromIncludes);
+  if (mainRules) ruleSources.push({ src: main, node: mainRules.value, keyNode: mainRules.keyNode });
+  if (!includeFirst) ruleSources.push(...fromIncludes);
+
+  const rules: Rule[] = [];
+  const rulesByName = new Map<string, Rule>();
+  const definedAt = new Map<string, SourceLocation>();
+  for (const { src, node, keyNode } of ruleSources) {
+    if (node === null) continue;
+    if (!isMap(node)) {
+      problems.push({ message: `'rules' must be a map of rule names to rules, not ${describeNode(node)}`, loc: src.loc(node ?? keyNode) });
+      continue;
+    }
+    const parser = new RuleParser(src, config, problems);
+    for (const e of src.entries(node)) {
+      const first = definedAt.get(e.key);
+      const here = src.loc(e.keyNode);
+      if (first) {
+        problems.push({ message: `rule '${e.key}' is defined twice: here and at ${first.file}:${first.line}:${first.col}`, loc: here });
+        continue;
+      }
+      definedAt.set(e.key, here);
+      const rule = parser.parse(e.key, e.keyNode, e.value, definedAt.size - 1);
+      if (rule) {
+        rules.push(rule);
+        rulesByName.set(rule.name, rule);
+      }
+    }
+  }
+  if (definedAt.size === 0 && problems.length === 0) {
+    problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
+  }
+
+  const project: Project = { root, rulefile: main.display, files, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+
+  const def = entry('default');
+  if (def && def.value !== null) {
+    const items = isSeq(def.value) ? def.value.items.map((n) => main.resolve(n)) : [def.value];
+    const targets: string[] = [];
+    for (const n of items) {
+      if (isScalar(n) && typeof n.value === 'string' && n.value !== '') targets.push(n.value);
+      else problems.push({ message: `'default' must be a target name or a list of them, not ${describeNode(n)}`, loc: main.loc(n) });
+    }
+    project.defaultTargets = targets;
+  }
+  const shell = entry('shell');
+  if (shell && shell.value !== null) {
+    const v = shell.value;
+    if (isScalar(v) && typeof v.value === 'string' && v.value.trim() !== '') project.shell = v.value.trim().split(/\s+/);
+    else problems.push({ message: `'shell' must be a command line such as "bash -euo pipefail -c", not ${describeNode(v)}`, loc: main.loc(v) });
+  }
+  const env = entry('env');
+  if (env && env.value !== null) {
+    if (!isMap(env.value)) {
+      problems.push({ message: `'env' must be a map of NAME: VALUE, not ${describeNode(env.value)}`, loc: main.loc(env.value) });
+    } else {
+      for (const e of main.entries(env.value)) {
+        const v = e.value;
+        if (isScalar(v) && v.value !== null && typeof v.value !== 'object') project.env[e.key] = String(v.value);
+        else problems.push({ message: `env '${e.key}' must be a string or number, not ${describeNode(v)}`, loc: main.loc(v ?? e.keyNode) });
+      }
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return project;
+}
+
+function addConfigNode(config: Config, src: SourceFile, node: Node, problems: Diagnostic[]): void {
+  const n = src.resolve(node);
+  if (!isMap(n)) {
+    problems.push({ message: `'config' must be a map of NAME: VALUE, not ${describeNode(n)}`, loc: src.loc(n) });
+    return;
+  }
+  config.apply(layerFromNode(src, n));
+}
+
+function readConfigFile(cwd: string, file: string) {
+  const abs = resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch {
+    throw new UserError(`--configfile: cannot read '${file}'`);
+  }
+  const src = new SourceFile(file, text);
+  if (src.doc.errors.length > 0) {
+    const err = src.doc.errors[0]!;
+    throw new UserError([{ message: `--configfile: YAML/JSON syntax error: ${err.message.split('\n')[0]}`, loc: src.at(err.pos[0]) }]);
+  }
+  const top = src.doc.contents as Node | null;
+  if (top === null) return layerFromValues({}, file);
+  if (!isMap(top)) throw new UserError([{ message: `--configfile: '${file}' must hold a map of NAME: VALUE`, loc: src.loc(top) }]);
+  return layerFromValues(src.doc.toJS() as ConfigMap, `--configfile ${file}`);
+}
+
+/** `KEY=VALUE` with VALUE parsed as YAML. */
+export function parseConfigOverride(assignment: string) {
+  const eq = assignment.indexOf('=');
+  const key = eq < 0 ? '' : assignment.slice(0, eq);
+  if (eq < 0 || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key)) {
+    throw new UserError(`--config expects KEY=VALUE (e.g. --config threshold=5 or --config fit.order=3), got '${assignment}'`);
+  }
+  let value: ConfigValue;
+  try {
+    value = parseYaml(assignment.slice(eq + 1)) as ConfigValue;
+  } catch (e) {
+    throw new UserError(`--config ${key}: the value is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (value === undefined) value = null;
+  return layerFromValues(nestedValue(key, value), '--config');
+}
+
+export { isConfigMap };

@@ -1,0 +1,92 @@
+// The checked model of a Rulefile that every later stage works from.
+
+import type { SourceLocation } from '../util/errors.js';
+import type { Config } from './config.js';
+import type { Template } from './template.js';
+
+/** Values an `expand` item takes for one name. */
+export type ExpandSource =
+  | { kind: 'list'; values: string[] }
+  /** Values of the name found in files on disk; the pattern may use the rule's wildcards. */
+  | { kind: 'glob'; pattern: Template };
+
+export interface ExpandName {
+  name: string;
+  source: ExpandSource;
+}
+
+export interface InputItem {
+  /** The path template (for `expand`, the template expanded). Config placeholders are already bound. */
+  template: Template;
+  /** The template's literal text holds glob characters: match it against files on disk. */
+  glob: boolean;
+  /** Present for `expand` items. */
+  expand?: ExpandName[];
+  loc: SourceLocation;
+}
+
+export interface InputGroup {
+  /** The name in a map of inputs (`{inputs.NAME}`); absent for unnamed entries. */
+  name?: string;
+  items: InputItem[];
+}
+
+export interface OutputPattern {
+  name?: string;
+  template: Template;
+  /** Anchored regex with a named group per wildcard; undefined for a literal output. */
+  regex?: RegExp;
+  /** The literal path of an output without wildcards. */
+  literal?: string;
+  /** Literal text before the first and after the last wildcard: a cheap pre-filter. */
+  prefix: string;
+  suffix: string;
+  /** How many literal (non-wildcard) characters: the most specific match wins. */
+  literalChars: number;
+  loc: SourceLocation;
+}
+
+export interface Param {
+  name: string;
+  /** One template per word; `list` params come from a YAML list. */
+  items: Template[];
+  list: boolean;
+}
+
+export interface Rule {
+  name: string;
+  /** Position in the Rulefile (with includes spliced in): ties are broken by it. */
+  index: number;
+  loc: SourceLocation;
+  description?: string;
+  inputs: InputGroup[];
+  orderOnly: InputGroup[];
+  outputs: OutputPattern[];
+  /** Wildcard names in order of first appearance in the first output. */
+  wildcards: string[];
+  run?: Template;
+  params: Param[];
+  resources: Map<string, number>;
+  log?: Template;
+  retries: number;
+  env: { name: string; value: Template }[];
+  always: boolean;
+  /** No outputs: built by its name, always runs. */
+  phony: boolean;
+}
+
+export interface Project {
+  /** Absolute path of the project root (the directory holding the Rulefile). */
+  root: string;
+  /** The Rulefile as shown in messages. */
+  rulefile: string;
+  /** The Rulefile and every included file, absolute paths. */
+  files: string[];
+  rules: Rule[];
+  rulesByName: Map<string, Rule>;
+  config: Config;
+  defaultTargets?: string[];
+  /** The shell as argv; the command is appended as the last argument. */
+  shell: string[];
+  env: Record<string, string>;
+}

@@ -1,0 +1,522 @@
+// Validates one rule's YAML node into a Rule: key names and types, templates
+// and their placeholders, wildcards. Problems are collected, not thrown, so a
+// user sees every mistake of a Rulefile in one run.
+
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { Node } from 'yaml';
+import type { Diagnostic, SourceLocation } from '../util/errors.js';
+import { didYouMean } from '../util/strings.js';
+import { configWords, type Config } from './config.js';
+import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } from './model.js';
+import { describeNode, type SourceFile } from './source.js';
+import { literalText, parseTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
+
+export const RULE_KEYS = [
+  'inputs',
+  'outputs',
+  'run',
+  'params',
+  'resources',
+  'log',
+  'retries',
+  'env',
+  'description',
+  'order_only',
+  'always',
+] as const;
+
+/** Names with a meaning of their own in templates; no wildcard may take them. */
+const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', 'raw']);
+const GLOB_CHARS = /[*?[]/;
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env';
+
+export class RuleParser {
+  constructor(
+    private readonly src: SourceFile,
+    private readonly config: Config,
+    private readonly problems: Diagnostic[],
+  ) {}
+
+  private error(message: string, loc: SourceLocation): void {
+    this.problems.push({ message, loc });
+  }
+
+  parse(name: string, nameNode: Node, node: Node | null, index: number): Rule | undefined {
+    const src = this.src;
+    const loc = src.loc(nameNode);
+    if (!IDENT.test(name.replace(/-/g, '_'))) {
+      this.error(`invalid rule name '${name}': use letters, digits, '_' and '-', starting with a letter or '_'`, loc);
+    }
+    if (!isMap(node)) {
+      this.error(`rule '${name}' must be a map of keys (inputs, outputs, run, ...), not ${describeNode(node)}`, src.loc(node ?? nameNode));
+      return undefined;
+    }
+    const values = new Map<string, { value: Node | null; keyNode: Node }>();
+    for (const e of src.entries(node)) {
+      if (!(RULE_KEYS as readonly string[]).includes(e.key)) {
+        this.error(`unknown key '${e.key}' in rule '${name}'${didYouMean(e.key, RULE_KEYS)}`, src.loc(e.keyNode));
+        continue;
+      }
+      values.set(e.key, { value: e.value, keyNode: e.keyNode });
+    }
+    const get = (k: string) => values.get(k)?.value ?? null;
+    const has = (k: string) => values.has(k) && values.get(k)!.value !== null;
+
+    const rule: Rule = {
+      name,
+      index,
+      loc,
+      inputs: [],
+      orderOnly: [],
+      outputs: [],
+      wildcards: [],
+      params: [],
+      resources: new Map([['cpus', 1]]),
+      retries: 0,
+      env: [],
+      always: false,
+      phony: true,
+    };
+    const errorsBefore = this.problems.length;
+
+    if (has('description')) rule.description = this.string(get('description'), `'description' of rule '${name}'`);
+    if (has('outputs')) this.parseOutputs(rule, get('outputs')!);
+    rule.phony = rule.outputs.length === 0;
+    if (has('inputs')) rule.inputs = this.parseInputs(rule, get('inputs')!, 'inputs');
+    if (has('order_only')) rule.orderOnly = this.parseInputs(rule, get('order_only')!, 'order_only');
+    if (has('resources')) this.parseResources(rule, get('resources')!);
+    if (has('retries')) {
+      const n = this.number(get('retries'), `'retries' of rule '${name}'`);
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) this.error(`'retries' of rule '${name}' must be a whole number >= 0`, src.loc(get('retries')));
+      else if (n !== undefined) rule.retries = n;
+    }
+    if (has('always')) {
+      const v = get('always');
+      if (isScalar(v) && typeof v.value === 'boolean') rule.always = v.value;
+      else this.error(`'always' of rule '${name}' must be true or false, not ${describeNode(v)}`, src.loc(v));
+    }
+    if (has('log')) {
+      const t = this.template(rule, get('log')!, 'log', `'log' of rule '${name}'`);
+      if (t) rule.log = t;
+    }
+    if (has('params')) this.parseParams(rule, get('params')!);
+    if (has('env')) this.parseEnv(rule, get('env')!);
+    if (values.has('run')) {
+      const runNode = get('run');
+      if (runNode !== null) {
+        const t = this.template(rule, runNode, 'run', `'run' of rule '${name}'`);
+        if (t) rule.run = t;
+      }
+    }
+    if (!rule.phony && rule.run === undefined) {
+      this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
+    }
+    return this.problems.length === errorsBefore ? rule : undefined;
+  }
+
+  // ---- scalars -------------------------------------------------------------
+
+  private string(node: Node | null, what: string): string | undefined {
+    if (isScalar(node) && typeof node.value === 'string') return node.value;
+    this.error(`${what} must be a string, not ${describeNode(node)}`, this.src.loc(node));
+    return undefined;
+  }
+
+  private number(node: Node | null, what: string): number | undefined {
+    if (isScalar(node) && typeof node.value === 'number') return node.value;
+    this.error(`${what} must be a number, not ${describeNode(node)}`, this.src.loc(node));
+    return undefined;
+  }
+
+  /** Parses a template string and checks each placeholder against what `ctx` allows. */
+  private template(rule: Rule, node: Node, ctx: Context, what: string, extraNames: readonly string[] = []): Template | undefined {
+    const text = this.string(node, what);
+    if (text === undefined) return undefined;
+    return this.templateFromText(rule, node, text, ctx, extraNames);
+  }
+
+  private templateFromText(rule: Rule, node: Node, text: string, ctx: Context, extraNames: readonly string[] = []): Template | undefined {
+    let t: Template;
+    try {
+      t = parseTemplate(text);
+    } catch (e) {
+      if (!(e instanceof TemplateSyntaxError)) throw e;
+      this.error(e.message, this.src.locIn(node, e.offset));
+      return undefined;
+    }
+    let ok = true;
+    for (const ph of t.placeholders) {
+      const problem = this.checkPlaceholder(rule, ph, ctx, extraNames);
+      if (problem) {
+        this.error(problem, this.src.locIn(node, ph.offset));
+        ok = false;
+      }
+    }
+    if (!ok) return undefined;
+    // Paths never need quoting, so config values are bound into them right away.
+    return ctx === 'run' || ctx === 'params' || ctx === 'env' ? t : this.bindConfig(t);
+  }
+
+  private bindConfig(t: Template): Template {
+    if (!t.placeholders.some((p) => p.path[0] === 'config')) return t;
+    let source = '';
+    for (const p of t.parts) {
+      if (typeof p === 'string') source += p.replace(/[{}]/g, (c) => c + c);
+      else if (p.path[0] === 'config') source += configWords(this.config.get(p.path.slice(1))!).join(' ').replace(/[{}]/g, (c) => c + c);
+      else source += `{${p.text}}`;
+    }
+    return parseTemplate(source);
+  }
+
+  /** Returns a message if placeholder `ph` may not stand in context `ctx` of `rule`. */
+  private checkPlaceholder(rule: Rule, ph: Placeholder, ctx: Context, extraNames: readonly string[]): string | undefined {
+    const [head, ...rest] = ph.path;
+    const shown = `{${ph.text}}`;
+    const where = ctx === 'outputs' ? 'outputs' : ctx === 'inputs' ? 'inputs' : `'${ctx}'`;
+    if (ph.regex !== undefined && ctx !== 'outputs') {
+      return `'${shown}': a wildcard's regular expression can only be given in outputs`;
+    }
+    if (head === 'config') {
+      if (rest.length === 0) return `'${shown}' needs a key, e.g. {config.threshold}`;
+      const value = this.config.get(rest);
+      if (value === undefined) {
+        return `rule '${rule.name}' uses config key '${rest.join('.')}', which is not set (set it under 'config:', in a --configfile, or with --config ${rest.join('.')}=VALUE)`;
+      }
+      return undefined;
+    }
+    if (head === 'raw') {
+      if (ctx !== 'run') return `'${shown}' can only be used in 'run'`;
+      const [kind, ...name] = rest;
+      if ((kind !== 'params' && kind !== 'config') || name.length === 0) return `'${shown}': use {raw.params.NAME} or {raw.config.KEY}`;
+      return this.checkPlaceholder(rule, { ...ph, path: [kind, ...name], text: ph.text.slice(4) }, ctx, extraNames);
+    }
+    const wildcardName = head === 'wildcards' ? (rest.length === 1 ? rest[0] : undefined) : rest.length === 0 && !RESERVED.has(head!) ? head : undefined;
+    if (head === 'wildcards' && wildcardName === undefined) return `'${shown}': use {wildcards.NAME}`;
+    if (wildcardName !== undefined) {
+      if (ctx === 'outputs') return undefined; // outputs define the wildcards
+      if (extraNames.includes(wildcardName)) return undefined;
+      if (rule.wildcards.includes(wildcardName)) return undefined;
+      if (rule.phony) {
+        return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': a rule without outputs has no wildcards`;
+      }
+      const known = [...rule.wildcards, ...extraNames];
+      return `wildcard '${shown}' in ${where} of rule '${rule.name}' does not appear in its outputs${didYouMean(wildcardName, known)}`;
+    }
+    if (ctx === 'outputs') return `'${shown}' cannot be used in outputs: only wildcards and {config.KEY}`;
+    if (ctx === 'inputs' || ctx === 'log' || ctx === 'env') {
+      return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': only wildcards and {config.KEY} are allowed here`;
+    }
+    switch (head) {
+      case 'input':
+      case 'inputs':
+        if (rest.length === 0) return undefined;
+        if (head === 'inputs' && rest.length === 1) {
+          const names = rule.inputs.flatMap((g) => (g.name ? [g.name] : []));
+          if (names.includes(rest[0]!)) return undefined;
+          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no input named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
+        }
+        break;
+      case 'output':
+      case 'outputs':
+        if (rule.phony) return `'${shown}' in ${where} of rule '${rule.name}': the rule has no outputs`;
+        if (rest.length === 0) return undefined;
+        if (head === 'outputs' && rest.length === 1) {
+          const names = rule.outputs.flatMap((o) => (o.name ? [o.name] : []));
+          if (names.includes(rest[0]!)) return undefined;
+          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no output named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
+        }
+        break;
+      case 'log':
+        if (rest.length > 0) break;
+        if (rule.log === undefined) return `'${shown}' in ${where} of rule '${rule.name}': the rule has no 'log'`;
+        return undefined;
+      case 'params':
+        if (ctx === 'params') return `'${shown}': params cannot refer to other params`;
+        if (rest.length === 1) {
+          const names = rule.params.map((p) => p.name);
+          if (names.includes(rest[0]!)) return undefined;
+          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no param named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
+        }
+        break;
+      case 'resources':
+        if (rest.length === 1) {
+          if (rule.resources.has(rest[0]!)) return undefined;
+          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no resource named '${rest[0]}'${didYouMean(rest[0]!, [...rule.resources.keys()])}`;
+        }
+        break;
+    }
+    const all = ['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', ...rule.wildcards];
+    return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(ph.path.join('.'), all)}`;
+  }
+
+  // ---- outputs -------------------------------------------------------------
+
+  private parseOutputs(rule: Rule, node: Node): void {
+    const entries: { name?: string; node: Node }[] = [];
+    const collect = (n: Node | null, name?: string) => {
+      n = this.src.resolve(n);
+      if (isSeq(n)) for (const item of n.items) collect(item as Node, name);
+      else if (n !== null) entries.push(name === undefined ? { node: n } : { name, node: n });
+    };
+    if (isMap(node)) {
+      for (const e of this.src.entries(node)) {
+        if (!IDENT.test(e.key)) this.error(`output name '${e.key}' must be an identifier (letters, digits, '_')`, this.src.loc(e.keyNode));
+        collect(e.value, e.key);
+      }
+    } else {
+      collect(node);
+    }
+    const regexFor = new Map<string, string>();
+    const parsed: { name?: string; t: Template; node: Node }[] = [];
+    for (const e of entries) {
+      const t = this.template(rule, e.node, 'outputs', `output of rule '${rule.name}'`);
+      if (!t) continue;
+      for (const ph of t.placeholders) {
+        if (ph.regex === undefined) continue;
+        const name = ph.path[0]!;
+        const prev = regexFor.get(name);
+        if (prev !== undefined && prev !== ph.regex) {
+          this.error(`wildcard '{${name}}' is given two different regular expressions in rule '${rule.name}'`, this.src.locIn(e.node, ph.offset));
+        }
+        try {
+          new RegExp(ph.regex);
+        } catch (err) {
+          this.error(`invalid regular expression in '{${ph.text}}': ${(err as Error).message}`, this.src.locIn(e.node, ph.offset));
+          continue;
+        }
+        regexFor.set(name, ph.regex);
+      }
+      for (const ph of t.placeholders) {
+        const name = ph.path[ph.path.length - 1]!;
+        if (ph.path[0] === 'wildcards' || RESERVED.has(ph.path[0]!)) {
+          this.error(`'{${ph.text}}': a wildcard in outputs is written {NAME}, and NAME cannot be one of ${[...RESERVED].join(', ')}`, this.src.locIn(e.node, ph.offset));
+        } else if (!rule.wildcards.includes(name) && parsed.length === 0) {
+          rule.wildcards.push(name);
+        }
+      }
+      parsed.push(e.name === undefined ? { t, node: e.node } : { name: e.name, t, node: e.node });
+    }
+    for (const p of parsed) {
+      const names = new Set(p.t.placeholders.map((ph) => ph.path[0]!));
+      const missing = rule.wildcards.filter((w) => !names.has(w));
+      const extra = [...names].filter((w) => !rule.wildcards.includes(w));
+      if (missing.length > 0 || extra.length > 0) {
+        const which = missing.length > 0 ? `lacks {${missing[0]}}` : `has {${extra[0]}}, which the first output lacks`;
+        this.error(`output '${p.t.source}' of rule '${rule.name}' ${which}: every output of a rule must use the same wildcards`, this.src.loc(p.node));
+        continue;
+      }
+      const out = compileOutput(p.t, regexFor, this.src.loc(p.node));
+      if (p.name !== undefined) out.name = p.name;
+      rule.outputs.push(out);
+    }
+  }
+
+  // ---- inputs --------------------------------------------------------------
+
+  private parseInputs(rule: Rule, node: Node, key: 'inputs' | 'order_only'): InputGroup[] {
+    const groups: InputGroup[] = [];
+    if (isMap(node) && !this.src.entries(node).some((e) => e.key === 'expand')) {
+      for (const e of this.src.entries(node)) {
+        if (!IDENT.test(e.key)) {
+          this.error(`input name '${e.key}' must be an identifier (letters, digits, '_')`, this.src.loc(e.keyNode));
+          continue;
+        }
+        groups.push({ name: e.key, items: this.inputItems(rule, e.value, key) });
+      }
+    } else {
+      groups.push({ items: this.inputItems(rule, node, key) });
+    }
+    return groups;
+  }
+
+  private inputItems(rule: Rule, raw: Node | null, key: string): InputItem[] {
+    const node = this.src.resolve(raw);
+    if (isSeq(node)) return node.items.flatMap((n) => this.inputItems(rule, n as Node, key));
+    if (isMap(node)) {
+      const item = this.expandItem(rule, node, key);
+      return item ? [item] : [];
+    }
+    const t = this.template(rule, node as Node, 'inputs', `'${key}' entry of rule '${rule.name}'`);
+    if (!t) return [];
+    return [{ template: t, glob: GLOB_CHARS.test(literalText(t)), loc: this.src.loc(node) }];
+  }
+
+  private expandItem(rule: Rule, node: Node & { items: unknown[] }, key: string): InputItem | undefined {
+    const entries = this.src.entries(node as never);
+    const tmplEntry = entries.find((e) => e.key === 'expand');
+    if (!tmplEntry) {
+      this.error(`a map in '${key}' of rule '${rule.name}' must be an expand item: { expand: TEMPLATE, NAME: VALUES }`, this.src.loc(node));
+      return undefined;
+    }
+    const names: ExpandName[] = [];
+    const nameList = entries.filter((e) => e !== tmplEntry).map((e) => e.key);
+    const t = this.template(rule, tmplEntry.value as Node, 'inputs', `'expand' template of rule '${rule.name}'`, nameList);
+    for (const e of entries) {
+      if (e === tmplEntry) continue;
+      if (!IDENT.test(e.key) || RESERVED.has(e.key)) {
+        this.error(`'${e.key}' cannot be an expand name`, this.src.loc(e.keyNode));
+        continue;
+      }
+      if (t && !t.placeholders.some((p) => p.path.length === 1 && p.path[0] === e.key)) {
+        this.error(`expand name '${e.key}' is not used in the template '${t.source}'`, this.src.loc(e.keyNode));
+        continue;
+      }
+      const source = this.expandValues(rule, e.key, e.value);
+      if (source) names.push({ name: e.key, source });
+    }
+    if (!t) return undefined;
+    if (names.length === 0) {
+      this.error(`expand item in rule '${rule.name}' names no values to expand: add e.g. NAME: [a, b]`, this.src.loc(node));
+      return undefined;
+    }
+    return { template: t, glob: GLOB_CHARS.test(literalText(t)), expand: names, loc: this.src.loc(node) };
+  }
+
+  private expandValues(rule: Rule, name: string, raw: Node | null): ExpandName['source'] | undefined {
+    const node = this.src.resolve(raw);
+    const what = `values of '${name}' in an expand item of rule '${rule.name}'`;
+    if (isSeq(node)) {
+      const values: string[] = [];
+      for (const item of node.items) {
+        const n = this.src.resolve(item);
+        if (isScalar(n) && n.value !== null && typeof n.value !== 'object') values.push(String(n.value));
+        else this.error(`${what} must be strings or numbers, not ${describeNode(n)}`, this.src.loc(n));
+      }
+      return { kind: 'list', values };
+    }
+    if (isMap(node)) {
+      const entries = this.src.entries(node);
+      const e = entries[0];
+      if (entries.length === 1 && e!.key === 'glob') {
+        const t = this.template(rule, e!.value as Node, 'inputs', `glob for '${name}'`, [name]);
+        if (!t) return undefined;
+        if (!t.placeholders.some((p) => p.path.length === 1 && p.path[0] === name)) {
+          this.error(`the glob for '${name}' must contain {${name}} to say where its values are`, this.src.loc(e!.value));
+          return undefined;
+        }
+        return { kind: 'glob', pattern: t };
+      }
+      if (entries.length === 1 && e!.key === 'config') {
+        const keyText = this.string(e!.value, `config key for '${name}'`);
+        if (keyText === undefined) return undefined;
+        const value = this.config.get(keyText.split('.'));
+        if (value === undefined) {
+          this.error(`rule '${rule.name}' uses config key '${keyText}', which is not set (set it under 'config:', in a --configfile, or with --config ${keyText}=VALUE)`, this.src.loc(e!.value));
+          return undefined;
+        }
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+          this.error(`config key '${keyText}' used by rule '${rule.name}' must be a list, not a map`, this.src.loc(e!.value));
+          return undefined;
+        }
+        return { kind: 'list', values: configWords(value) };
+      }
+      this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }`, this.src.loc(node));
+      return undefined;
+    }
+    this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }, not ${describeNode(node)}`, this.src.loc(node));
+    return undefined;
+  }
+
+  // ---- params, resources, env ----------------------------------------------
+
+  private parseParams(rule: Rule, node: Node): void {
+    if (!isMap(node)) {
+      this.error(`'params' of rule '${rule.name}' must be a map of NAME: VALUE, not ${describeNode(node)}`, this.src.loc(node));
+      return;
+    }
+    for (const e of this.src.entries(node)) {
+      if (!IDENT.test(e.key)) {
+        this.error(`param name '${e.key}' must be an identifier (letters, digits, '_')`, this.src.loc(e.keyNode));
+        continue;
+      }
+      const v = this.src.resolve(e.value);
+      const param: Param = { name: e.key, items: [], list: isSeq(v) };
+      const nodes = isSeq(v) ? v.items.map((i) => this.src.resolve(i)) : [v];
+      for (const n of nodes) {
+        if (isScalar(n) && typeof n.value === 'string') {
+          const t = this.templateFromText(rule, n, n.value, 'params');
+          if (t) param.items.push(t);
+        } else if (isScalar(n) && (typeof n.value === 'number' || typeof n.value === 'boolean')) {
+          param.items.push(parseTemplate(String(n.value).replace(/[{}]/g, (c) => c + c)));
+        } else if (isMap(n) || isSeq(n)) {
+          param.items.push(parseTemplate(JSON.stringify(n.toJSON()).replace(/[{}]/g, (c) => c + c)));
+        } else {
+          this.error(`param '${e.key}' of rule '${rule.name}' has no value`, this.src.loc(n ?? e.keyNode));
+        }
+      }
+      rule.params.push(param);
+    }
+  }
+
+  private parseResources(rule: Rule, node: Node): void {
+    if (!isMap(node)) {
+      this.error(`'resources' of rule '${rule.name}' must be a map of NAME: NUMBER, not ${describeNode(node)}`, this.src.loc(node));
+      return;
+    }
+    for (const e of this.src.entries(node)) {
+      const n = this.number(e.value, `resource '${e.key}' of rule '${rule.name}'`);
+      if (n === undefined) continue;
+      if (n < 0 || (e.key === 'cpus' && !Number.isInteger(n))) {
+        this.error(`resource '${e.key}' of rule '${rule.name}' must be ${e.key === 'cpus' ? 'a whole number' : 'a number'} >= 0`, this.src.loc(e.value));
+        continue;
+      }
+      rule.resources.set(e.key, n);
+    }
+  }
+
+  private parseEnv(rule: Rule, node: Node): void {
+    if (!isMap(node)) {
+      this.error(`'env' of rule '${rule.name}' must be a map of NAME: VALUE, not ${describeNode(node)}`, this.src.loc(node));
+      return;
+    }
+    for (const e of this.src.entries(node)) {
+      const v = this.src.resolve(e.value);
+      if (!isScalar(v) || v.value === null || typeof v.value === 'object') {
+        this.error(`env '${e.key}' of rule '${rule.name}' must be a string or number, not ${describeNode(v)}`, this.src.loc(v ?? e.keyNode));
+        continue;
+      }
+      const text = typeof v.value === 'string' ? v.value : String(v.value).replace(/[{}]/g, (c) => c + c);
+      const t = this.templateFromText(rule, v, text, 'env');
+      if (t) rule.env.push({ name: e.key, value: t });
+    }
+  }
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Compiles an output template into a matcher. */
+export function compileOutput(t: Template, regexFor: Map<string, string>, loc: SourceLocation): OutputPattern {
+  if (t.placeholders.length === 0) {
+    const literal = literalText(t);
+    return { template: t, literal, prefix: literal, suffix: literal, literalChars: literal.length, loc };
+  }
+  let re = '^';
+  const seen = new Set<string>();
+  let literalChars = 0;
+  for (const p of t.parts) {
+    if (typeof p === 'string') {
+      re += escapeRegex(p);
+      literalChars += p.length;
+    } else {
+      const name = p.path[0]!;
+      if (seen.has(name)) re += `\\k<${name}>`;
+      else re += `(?<${name}>${regexFor.get(name) ?? '[^/]+'})`;
+      seen.add(name);
+    }
+  }
+  re += '$';
+  const first = t.parts[0];
+  const last = t.parts[t.parts.length - 1];
+  return {
+    template: t,
+    regex: new RegExp(re, 'u'),
+    prefix: typeof first === 'string' ? first : '',
+    suffix: typeof last === 'string' ? last : '',
+    literalChars,
+    loc,
+  };
+}

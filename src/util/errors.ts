@@ -1,0 +1,31 @@
+// Errors a user can cause carry a message written for them and, where known,
+// the place in a Rulefile they come from. Anything else thrown is a bug.
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Diagnostic {
+  message: string;
+  loc?: SourceLocation;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ${d.message}` : d.message;
+}
+
+/** A problem in the user's input: printed without a stack trace, exit status 2 by default. */
+export class UserError extends Error {
+  readonly diagnostics: Diagnostic[];
+  readonly exitCode: number;
+
+  constructor(diagnostics: Diagnostic[] | string, exitCode = 2) {
+    const list = typeof diagnostics === 'string' ? [{ message: diagnostics }] : diagnostics;
+    super(list.map(formatDiagnostic).join('\n'));
+    this.name = 'UserError';
+    this.diagnostics = list;
+    this.exitCode = exitCode;
+  }
+}

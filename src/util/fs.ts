@@ -1,0 +1,77 @@
+// The file system as the engine sees it: paths relative to the project root,
+// behind an interface so graph and staleness logic can be tested on a fake.
+
+import { readdirSync, statSync } from 'node:fs';
+
+export interface FileStat {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+  isDirectory: boolean;
+}
+
+export interface DirEntry {
+  name: string;
+  isDirectory: boolean;
+}
+
+export interface FileSystem {
+  /** Metadata of a path (following links), or undefined when it does not exist. */
+  stat(path: string): FileStat | undefined;
+  /** Entries of a directory, or undefined when it is not one. */
+  readdir(path: string): DirEntry[] | undefined;
+}
+
+/** The real disk, rooted at `root`. */
+export class DiskFileSystem implements FileSystem {
+  constructor(readonly root: string) {}
+
+  abs(path: string): string {
+    if (path.startsWith('/')) return path;
+    return path === '' || path === '.' ? this.root : `${this.root}/${path}`;
+  }
+
+  stat(path: string): FileStat | undefined {
+    const s = statSync(this.abs(path), { throwIfNoEntry: false });
+    if (!s) return undefined;
+    return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino, isDirectory: s.isDirectory() };
+  }
+
+  readdir(path: string): DirEntry[] | undefined {
+    try {
+      return readdirSync(this.abs(path), { withFileTypes: true }).map((d) => ({
+        name: d.name,
+        isDirectory: d.isDirectory() || (d.isSymbolicLink() && this.stat(path ? `${path}/${d.name}` : d.name)?.isDirectory === true),
+      }));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Remembers every answer: within one build the tree is read once. */
+export class CachedFileSystem implements FileSystem {
+  private readonly stats = new Map<string, FileStat | undefined>();
+  private readonly dirs = new Map<string, DirEntry[] | undefined>();
+
+  constructor(readonly inner: FileSystem) {}
+
+  stat(path: string): FileStat | undefined {
+    if (this.stats.has(path)) return this.stats.get(path);
+    const s = this.inner.stat(path);
+    this.stats.set(path, s);
+    return s;
+  }
+
+  readdir(path: string): DirEntry[] | undefined {
+    if (this.dirs.has(path)) return this.dirs.get(path);
+    const d = this.inner.readdir(path);
+    this.dirs.set(path, d);
+    return d;
+  }
+
+  /** Forget what is known of `path` (after a job wrote it). */
+  invalidate(path: string): void {
+    this.stats.delete(path);
+  }
+}
