@@ -1,0 +1,166 @@
+// Command-line parsing: one table of flags, each command says which it takes.
+
+import { UserError } from '../util/errors.js';
+import { didYouMean } from '../util/strings.js';
+
+export interface FlagSpec {
+  long: string;
+  short?: string;
+  /** Name of the value, for flags that take one. */
+  value?: string;
+  repeatable?: boolean;
+  help: string;
+}
+
+export const FLAGS: Record<string, FlagSpec> = {
+  file: { long: 'file', short: 'f', value: 'FILE', help: 'use FILE as the Rulefile (default: Rulefile, Rulefile.yaml or Rulefile.yml here)' },
+  jobs: { long: 'jobs', short: 'j', value: 'N', help: 'run up to N job slots at once (default: number of CPUs)' },
+  'keep-going': { long: 'keep-going', short: 'k', help: 'after a failure, go on building everything that does not depend on it' },
+  'dry-run': { long: 'dry-run', short: 'n', help: 'print what would run and why, in run order; run and write nothing' },
+  force: { long: 'force', short: 'B', help: 'consider every job stale' },
+  check: { long: 'check', value: 'hash|mtime', help: 'how changes are detected (default: hash)' },
+  json: { long: 'json', help: 'with -n: print the plan as JSON; with config: print JSON' },
+  watch: { long: 'watch', help: 'after building, watch inputs and rebuild on change' },
+  executor: { long: 'executor', value: 'local|slurm', help: 'where jobs run (default: local)' },
+  resources: { long: 'resources', value: 'NAME=N,...', repeatable: true, help: 'limits for resources other than cpus, e.g. mem_mb=8000,gpu=1' },
+  config: { long: 'config', value: 'KEY=VALUE', repeatable: true, help: 'set a config value (VALUE is YAML); overrides everything else' },
+  configfile: { long: 'configfile', value: 'FILE', repeatable: true, help: 'YAML or JSON config overriding the Rulefile (later files win)' },
+  'log-format': { long: 'log-format', value: 'text|json', help: 'json: structured events on stderr (default: text)' },
+  quiet: { long: 'quiet', short: 'q', help: 'print only failures and job output' },
+  verbose: { long: 'verbose', short: 'v', help: 'also print each job\'s reason and command as it starts' },
+  format: { long: 'format', value: 'dot|mermaid|json', help: 'graph format (default: dot)' },
+  help: { long: 'help', short: 'h', help: 'show help' },
+  version: { long: 'version', help: 'print the version' },
+};
+
+export interface CommandSpec {
+  name: string;
+  args: string;
+  summary: string;
+  flags: string[];
+}
+
+const CONFIG_FLAGS = ['file', 'config', 'configfile'];
+const BUILD_FLAGS = ['jobs', 'keep-going', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },
+  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json') },
+  { name: 'graph', args: '[TARGET...]', summary: 'print the job graph (stale jobs marked)', flags: ['format', 'force', 'check', ...CONFIG_FLAGS] },
+  { name: 'list', args: '', summary: 'list rules with their descriptions, inputs and outputs', flags: CONFIG_FLAGS },
+  { name: 'clean', args: '[TARGET...]', summary: 'delete outputs recorded in the build log', flags: ['dry-run', ...CONFIG_FLAGS] },
+  { name: 'config', args: '', summary: 'print the effective configuration and where each value comes from', flags: ['json', ...CONFIG_FLAGS] },
+];
+
+export interface ParsedArgs {
+  command?: string;
+  positionals: string[];
+  /** Flag long name → values (booleans get ['true']). */
+  flags: Map<string, string[]>;
+}
+
+const byShort = new Map(Object.values(FLAGS).flatMap((f) => (f.short ? [[f.short, f] as const] : [])));
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const out: ParsedArgs = { positionals: [], flags: new Map() };
+  const set = (spec: FlagSpec, value: string) => {
+    const list = out.flags.get(spec.long) ?? [];
+    if (!spec.repeatable) list.length = 0;
+    list.push(value);
+    out.flags.set(spec.long, list);
+  };
+  let onlyPositionals = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (onlyPositionals || arg === '-' || !arg.startsWith('-')) {
+      if (out.command === undefined && !onlyPositionals) out.command = arg;
+      else out.positionals.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      onlyPositionals = true;
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const spec = FLAGS[name];
+      if (!spec) throw new UserError(`unknown option '--${name}'${didYouMean(name, Object.keys(FLAGS)).replace(/'([^']+)'\?\)$/, "'--$1'?)")}; see 'rules --help'`);
+      if (spec.value === undefined) {
+        if (eq >= 0) throw new UserError(`option '--${name}' takes no value`);
+        set(spec, 'true');
+      } else if (eq >= 0) {
+        set(spec, arg.slice(eq + 1));
+      } else {
+        if (i + 1 >= argv.length) throw new UserError(`option '--${name}' needs a value (${spec.value})`);
+        set(spec, argv[++i]!);
+      }
+      continue;
+    }
+    // Short flags: -k, -j4, -j 4, -kn.
+    for (let k = 1; k < arg.length; k++) {
+      const spec = byShort.get(arg[k]!);
+      if (!spec) throw new UserError(`unknown option '-${arg[k]}' in '${arg}'; see 'rules --help'`);
+      if (spec.value === undefined) {
+        set(spec, 'true');
+        continue;
+      }
+      const rest = arg.slice(k + 1);
+      if (rest) set(spec, rest);
+      else if (i + 1 < argv.length) set(spec, argv[++i]!);
+      else throw new UserError(`option '-${spec.short}' needs a value (${spec.value})`);
+      break;
+    }
+  }
+  return out;
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.flags.has(name);
+}
+
+export function value(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags.get(name);
+  return v?.[v.length - 1];
+}
+
+export function values(args: ParsedArgs, name: string): string[] {
+  return args.flags.get(name) ?? [];
+}
+
+function flagLine(f: FlagSpec): string {
+  const names = f.short ? `-${f.short}, --${f.long}` : `    --${f.long}`;
+  return `  ${(names + (f.value ? ` ${f.value}` : '')).padEnd(34)} ${f.help}`;
+}
+
+export function mainHelp(version: string): string {
+  return [
+    `rules ${version}: a declarative rule engine for file-based pipelines`,
+    '',
+    'Usage: rules [COMMAND] [OPTIONS] [TARGET...]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`),
+    '',
+    'With no command, `rules` builds. `rules COMMAND --help` lists the options of a command.',
+    '',
+    'Common options:',
+    ...['file', 'jobs', 'keep-going', 'dry-run', 'force', 'config', 'configfile', 'help', 'version'].map((n) => flagLine(FLAGS[n]!)),
+    '',
+    'Exit status: 0 success or nothing to do, 1 a job failed, 2 the command could not start',
+    '(usage, Rulefile or graph error, missing source), 130 interrupted.',
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(cmd: CommandSpec): string {
+  return [
+    `Usage: rules ${cmd.name}${cmd.flags.length ? ' [OPTIONS]' : ''}${cmd.args ? ' ' + cmd.args : ''}`,
+    '',
+    cmd.summary.charAt(0).toUpperCase() + cmd.summary.slice(1) + '.',
+    '',
+    'Options:',
+    ...[...cmd.flags, 'help'].map((n) => flagLine(FLAGS[n]!)),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The `rules` command: parse arguments, run a command, map the outcome to an
+// exit status. User errors are printed without a stack trace.
+
+import { readFileSync } from 'node:fs';
+import { COMMANDS, commandHelp, mainHelp, parseArgs, type ParsedArgs } from './args.js';
+import { buildCommand, cleanCommand, configCommand, graphCommand, listCommand } from './commands.js';
+import { formatDiagnostic, UserError } from '../util/errors.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    return reportError(e);
+  }
+  if (args.flags.has('version')) {
+    process.stdout.write(`rules ${version()}\n`);
+    return 0;
+  }
+  const name = args.command ?? 'build';
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    // `rules TARGET` builds TARGET, like make.
+    if (args.command !== undefined && !args.flags.has('help')) {
+      return run({ ...args, command: 'build', positionals: [args.command, ...args.positionals] });
+    }
+    process.stdout.write(mainHelp(version()));
+    return 0;
+  }
+  if (args.flags.has('help')) {
+    process.stdout.write(args.command === undefined ? mainHelp(version()) : commandHelp(cmd));
+    return 0;
+  }
+  return run({ ...args, command: name });
+}
+
+async function run(args: ParsedArgs): Promise<number> {
+  const cmd = COMMANDS.find((c) => c.name === args.command)!;
+  try {
+    for (const f of args.flags.keys()) {
+      if (f !== 'help' && !cmd.flags.includes(f)) throw new UserError(`'rules ${cmd.name}' has no option '--${f}'; see 'rules ${cmd.name} --help'`);
+    }
+    if ((cmd.name === 'list' || cmd.name === 'config') && args.positionals.length > 0) {
+      throw new UserError(`'rules ${cmd.name}' takes no targets (got '${args.positionals[0]}')`);
+    }
+    switch (cmd.name) {
+      case 'build':
+        return await buildCommand(args, false);
+      case 'watch':
+        return await buildCommand(args, true);
+      case 'graph':
+        return graphCommand(args);
+      case 'list':
+        return listCommand(args);
+      case 'clean':
+        return cleanCommand(args);
+      case 'config':
+        return configCommand(args);
+    }
+    return 2;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof UserError) {
+    for (const d of e.diagnostics) process.stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`rules: internal error (a bug; please report it):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 2;
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,279 @@
+// Resolves targets through the rules into the job DAG. Iterative (a work
+// queue, no recursion) and linear in the number of jobs and paths.
+
+import { posix } from 'node:path';
+import type { InputItem, Project, Rule } from '../rulefile/model.js';
+import { renderTemplate, type Template } from '../rulefile/template.js';
+import { UserError, type Diagnostic } from '../util/errors.js';
+import type { FileSystem } from '../util/fs.js';
+import { glob } from '../util/glob.js';
+import { compareCodePoints } from '../util/strings.js';
+import { findCycle } from './cycle.js';
+import { OutputIndex } from './match.js';
+import { jobLabel, type Graph, type Job } from './model.js';
+
+/** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
+const MAX_SELF_CHAIN = 100;
+
+export function buildGraph(project: Project, targets: readonly string[], fs: FileSystem): Graph {
+  return new GraphBuilder(project, fs).build(targets);
+}
+
+/** The targets of a bare `rules build`: `default`, else the first rule. */
+export function defaultTargets(project: Project): string[] {
+  if (project.defaultTargets && project.defaultTargets.length > 0) return project.defaultTargets;
+  const first = project.rules[0]!;
+  if (!first.phony && first.wildcards.length > 0) {
+    throw new UserError(`no target given, and the first rule '${first.name}' has wildcards; name a target, or set 'default:' in the Rulefile`);
+  }
+  return [first.name];
+}
+
+/** Normalizes `./a//b/../c` to `a/c`; most paths need no work. */
+export function normalizePath(p: string): string {
+  if (p.startsWith('./') || p.includes('//') || p.includes('/.') || p.endsWith('/') || p.startsWith('..')) {
+    const n = posix.normalize(p);
+    return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+  }
+  return p;
+}
+
+class GraphBuilder {
+  private readonly index: OutputIndex;
+  private readonly jobs: Job[] = [];
+  /** Path → producing job, or null for a source. */
+  private readonly resolved = new Map<string, Job | null>();
+  private readonly jobByKey = new Map<string, Job>();
+  private readonly sources: string[] = [];
+  private readonly queue: Job[] = [];
+  private readonly selfChain = new Map<Job, number>();
+  private readonly globCache = new Map<string, string[]>();
+  private readonly problems: Diagnostic[] = [];
+
+  constructor(
+    private readonly project: Project,
+    private readonly fs: FileSystem,
+  ) {
+    this.index = new OutputIndex(project.rules);
+  }
+
+  build(targetNames: readonly string[]): Graph {
+    const targets: Job[] = [];
+    for (const t of targetNames) {
+      const job = this.resolveTarget(t);
+      if (job && !targets.includes(job)) targets.push(job);
+    }
+    // Breadth-first: jobs are numbered in the order their inputs are declared.
+    for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
+    if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
+    for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
+    const producers = new Map<string, Job>();
+    for (const [path, job] of this.resolved) if (job) producers.set(path, job);
+    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers };
+    const cycle = findCycle(graph);
+    if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
+    return graph;
+  }
+
+  private resolveTarget(target: string): Job | undefined {
+    const rule = this.project.rulesByName.get(target);
+    if (rule && rule.phony) return this.phonyJob(rule);
+    if (rule && rule.wildcards.length === 0) return this.resolvePath(rule.outputs[0]!.literal!, undefined, undefined) ?? undefined;
+    const path = normalizePath(target);
+    const job = this.resolvePath(path, undefined, undefined);
+    if (job === null && rule && this.fs.stat(path) === undefined) {
+      this.problems.length = 0;
+      throw new UserError(
+        `rule '${target}' has wildcards, so it cannot be built by name; name one of its outputs (e.g. '${rule.outputs[0]!.template.source}' with the wildcards filled in)`,
+      );
+    }
+    return job ?? undefined;
+  }
+
+  private phonyJob(rule: Rule): Job {
+    const key = `phony:${rule.name}`;
+    let job = this.jobByKey.get(key);
+    if (!job) {
+      job = this.newJob(rule, {}, [], new Map());
+      this.jobByKey.set(key, job);
+      this.resolved.set(rule.name, job);
+    }
+    return job;
+  }
+
+  /** The job making `path`, or null for a source (which must exist). */
+  private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined): Job | null {
+    const known = this.resolved.get(path);
+    if (known !== undefined) return known;
+    let match;
+    try {
+      match = this.index.match(path);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      this.problems.push(...e.diagnostics);
+      this.resolved.set(path, null);
+      return null;
+    }
+    if (!match) {
+      const phony = !path.includes('/') ? this.project.rulesByName.get(path) : undefined;
+      if (phony?.phony) return this.phonyJob(phony);
+      this.resolved.set(path, null);
+      this.sources.push(path);
+      const st = this.fs.stat(path);
+      if (st === undefined) {
+        this.problems.push({ message: neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'` });
+      }
+      return null;
+    }
+    const { rule, wildcards } = match;
+    const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
+    const key = `${rule.index}:${outputs[0]}`;
+    let job = this.jobByKey.get(key);
+    if (!job) {
+      const named = new Map<string, string[]>();
+      rule.outputs.forEach((o, i) => {
+        if (o.name !== undefined) named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
+      });
+      job = this.newJob(rule, wildcards, outputs, named);
+      this.jobByKey.set(key, job);
+      for (const o of outputs) if (!this.resolved.has(o)) this.resolved.set(o, job);
+      const chain = neededBy && neededBy.rule === rule ? (parentChain ?? 0) + 1 : 0;
+      this.selfChain.set(job, chain);
+      if (chain > MAX_SELF_CHAIN) {
+        throw new UserError(
+          `rule '${rule.name}' keeps needing its own outputs (… -> ${neededBy!.name} -> ${path}); make its output pattern more specific, e.g. with {name,REGEX}`,
+        );
+      }
+    }
+    this.resolved.set(path, job);
+    return job;
+  }
+
+  private newJob(rule: Rule, wildcards: Record<string, string>, outputs: string[], namedOutputs: Map<string, string[]>): Job {
+    const label = jobLabel(rule, wildcards);
+    const job: Job = {
+      id: this.jobs.length,
+      rule,
+      wildcards,
+      outputs,
+      namedOutputs,
+      inputs: [],
+      namedInputs: new Map(),
+      orderOnly: [],
+      deps: [],
+      depPaths: [],
+      dependents: [],
+      label,
+      name: outputs[0] ?? rule.name,
+    };
+    if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+    this.jobs.push(job);
+    this.queue.push(job);
+    return job;
+  }
+
+  /** Works out a job's inputs and resolves each to its producer. */
+  private expand(job: Job): void {
+    const rule = job.rule;
+    const seen = new Set<string>();
+    const depSet = new Set<Job>();
+    const chain = this.selfChain.get(job);
+    const addDep = (path: string) => {
+      const producer = this.resolvePath(path, job, chain);
+      if (producer && producer !== job && !depSet.has(producer)) {
+        depSet.add(producer);
+        job.deps.push(producer);
+        job.depPaths.push(path);
+      } else if (producer === job) {
+        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
+      }
+    };
+    for (const group of rule.inputs) {
+      const paths: string[] = [];
+      for (const item of group.items) for (const p of this.itemPaths(item, job)) paths.push(p);
+      if (group.name !== undefined) job.namedInputs.set(group.name, paths);
+      for (const p of paths) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        job.inputs.push(p);
+        addDep(p);
+      }
+    }
+    for (const group of rule.orderOnly) {
+      for (const item of group.items) {
+        for (const p of this.itemPaths(item, job)) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          job.orderOnly.push(p);
+          addDep(p);
+        }
+      }
+    }
+  }
+
+  private itemPaths(item: InputItem, job: Job): string[] {
+    const wc = job.wildcards;
+    if (!item.expand) {
+      const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
+      return item.glob ? this.glob(p) : [p];
+    }
+    // Cartesian product, first name varying slowest.
+    let combos: Record<string, string>[] = [{}];
+    for (const { name, source } of item.expand) {
+      const values = source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc);
+      const next: Record<string, string>[] = [];
+      for (const c of combos) for (const v of values) next.push({ ...c, [name]: v });
+      combos = next;
+    }
+    const out: string[] = [];
+    for (const c of combos) {
+      const p = normalizePath(renderTemplate(item.template, (ph) => {
+        const n = ph.path[ph.path.length - 1]!;
+        return c[n] ?? wc[n]!;
+      }));
+      if (item.glob) out.push(...this.glob(p));
+      else out.push(p);
+    }
+    return out;
+  }
+
+  private glob(pattern: string): string[] {
+    let hits = this.globCache.get(pattern);
+    if (!hits) {
+      hits = glob(this.fs, pattern);
+      this.globCache.set(pattern, hits);
+    }
+    return hits;
+  }
+
+  /** The values `name` takes in files matching `pattern` (`raw/sci_{frame}.fits`). */
+  private globValues(pattern: Template, name: string, wc: Record<string, string>): string[] {
+    let globText = '';
+    let re = '^';
+    for (const part of pattern.parts) {
+      if (typeof part === 'string') {
+        globText += part;
+        re += part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/\\\*\\\*/g, '.*').replace(/\\\*/g, '[^/]*').replace(/\\\?/g, '[^/]');
+        continue;
+      }
+      const n = part.path[part.path.length - 1]!;
+      if (n !== name && wc[n] !== undefined) {
+        globText += wc[n];
+        re += wc[n]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      } else if (n === name) {
+        globText += '*';
+        re += `(?<${name}>[^/]+)`;
+      } else {
+        globText += '*';
+        re += '[^/]+';
+      }
+    }
+    const matcher = new RegExp(re.replace(`(?<${name}>`, `(?<${name}>`) + '$', 'u');
+    const values = new Set<string>();
+    for (const f of this.glob(globText)) {
+      const m = matcher.exec(f);
+      if (m?.groups?.[name] !== undefined) values.add(m.groups[name]!);
+    }
+    return [...values].sort(compareCodePoints);
+  }
+}

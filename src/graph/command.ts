@@ -1,0 +1,65 @@
+// Fills a job's templates: its shell command (every substituted word quoted),
+// its params and its environment.
+
+import { configWords } from '../rulefile/config.js';
+import type { Project } from '../rulefile/model.js';
+import { renderTemplate, type Placeholder } from '../rulefile/template.js';
+import { shellQuote } from '../util/strings.js';
+import type { Job } from './model.js';
+
+/** Words a placeholder stands for, before quoting; undefined for params (handled by the caller). */
+function words(project: Project, job: Job, ph: Placeholder): string[] {
+  const [head, ...rest] = ph.path;
+  switch (head) {
+    case 'input':
+    case 'inputs':
+      return rest.length === 0 ? job.inputs : (job.namedInputs.get(rest[0]!) ?? []);
+    case 'output':
+    case 'outputs':
+      return rest.length === 0 ? job.outputs : (job.namedOutputs.get(rest[0]!) ?? []);
+    case 'log':
+      return job.log === undefined ? [] : [job.log];
+    case 'config':
+      return configWords(project.config.get(rest)!);
+    case 'resources':
+      return [String(job.rule.resources.get(rest[0]!) ?? '')];
+    case 'wildcards':
+      return [job.wildcards[rest[0]!]!];
+    default:
+      return [job.wildcards[head!]!];
+  }
+}
+
+/** The job's params: name → words (one word unless the param is a list). */
+export function renderParams(project: Project, job: Job): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of job.rule.params) {
+    out.set(
+      p.name,
+      p.items.map((t) => renderTemplate(t, (ph) => words(project, job, ph).join(' '))),
+    );
+  }
+  return out;
+}
+
+/** The shell command of a job, or undefined when it has none (a phony rule without `run`). */
+export function renderCommand(project: Project, job: Job, params = renderParams(project, job)): string | undefined {
+  const run = job.rule.run;
+  if (run === undefined) return undefined;
+  return renderTemplate(run, (ph) => {
+    const [head, ...rest] = ph.path;
+    if (head === 'raw') {
+      if (rest[0] === 'params') return (params.get(rest[1]!) ?? []).join(' ');
+      return configWords(project.config.get(rest.slice(1))!).join(' ');
+    }
+    if (head === 'params') return (params.get(rest[0]!) ?? []).map(shellQuote).join(' ');
+    return words(project, job, ph).map(shellQuote).join(' ');
+  });
+}
+
+/** Extra environment for the job: the Rulefile's `env`, then the rule's. */
+export function renderEnv(project: Project, job: Job): Record<string, string> {
+  const env: Record<string, string> = { ...project.env };
+  for (const { name, value } of job.rule.env) env[name] = renderTemplate(value, (ph) => words(project, job, ph).join(' '));
+  return env;
+}

@@ -1,0 +1,104 @@
+// What a person sees during a build: a one-line `[done/total] job` status on a
+// terminal (like Ninja), one line per finished job otherwise; each job's
+// output printed whole when it ends, so parallel jobs never interleave.
+
+import type { BuildEvent, Reporter } from '../run/events.js';
+
+export interface ConsoleOptions {
+  /** Rewrite one status line in place (a terminal) rather than print a line per job. */
+  tty: boolean;
+  /** Only failures. */
+  quiet: boolean;
+  /** Also each command as it starts. */
+  verbose: boolean;
+  columns?: number;
+}
+
+export interface Writer {
+  write(text: string): unknown;
+}
+
+export class ConsoleReporter implements Reporter {
+  private done = 0;
+  private total = 0;
+  private statusShown = false;
+
+  constructor(
+    private readonly out: Writer,
+    private readonly err: Writer,
+    private readonly opts: ConsoleOptions,
+  ) {}
+
+  emit(e: BuildEvent): void {
+    switch (e.type) {
+      case 'build-start':
+        this.total = e.total;
+        break;
+      case 'job-start':
+        if (this.opts.verbose && e.command !== undefined) this.print(this.out, `${e.job.label}: ${e.reason}\n  ${e.command}\n`);
+        if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+        break;
+      case 'job-finish':
+        this.done++;
+        if (this.opts.tty) {
+          if (e.output) this.print(this.out, withNewline(e.output));
+          if (!this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+        } else {
+          if (!this.opts.quiet) this.print(this.out, `[${this.done}/${this.total}] ${this.describe(e.job)}\n`);
+          if (e.output) this.print(this.out, withNewline(e.output));
+        }
+        break;
+      case 'job-fail': {
+        if (!e.willRetry) this.done++;
+        const head = e.willRetry ? `FAILED (will retry): ${e.job.label}: ${e.error}` : `FAILED: ${e.job.label}: ${e.error}`;
+        let text = `${head}\n`;
+        if (e.command !== undefined && e.error !== 'interrupted') text += `  command: ${e.command}\n`;
+        if (e.job.log) text += `  log: ${e.job.log}\n`;
+        if (e.output) text += withNewline(e.output);
+        this.print(this.err, text);
+        break;
+      }
+      case 'build-finish': {
+        this.clearStatus(true);
+        const secs = (e.durationMs / 1000).toFixed(1);
+        if (e.interrupted) {
+          this.print(this.err, `rules: interrupted; outputs of unfinished jobs removed (${e.ran} done, ${e.notRun + e.failed} not finished)\n`);
+        } else if (!e.ok) {
+          const parts = [`${e.failed} job${e.failed === 1 ? '' : 's'} failed`];
+          if (e.notRun > 0) parts.push(`${e.notRun} not run`);
+          this.print(this.err, `rules: build failed: ${parts.join(', ')} (${e.ran} done)\n`);
+        } else if (!this.opts.quiet) {
+          if (e.ran === 0 && this.total === 0) this.print(this.out, `rules: nothing to do\n`);
+          else this.print(this.out, `rules: ${e.ran} job${e.ran === 1 ? '' : 's'} done in ${secs}s\n`);
+        }
+        break;
+      }
+    }
+  }
+
+  private describe(job: { label: string; rule: { description?: string } }): string {
+    return job.rule.description ? `${job.label}: ${job.rule.description}` : job.label;
+  }
+
+  private status(line: string): void {
+    const cols = this.opts.columns ?? 80;
+    const text = line.length > cols - 1 ? line.slice(0, cols - 2) + '…' : line;
+    this.out.write(`\r\x1b[K${text}`);
+    this.statusShown = true;
+  }
+
+  private clearStatus(keep = false): void {
+    if (!this.statusShown) return;
+    this.out.write(keep ? '\n' : '\r\x1b[K');
+    this.statusShown = false;
+  }
+
+  private print(to: Writer, text: string): void {
+    this.clearStatus();
+    to.write(text);
+  }
+}
+
+function withNewline(s: string): string {
+  return s.endsWith('\n') ? s : s + '\n';
+}

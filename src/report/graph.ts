@@ -1,0 +1,81 @@
+// Exports the DAG as Graphviz dot, Mermaid or JSON; stale jobs are marked.
+
+import type { Job } from '../graph/model.js';
+import type { Plan } from '../plan/plan.js';
+
+export type GraphFormat = 'dot' | 'mermaid' | 'json';
+
+function quoteDot(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function formatGraph(plan: Plan, format: GraphFormat): string {
+  const { graph, reasons } = plan;
+  const sourceId = new Map(graph.sources.map((s, i) => [s, `s${i}`]));
+  const jobLines = (job: Job) => (job.rule.phony ? job.label : `${job.label}\n${job.outputs.join('\n')}`);
+  const inputEdges = function* (job: Job) {
+    for (const p of [...job.inputs, ...job.orderOnly]) {
+      const producer = graph.producers.get(p);
+      if (producer) continue;
+      const s = sourceId.get(p);
+      if (s) yield { from: s, orderOnly: job.orderOnly.includes(p) };
+    }
+  };
+
+  if (format === 'json') {
+    return (
+      JSON.stringify(
+        {
+          jobs: graph.jobs.map((job) => ({
+            id: job.id,
+            rule: job.rule.name,
+            label: job.label,
+            wildcards: job.wildcards,
+            outputs: job.outputs,
+            inputs: job.inputs,
+            orderOnly: job.orderOnly,
+            deps: job.deps.map((d) => d.id),
+            stale: reasons.has(job),
+            ...(reasons.has(job) ? { reason: reasons.get(job) } : {}),
+          })),
+          sources: graph.sources,
+          targets: graph.targets.map((t) => t.id),
+        },
+        null,
+        2,
+      ) + '\n'
+    );
+  }
+
+  if (format === 'mermaid') {
+    const esc = (s: string) => s.replace(/"/g, '#quot;').replace(/\n/g, '<br/>');
+    let out = 'flowchart LR\n';
+    for (const [path, id] of sourceId) out += `  ${id}[("${esc(path)}")]\n`;
+    for (const job of graph.jobs) out += `  j${job.id}["${esc(jobLines(job))}"]\n`;
+    for (const job of graph.jobs) {
+      for (const d of job.deps) out += `  j${d.id} ${job.orderOnly.includes(job.depPaths[job.deps.indexOf(d)]!) ? '-.->' : '-->'} j${job.id}\n`;
+      for (const e of inputEdges(job)) out += `  ${e.from} ${e.orderOnly ? '-.->' : '-->'} j${job.id}\n`;
+    }
+    out += '  classDef stale fill:#fde2e1,stroke:#c0392b,stroke-width:2px\n';
+    const stale = graph.jobs.filter((j) => reasons.has(j)).map((j) => `j${j.id}`);
+    if (stale.length > 0) out += `  class ${stale.join(',')} stale\n`;
+    return out;
+  }
+
+  let out = 'digraph rules {\n  rankdir=LR;\n  node [fontname="Helvetica", fontsize=10];\n';
+  for (const [path, id] of sourceId) out += `  ${id} [label=${quoteDot(path)}, shape=note];\n`;
+  for (const job of graph.jobs) {
+    const stale = reasons.has(job);
+    const attrs = [`label=${quoteDot(jobLines(job) + (stale ? `\n(stale: ${reasons.get(job)})` : ''))}`, 'shape=box'];
+    if (stale) attrs.push('color=red', 'style=bold');
+    out += `  j${job.id} [${attrs.join(', ')}];\n`;
+  }
+  for (const job of graph.jobs) {
+    job.deps.forEach((d, i) => {
+      const orderOnly = job.orderOnly.includes(job.depPaths[i]!);
+      out += `  j${d.id} -> j${job.id}${orderOnly ? ' [style=dashed]' : ''};\n`;
+    });
+    for (const e of inputEdges(job)) out += `  ${e.from} -> j${job.id}${e.orderOnly ? ' [style=dashed]' : ''};\n`;
+  }
+  return out + '}\n';
+}

@@ -1,0 +1,54 @@
+// Structured events through pino: `--log-format json` on stderr, and the
+// per-build event log under .rules/logs/.
+
+import pino from 'pino';
+import type { Job } from '../graph/model.js';
+import type { BuildEvent, Reporter } from '../run/events.js';
+
+function jobFields(job: Job) {
+  return { job: job.label, rule: job.rule.name, wildcards: job.wildcards, outputs: job.outputs };
+}
+
+export class JsonReporter implements Reporter {
+  private readonly log: pino.Logger;
+  private readonly dest: ReturnType<typeof pino.destination>;
+
+  /** `target` is a file descriptor (2 for stderr) or a file path appended to. */
+  constructor(target: number | string, extra: Record<string, unknown> = {}) {
+    this.dest =
+      typeof target === 'number'
+        ? pino.destination({ fd: target, sync: true })
+        : pino.destination({ dest: target, append: true, mkdir: true, sync: true, minLength: 4096 });
+    this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
+  }
+
+  emit(e: BuildEvent): void {
+    switch (e.type) {
+      case 'build-start':
+        this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate }, 'build started');
+        break;
+      case 'job-start':
+        this.log.info({ event: 'job-started', ...jobFields(e.job), reason: e.reason, attempt: e.attempt, command: e.command }, `started ${e.job.label}`);
+        break;
+      case 'job-finish':
+        this.log.info({ event: 'job-finished', ...jobFields(e.job), durationMs: e.durationMs }, `finished ${e.job.label}`);
+        break;
+      case 'job-fail':
+        this.log.error(
+          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output },
+          `failed ${e.job.label}: ${e.error}`,
+        );
+        break;
+      case 'build-finish':
+        this.log[e.ok ? 'info' : 'error'](
+          { event: 'build-finished', ok: e.ok, ran: e.ran, failed: e.failed, notRun: e.notRun, interrupted: e.interrupted, durationMs: e.durationMs },
+          e.ok ? 'build finished' : 'build failed',
+        );
+        break;
+    }
+  }
+
+  close(): void {
+    this.dest.flushSync();
+  }
+}

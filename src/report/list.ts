@@ -1,0 +1,27 @@
+// `rules list`: every rule with its description, inputs and outputs.
+
+import type { InputGroup, Project } from '../rulefile/model.js';
+
+function describeInputs(groups: InputGroup[]): string {
+  const items = groups.flatMap((g) =>
+    g.items.map((item) => {
+      const text = item.expand ? `expand(${item.template.source}: ${item.expand.map((e) => e.name).join(', ')})` : item.template.source;
+      return g.name ? `${g.name}=${text}` : text;
+    }),
+  );
+  return items.join(' ');
+}
+
+export function formatRuleList(project: Project): string {
+  let out = '';
+  for (const rule of project.rules) {
+    out += rule.description ? `${rule.name}: ${rule.description}\n` : `${rule.name}\n`;
+    const inputs = describeInputs(rule.inputs);
+    if (inputs) out += `  inputs:  ${inputs}\n`;
+    const order = describeInputs(rule.orderOnly);
+    if (order) out += `  order-only: ${order}\n`;
+    if (rule.outputs.length > 0) out += `  outputs: ${rule.outputs.map((o) => (o.name ? `${o.name}=${o.template.source}` : o.template.source)).join(' ')}\n`;
+    else out += `  outputs: (none: built by name, always runs)\n`;
+  }
+  return out;
+}

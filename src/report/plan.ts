@@ -1,0 +1,23 @@
+// The dry run: one line per job that would run, in run order, with its reason.
+
+import type { Plan } from '../plan/plan.js';
+
+export function formatPlanText(plan: Plan): string {
+  let out = '';
+  for (const job of plan.order) {
+    const reason = plan.reasons.get(job)!;
+    out += job.rule.phony ? `${job.label}: ${reason}\n` : `${job.label} ${job.name}: ${reason}\n`;
+  }
+  return out;
+}
+
+export function formatPlanJson(plan: Plan): string {
+  const jobs = plan.order.map((job) => ({
+    rule: job.rule.name,
+    wildcards: job.wildcards,
+    outputs: job.outputs,
+    inputs: job.inputs,
+    reason: plan.reasons.get(job)!,
+  }));
+  return JSON.stringify({ jobs }, null, 2) + '\n';
+}

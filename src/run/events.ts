@@ -1,0 +1,36 @@
+// Everything a build does is an event; reporters (console, JSON, log file)
+// consume them. The core never prints.
+
+import type { Job } from '../graph/model.js';
+
+export type BuildEvent =
+  | { type: 'build-start'; total: number; upToDate: number }
+  | { type: 'job-start'; job: Job; reason: string; command: string | undefined; attempt: number }
+  | { type: 'job-finish'; job: Job; durationMs: number; output: string }
+  | {
+      type: 'job-fail';
+      job: Job;
+      durationMs: number;
+      output: string;
+      command: string | undefined;
+      /** Why, in words: `exit status 1`, `killed by SIGKILL`, `did not create output: X`. */
+      error: string;
+      willRetry: boolean;
+    }
+  | { type: 'build-finish'; ok: boolean; ran: number; failed: number; notRun: number; interrupted: boolean; durationMs: number };
+
+export interface Reporter {
+  emit(event: BuildEvent): void;
+  /** Flushes anything buffered; called once when the command ends. */
+  close?(): void | Promise<void>;
+}
+
+export class MultiReporter implements Reporter {
+  constructor(private readonly reporters: Reporter[]) {}
+  emit(event: BuildEvent): void {
+    for (const r of this.reporters) r.emit(event);
+  }
+  async close(): Promise<void> {
+    for (const r of this.reporters) await r.close?.();
+  }
+}

@@ -1,0 +1,37 @@
+// Executors run one job's command somewhere. The scheduler talks only to this
+// interface, so a cluster executor plugs in beside the local one.
+
+import type { Job } from '../graph/model.js';
+
+export interface JobSpec {
+  job: Job;
+  command: string;
+  /** The shell as argv; the command is appended. */
+  shell: string[];
+  /** Absolute working directory (the project root). */
+  cwd: string;
+  /** The complete environment of the job. */
+  env: NodeJS.ProcessEnv;
+  /** Absolute path of the job's log file: its stdout and stderr go there instead of being captured. */
+  logPath?: string;
+}
+
+export interface JobOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  /** Captured stdout and stderr, interleaved as they came (empty with a log file). */
+  output: string;
+  /** Why it failed, in words. */
+  error?: string;
+}
+
+export interface RunningJob {
+  readonly done: Promise<JobOutcome>;
+  /** Stops the job (its whole process group, for a local job). */
+  kill(): void;
+}
+
+export interface Executor {
+  start(spec: JobSpec): RunningJob;
+}
