@@ -12,6 +12,8 @@ import { findCycle } from './cycle.js';
 import { OutputIndex } from './match.js';
 import { jobLabel, type Graph, type Job } from './model.js';
 
+const NO_NAMES: Map<string, string[]> = new Map();
+
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
 
@@ -43,10 +45,11 @@ class GraphBuilder {
   private readonly jobs: Job[] = [];
   /** Path → producing job, or null for a source. */
   private readonly resolved = new Map<string, Job | null>();
-  private readonly jobByKey = new Map<string, Job>();
+  private readonly phonyJobs = new Map<Rule, Job>();
   private readonly sources: string[] = [];
   private readonly queue: Job[] = [];
-  private readonly selfChain = new Map<Job, number>();
+  /** By job id: how many times in a row the job's rule made the input of its own job. */
+  private readonly selfChain: number[] = [];
   private readonly globCache = new Map<string, string[]>();
   private readonly problems: Diagnostic[] = [];
 
@@ -67,9 +70,7 @@ class GraphBuilder {
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
     if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
-    const producers = new Map<string, Job>();
-    for (const [path, job] of this.resolved) if (job) producers.set(path, job);
-    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers };
+    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved };
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
     return graph;
@@ -91,11 +92,10 @@ class GraphBuilder {
   }
 
   private phonyJob(rule: Rule): Job {
-    const key = `phony:${rule.name}`;
-    let job = this.jobByKey.get(key);
+    let job = this.phonyJobs.get(rule);
     if (!job) {
-      job = this.newJob(rule, {}, [], new Map());
-      this.jobByKey.set(key, job);
+      job = this.newJob(rule, {}, [], NO_NAMES);
+      this.phonyJobs.set(rule, job);
       this.resolved.set(rule.name, job);
     }
     return job;
@@ -127,18 +127,19 @@ class GraphBuilder {
     }
     const { rule, wildcards } = match;
     const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
-    const key = `${rule.index}:${outputs[0]}`;
-    let job = this.jobByKey.get(key);
-    if (!job) {
-      const named = new Map<string, string[]>();
+    // The same job may be reached through another of its outputs.
+    let job = outputs.length > 1 ? this.resolved.get(outputs[0]!) : undefined;
+    if (!job || job.rule !== rule) {
+      let named = NO_NAMES;
       rule.outputs.forEach((o, i) => {
-        if (o.name !== undefined) named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
+        if (o.name === undefined) return;
+        if (named === NO_NAMES) named = new Map();
+        named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
       });
       job = this.newJob(rule, wildcards, outputs, named);
-      this.jobByKey.set(key, job);
       for (const o of outputs) if (!this.resolved.has(o)) this.resolved.set(o, job);
       const chain = neededBy && neededBy.rule === rule ? (parentChain ?? 0) + 1 : 0;
-      this.selfChain.set(job, chain);
+      this.selfChain[job.id] = chain;
       if (chain > MAX_SELF_CHAIN) {
         throw new UserError(
           `rule '${rule.name}' keeps needing its own outputs (… -> ${neededBy!.name} -> ${path}); make its output pattern more specific, e.g. with {name,REGEX}`,
@@ -158,7 +159,7 @@ class GraphBuilder {
       outputs,
       namedOutputs,
       inputs: [],
-      namedInputs: new Map(),
+      namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
       orderOnly: [],
       deps: [],
       depPaths: [],
@@ -175,17 +176,16 @@ class GraphBuilder {
   /** Works out a job's inputs and resolves each to its producer. */
   private expand(job: Job): void {
     const rule = job.rule;
-    const seen = new Set<string>();
-    const depSet = new Set<Job>();
-    const chain = this.selfChain.get(job);
+    const seen = new SmallSet<string>();
+    const depSeen = new SmallSet<Job>();
+    const chain = this.selfChain[job.id];
     const addDep = (path: string) => {
       const producer = this.resolvePath(path, job, chain);
-      if (producer && producer !== job && !depSet.has(producer)) {
-        depSet.add(producer);
+      if (producer === job) {
+        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
+      } else if (producer && depSeen.add(producer)) {
         job.deps.push(producer);
         job.depPaths.push(path);
-      } else if (producer === job) {
-        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
       }
     };
     for (const group of rule.inputs) {
@@ -193,8 +193,7 @@ class GraphBuilder {
       for (const item of group.items) for (const p of this.itemPaths(item, job)) paths.push(p);
       if (group.name !== undefined) job.namedInputs.set(group.name, paths);
       for (const p of paths) {
-        if (seen.has(p)) continue;
-        seen.add(p);
+        if (!seen.add(p)) continue;
         job.inputs.push(p);
         addDep(p);
       }
@@ -202,8 +201,7 @@ class GraphBuilder {
     for (const group of rule.orderOnly) {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
-          if (seen.has(p)) continue;
-          seen.add(p);
+          if (!seen.add(p)) continue;
           job.orderOnly.push(p);
           addDep(p);
         }
@@ -275,5 +273,24 @@ class GraphBuilder {
       if (m?.groups?.[name] !== undefined) values.add(m.groups[name]!);
     }
     return [...values].sort(compareCodePoints);
+  }
+}
+
+/** A set that stays a small array until it grows: most jobs have one or two inputs. */
+class SmallSet<T> {
+  private items: T[] = [];
+  private set: Set<T> | undefined;
+
+  /** Adds `x`; false if it was there already. */
+  add(x: T): boolean {
+    if (this.set) {
+      if (this.set.has(x)) return false;
+      this.set.add(x);
+      return true;
+    }
+    if (this.items.includes(x)) return false;
+    this.items.push(x);
+    if (this.items.length > 16) this.set = new Set(this.items);
+    return true;
   }
 }

@@ -33,8 +33,8 @@ export interface Graph {
   targets: Job[];
   /** Input paths no rule makes, in discovery order. */
   sources: string[];
-  /** Who makes each output path (and each phony rule's name). */
-  producers: Map<string, Job>;
+  /** Who makes each path: the job for outputs (and phony rule names), null for sources. */
+  producers: Map<string, Job | null>;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

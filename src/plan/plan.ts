@@ -77,27 +77,18 @@ export function readyBefore(priority: Int32Array): (a: Job, b: Job) => boolean {
 }
 
 function runOrder(reasons: Map<Job, string>, priority: Int32Array): Job[] {
-  const waiting = new Map<Job, number>();
+  const waiting = new Int32Array(priority.length);
   const ready = new Heap<Job>(readyBefore(priority));
   for (const job of reasons.keys()) {
     let n = 0;
     for (const d of job.deps) if (reasons.has(d)) n++;
     if (n === 0) ready.push(job);
-    else waiting.set(job, n);
+    waiting[job.id] = n;
   }
   const order: Job[] = [];
   for (let job = ready.pop(); job; job = ready.pop()) {
     order.push(job);
-    for (const d of job.dependents) {
-      const n = waiting.get(d);
-      if (n === undefined) continue;
-      if (n === 1) {
-        waiting.delete(d);
-        ready.push(d);
-      } else {
-        waiting.set(d, n - 1);
-      }
-    }
+    for (const d of job.dependents) if (reasons.has(d) && --waiting[d.id] === 0) ready.push(d);
   }
   return order;
 }
