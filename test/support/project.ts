@@ -1,0 +1,25 @@
+// Loads a Project from Rulefile text (written to a temp dir) for unit tests.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProject } from '../../src/rulefile/load.js';
+import type { Project } from '../../src/rulefile/model.js';
+
+export function projectFrom(rulefile: string, configOverrides: string[] = []): Project {
+  const dir = mkdtempSync(join(tmpdir(), 'rules-unit-'));
+  try {
+    writeFileSync(join(dir, 'Rulefile'), rulefile);
+    return loadProject({ cwd: dir, configOverrides });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Dedents a template literal so Rulefiles can be written inline. */
+export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
+  const text = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
+  const lines = text.replace(/^\n/, '').split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
+  return lines.map((l) => l.slice(indent)).join('\n');
+}

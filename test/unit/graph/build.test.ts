@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildGraph, defaultTargets } from '../../../src/graph/build.js';
+import type { Graph } from '../../../src/graph/model.js';
+import { UserError } from '../../../src/util/errors.js';
+import { FakeFileSystem } from '../../support/fakefs.js';
+import { projectFrom, yaml } from '../../support/project.js';
+
+function graphOf(rulefile: string, targets: string[], fs: FakeFileSystem): Graph {
+  return buildGraph(projectFrom(rulefile), targets, fs);
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail('expected an error');
+}
+
+describe('resolving paths through rules', () => {
+  const rules = yaml`
+    rules:
+      generic:
+        inputs: "src/{name}.txt"
+        outputs: "out/{name}.txt"
+        run: cp {input} {output}
+      special:
+        inputs: src/base.txt
+        outputs: out/special.txt
+        run: cp {input} {output}
+      by_dir:
+        inputs: "src/{name}.txt"
+        outputs: "{dir}/{name}.dat"
+        run: cp {input} {output}
+  `;
+
+  test('a pattern rule makes a matching path and binds its wildcards', () => {
+    const g = graphOf(rules, ['out/a.txt'], new FakeFileSystem().write('src/a.txt'));
+    assert.equal(g.jobs.length, 1);
+    assert.equal(g.jobs[0]!.rule.name, 'generic');
+    assert.deepEqual(g.jobs[0]!.wildcards, { name: 'a' });
+    assert.deepEqual(g.jobs[0]!.inputs, ['src/a.txt']);
+    assert.deepEqual(g.sources, ['src/a.txt']);
+    assert.equal(g.jobs[0]!.label, 'generic[name=a]');
+  });
+
+  test('the output with the most literal characters wins', () => {
+    const g = graphOf(rules, ['out/special.txt'], new FakeFileSystem().write('src/base.txt'));
+    assert.equal(g.jobs[0]!.rule.name, 'special');
+    assert.equal(g.jobs[0]!.label, 'special');
+  });
+
+  test('a tie between rules is an error naming the candidates', () => {
+    const tie = yaml`
+      rules:
+        one:
+          outputs: "out/{a}.txt"
+          run: touch {output}
+        two:
+          outputs: "ou{b}/x.txt"
+          run: touch {output}
+    `;
+    const msg = errorOf(() => graphOf(tie, ['out/x.txt'], new FakeFileSystem()));
+    assert.match(msg, /ambiguous: 'out\/x.txt' can be made by rule 'one' \(output 'out\/\{a\}.txt'\), rule 'two' \(output 'ou\{b\}\/x.txt'\)/);
+  });
+
+  test('a wildcard matches no slash unless its regex allows it', () => {
+    const fs = new FakeFileSystem().write('src/deep/a.txt');
+    const msg = errorOf(() => graphOf(rules, ['out/deep/a.txt'], fs));
+    assert.equal(msg, "no rule to make 'out/deep/a.txt'");
+    const slashy = yaml`
+      rules:
+        copy:
+          inputs: "src/{path}.txt"
+          outputs: "out/{path,.+}.txt"
+          run: cp {input} {output}
+    `;
+    const g = graphOf(slashy, ['out/deep/a.txt'], fs);
+    assert.deepEqual(g.jobs[0]!.wildcards, { path: 'deep/a' });
+  });
+
+  test('a missing source names the job that needs it', () => {
+    const msg = errorOf(() => graphOf(rules, ['out/a.txt'], new FakeFileSystem()));
+    assert.equal(msg, "no rule to make 'src/a.txt' (needed by 'out/a.txt')");
+  });
+
+  test('a missing source needed by a phony rule names the rule', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: [missing.txt]
+    `;
+    assert.equal(errorOf(() => graphOf(r, ['all'], new FakeFileSystem())), "no rule to make 'missing.txt' (needed by 'all')");
+  });
+
+  test('an existing source given as a target needs no job', () => {
+    const g = graphOf(rules, ['src/a.txt'], new FakeFileSystem().write('src/a.txt'));
+    assert.equal(g.jobs.length, 0);
+    assert.equal(g.targets.length, 0);
+  });
+
+  test('a pattern rule named as a target is explained', () => {
+    const msg = errorOf(() => graphOf(rules, ['generic'], new FakeFileSystem()));
+    assert.match(msg, /rule 'generic' has wildcards, so it cannot be built by name/);
+  });
+
+  test('a non-pattern rule can be built by name', () => {
+    const g = graphOf(rules, ['special'], new FakeFileSystem().write('src/base.txt'));
+    assert.deepEqual(g.targets.map((t) => t.name), ['out/special.txt']);
+  });
+
+  test('paths are normalized', () => {
+    const g = graphOf(rules, ['./out//a.txt'], new FakeFileSystem().write('src/a.txt'));
+    assert.deepEqual(g.jobs[0]!.outputs, ['out/a.txt']);
+  });
+});
+
+describe('jobs', () => {
+  test('a job with several outputs is one job, whichever output is asked for', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: ["x.b", "x.a", "y.b"]
+        split:
+          inputs: "{s}.in"
+          outputs: { first: "{s}.a", second: "{s}.b" }
+          run: touch {outputs.first} {outputs.second}
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('x.in', 'y.in'));
+    assert.equal(g.jobs.length, 3);
+    const all = g.jobs[0]!;
+    assert.deepEqual(all.deps.map((d) => d.name), ['x.a', 'y.a']);
+    assert.deepEqual(g.jobs[1]!.outputs, ['x.a', 'x.b']);
+    assert.deepEqual([...g.jobs[1]!.namedOutputs], [['first', ['x.a']], ['second', ['x.b']]]);
+  });
+
+  test('phony rules can be inputs of other phony rules', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: [stage]
+          run: echo all
+        stage:
+          inputs: [a.txt]
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('a.txt'));
+    assert.deepEqual(g.jobs.map((j) => j.name), ['all', 'stage']);
+    assert.deepEqual(g.jobs[0]!.deps.map((d) => d.name), ['stage']);
+  });
+
+  test('expand: cartesian product, first name slowest, with glob and config values', () => {
+    const r = yaml`
+      config:
+        bands: [r, g]
+      rules:
+        all:
+          inputs:
+            - expand: "out/{frame}_{band}.txt"
+              frame: { glob: "raw/sci_{frame}.fits" }
+              band: { config: bands }
+        make:
+          outputs: "out/{frame}_{band}.txt"
+          run: touch {output}
+    `;
+    const fs = new FakeFileSystem().write('raw/sci_f2.fits', 'raw/sci_f10.fits', 'raw/sci_f1.fits', 'raw/other.fits');
+    const g = graphOf(r, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['out/f1_r.txt', 'out/f1_g.txt', 'out/f10_r.txt', 'out/f10_g.txt', 'out/f2_r.txt', 'out/f2_g.txt']);
+  });
+
+  test('expand in a pattern rule uses the job\'s own wildcards', () => {
+    const r = yaml`
+      rules:
+        merge:
+          inputs:
+            - expand: "reps/{sample}_{rep}.txt"
+              rep: [1, 2, 3]
+          outputs: "merged/{sample}.txt"
+          run: cat {input} > {output}
+    `;
+    const fs = new FakeFileSystem().write('reps/s1_1.txt', 'reps/s1_2.txt', 'reps/s1_3.txt');
+    const g = graphOf(r, ['merged/s1.txt'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['reps/s1_1.txt', 'reps/s1_2.txt', 'reps/s1_3.txt']);
+  });
+
+  test('glob inputs match files on disk, sorted by code point', () => {
+    const r = yaml`
+      rules:
+        combine:
+          inputs: { frames: "raw/bias_*.fits" }
+          outputs: calib/bias.fits
+          run: cat {inputs.frames} > {output}
+    `;
+    const fs = new FakeFileSystem().write('raw/bias_b.fits', 'raw/bias_B.fits', 'raw/bias_\u{1F600}.fits', 'raw/bias_\uFF5E.fits', 'raw/flat_1.fits');
+    const g = graphOf(r, ['calib/bias.fits'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['raw/bias_B.fits', 'raw/bias_b.fits', 'raw/bias_\uFF5E.fits', 'raw/bias_\u{1F600}.fits']);
+  });
+
+  test('** globs descend into directories', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: "data/**/*.csv"
+    `;
+    const fs = new FakeFileSystem().write('data/a.csv', 'data/x/b.csv', 'data/x/y/c.csv', 'data/x/d.txt');
+    const g = graphOf(r, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['data/a.csv', 'data/x/b.csv', 'data/x/y/c.csv']);
+  });
+
+  test('duplicate inputs are listed once; order-only inputs are kept apart', () => {
+    const r = yaml`
+      rules:
+        j:
+          inputs: [a.txt, b.txt, a.txt]
+          order_only: [dir.stamp]
+          outputs: out.txt
+          run: cat {input} > {output}
+    `;
+    const g = graphOf(r, ['out.txt'], new FakeFileSystem().write('a.txt', 'b.txt', 'dir.stamp'));
+    assert.deepEqual(g.jobs[0]!.inputs, ['a.txt', 'b.txt']);
+    assert.deepEqual(g.jobs[0]!.orderOnly, ['dir.stamp']);
+  });
+
+  test('jobs are numbered breadth-first in declaration order', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: [b.out, a.out]
+        step:
+          inputs: "{x}.in"
+          outputs: "{x}.out"
+          run: cp {input} {output}
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('a.in', 'b.in'));
+    assert.deepEqual(g.jobs.map((j) => j.name), ['all', 'b.out', 'a.out']);
+  });
+});
+
+describe('cycles and endless chains', () => {
+  test('a cycle is printed as the paths that close it', () => {
+    const r = yaml`
+      rules:
+        a:
+          inputs: b.txt
+          outputs: a.txt
+          run: cp {input} {output}
+        b:
+          inputs: a.txt
+          outputs: b.txt
+          run: cp {input} {output}
+    `;
+    assert.equal(errorOf(() => graphOf(r, ['a.txt'], new FakeFileSystem())), 'dependency cycle: a.txt -> b.txt -> a.txt');
+  });
+
+  test('a longer cycle through pattern rules', () => {
+    const r = yaml`
+      rules:
+        x:
+          inputs: "{n}.z"
+          outputs: "{n}.x"
+          run: cp {input} {output}
+        y:
+          inputs: "{n}.x"
+          outputs: "{n}.y"
+          run: cp {input} {output}
+        z:
+          inputs: "{n}.y"
+          outputs: "{n}.z"
+          run: cp {input} {output}
+    `;
+    assert.equal(errorOf(() => graphOf(r, ['k.x'], new FakeFileSystem())), 'dependency cycle: k.x -> k.z -> k.y -> k.x');
+  });
+
+  test('a rule that keeps needing its own outputs is stopped with a clear error', () => {
+    const r = yaml`
+      rules:
+        unpack:
+          inputs: "{name}.in"
+          outputs: "{name}"
+          run: cp {input} {output}
+    `;
+    assert.match(errorOf(() => graphOf(r, ['a'], new FakeFileSystem())), /rule 'unpack' keeps needing its own outputs/);
+  });
+
+  test('deep chains build without recursion limits', () => {
+    const n = 20000;
+    let text = 'rules:\n';
+    for (let i = n; i >= 1; i--) text += `  r${i}:\n    inputs: f${i - 1}\n    outputs: f${i}\n    run: cp {input} {output}\n`;
+    const g = graphOf(text, [`f${n}`], new FakeFileSystem().write('f0'));
+    assert.equal(g.jobs.length, n);
+    assert.equal(g.jobs[n - 1]!.name, 'f1');
+  });
+});
+
+describe('default targets', () => {
+  test('default: wins, else the first rule', () => {
+    assert.deepEqual(defaultTargets(projectFrom('default: [b]\nrules:\n  a: {run: "true"}\n  b: {run: "true"}\n')), ['b']);
+    assert.deepEqual(defaultTargets(projectFrom('rules:\n  a: {run: "true"}\n  b: {run: "true"}\n')), ['a']);
+  });
+
+  test('a first rule with wildcards cannot be the default', () => {
+    const p = projectFrom('rules:\n  a:\n    outputs: "{x}.txt"\n    run: touch {output}\n');
+    assert.match(errorOf(() => defaultTargets(p)), /first rule 'a' has wildcards/);
+  });
+});
