@@ -67,6 +67,7 @@ export function loadProject(opts: LoadOptions): Project {
   // Included files, in order; each contributes config defaults and rules.
   const includes: SourceFile[] = [];
   const files = [rulefilePath];
+  let includeFailed = false;
   const inc = entry('include');
   if (inc && inc.value !== null) {
     const fs = new DiskFileSystem(root);
@@ -84,13 +85,15 @@ export function loadProject(opts: LoadOptions): Project {
         try {
           includes.push(SourceFile.read(abs, show(abs), main.loc(p)));
         } catch (e) {
-          if (e instanceof UserError) problems.push(...e.diagnostics);
-          else throw e;
+          if (!(e instanceof UserError)) throw e;
+          problems.push(...e.diagnostics);
+          includeFailed = true;
         }
       }
     }
   }
-  if (problems.length > 0) throw new UserError(problems);
+  // Without every included file, config and rules would give misleading errors.
+  if (includeFailed) throw new UserError(problems);
 
   // Configuration: includes < Rulefile < --configfile < --config.
   const config = new Config();
@@ -140,7 +143,7 @@ export function loadProject(opts: LoadOptions): Project {
       continue;
     }
     const parser = new RuleParser(src, config, problems);
-    for (const e of src.entries(node)) {
+    for (const e of src.entries(node, true)) {
       const first = definedAt.get(e.key);
       const here = src.loc(e.keyNode);
       if (first) {
@@ -189,7 +192,8 @@ export function loadProject(opts: LoadOptions): Project {
       }
     }
   }
-  if (problems.length > 0) throw new UserError(problems);
+  for (const src of [main, ...includes]) problems.push(...src.problems);
+  if (problems.length > 0) throw new UserError(sortByPlace(problems));
   return project;
 }
 
@@ -239,3 +243,17 @@ export function parseConfigOverride(assignment: string) {
 }
 
 export { isConfigMap };
+
+/** Diagnostics in file order, then line and column, so a long list reads top to bottom. */
+function sortByPlace(list: Diagnostic[]): Diagnostic[] {
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => {
+      const x = a.d.loc;
+      const y = b.d.loc;
+      if (!x || !y) return a.i - b.i;
+      if (x.file !== y.file) return a.i - b.i;
+      return x.line - y.line || x.col - y.col || a.i - b.i;
+    })
+    .map((e) => e.d);
+}

@@ -5,10 +5,10 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../util/errors.js';
-import { didYouMean } from '../util/strings.js';
+import { didYouMean, suggest } from '../util/strings.js';
 import { configWords, type Config } from './config.js';
 import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } from './model.js';
-import { describeNode, type SourceFile } from './source.js';
+import { describeNode, isEmpty, type SourceFile } from './source.js';
 import { literalText, parseTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
 
 export const RULE_KEYS = [
@@ -29,6 +29,9 @@ export const RULE_KEYS = [
 const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', 'raw']);
 const GLOB_CHARS = /[*?[]/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RULE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** What a placeholder in `run` or `params` may start with, for suggestions. */
+const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
 type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env';
 
@@ -46,7 +49,7 @@ export class RuleParser {
   parse(name: string, nameNode: Node, node: Node | null, index: number): Rule | undefined {
     const src = this.src;
     const loc = src.loc(nameNode);
-    if (!IDENT.test(name.replace(/-/g, '_'))) {
+    if (!RULE_NAME.test(name)) {
       this.error(`invalid rule name '${name}': use letters, digits, '_' and '-', starting with a letter or '_'`, loc);
     }
     if (!isMap(node)) {
@@ -110,7 +113,7 @@ export class RuleParser {
         if (t) rule.run = t;
       }
     }
-    if (!rule.phony && rule.run === undefined) {
+    if (!rule.phony && !has('run')) {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
     return this.problems.length === errorsBefore ? rule : undefined;
@@ -118,23 +121,24 @@ export class RuleParser {
 
   // ---- scalars -------------------------------------------------------------
 
-  private string(node: Node | null, what: string): string | undefined {
+  /** `at` locates the problem when `node` is missing (a key without a value). */
+  private string(node: Node | null, what: string, at?: Node): string | undefined {
     if (isScalar(node) && typeof node.value === 'string') return node.value;
-    this.error(`${what} must be a string, not ${describeNode(node)}`, this.src.loc(node));
+    this.error(`${what} must be a string, not ${describeNode(node)}`, this.src.loc(node ?? at));
     return undefined;
   }
 
-  private number(node: Node | null, what: string): number | undefined {
+  private number(node: Node | null, what: string, at?: Node): number | undefined {
     if (isScalar(node) && typeof node.value === 'number') return node.value;
-    this.error(`${what} must be a number, not ${describeNode(node)}`, this.src.loc(node));
+    this.error(`${what} must be a number, not ${describeNode(node)}`, this.src.loc(node ?? at));
     return undefined;
   }
 
   /** Parses a template string and checks each placeholder against what `ctx` allows. */
-  private template(rule: Rule, node: Node, ctx: Context, what: string, extraNames: readonly string[] = []): Template | undefined {
-    const text = this.string(node, what);
+  private template(rule: Rule, node: Node | null, ctx: Context, what: string, extraNames: readonly string[] = [], at?: Node): Template | undefined {
+    const text = this.string(node, what, at);
     if (text === undefined) return undefined;
-    return this.templateFromText(rule, node, text, ctx, extraNames);
+    return this.templateFromText(rule, node!, text, ctx, extraNames);
   }
 
   private templateFromText(rule: Rule, node: Node, text: string, ctx: Context, extraNames: readonly string[] = []): Template | undefined {
@@ -159,15 +163,24 @@ export class RuleParser {
     return ctx === 'run' || ctx === 'params' || ctx === 'env' ? t : this.bindConfig(t);
   }
 
+  /** Replaces `{config.KEY}` by its value, keeping the other placeholders (and their offsets). */
   private bindConfig(t: Template): Template {
     if (!t.placeholders.some((p) => p.path[0] === 'config')) return t;
-    let source = '';
+    const parts: Template['parts'] = [];
+    const placeholders: Placeholder[] = [];
     for (const p of t.parts) {
-      if (typeof p === 'string') source += p.replace(/[{}]/g, (c) => c + c);
-      else if (p.path[0] === 'config') source += configWords(this.config.get(p.path.slice(1))!).join(' ').replace(/[{}]/g, (c) => c + c);
-      else source += `{${p.text}}`;
+      const text = typeof p === 'string' ? p : p.path[0] === 'config' ? configWords(this.config.get(p.path.slice(1))!).join(' ') : undefined;
+      if (text === undefined) {
+        parts.push(p);
+        placeholders.push(p as Placeholder);
+      } else if (typeof parts[parts.length - 1] === 'string') {
+        parts[parts.length - 1] += text;
+      } else if (text !== '') {
+        parts.push(text);
+      }
     }
-    return parseTemplate(source);
+    const source = parts.map((p) => (typeof p === 'string' ? p.replace(/[{}]/g, (c) => c + c) : `{${p.text}}`)).join('');
+    return { source, parts, placeholders };
   }
 
   /** Returns a message if placeholder `ph` may not stand in context `ctx` of `rule`. */
@@ -198,6 +211,10 @@ export class RuleParser {
       if (ctx === 'outputs') return undefined; // outputs define the wildcards
       if (extraNames.includes(wildcardName)) return undefined;
       if (rule.wildcards.includes(wildcardName)) return undefined;
+      const heads = ctx === 'run' || ctx === 'params' ? TEMPLATE_HEADS : [];
+      if (head !== 'wildcards' && suggest(wildcardName, heads) !== undefined) {
+        return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(wildcardName, [...heads, ...rule.wildcards])}`;
+      }
       if (rule.phony) {
         return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': a rule without outputs has no wildcards`;
       }
@@ -247,7 +264,10 @@ export class RuleParser {
         }
         break;
     }
-    const all = ['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', ...rule.wildcards];
+    if (rest.length === 0 && (head === 'params' || head === 'resources')) {
+      return `'${shown}' needs a name: use {${head}.NAME}`;
+    }
+    const all = [...TEMPLATE_HEADS, ...rule.wildcards].filter((c) => c !== ph.path.join('.'));
     return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(ph.path.join('.'), all)}`;
   }
 
@@ -258,7 +278,8 @@ export class RuleParser {
     const collect = (n: Node | null, name?: string) => {
       n = this.src.resolve(n);
       if (isSeq(n)) for (const item of n.items) collect(item as Node, name);
-      else if (n !== null) entries.push(name === undefined ? { node: n } : { name, node: n });
+      else if (n !== null && !isEmpty(n)) entries.push(name === undefined ? { node: n } : { name, node: n });
+      else if (name !== undefined) this.error(`output '${name}' of rule '${rule.name}' has no path`, this.src.loc(node));
     };
     if (isMap(node)) {
       for (const e of this.src.entries(node)) {
@@ -281,21 +302,24 @@ export class RuleParser {
           this.error(`wildcard '{${name}}' is given two different regular expressions in rule '${rule.name}'`, this.src.locIn(e.node, ph.offset));
         }
         try {
-          new RegExp(ph.regex);
+          new RegExp(ph.regex, 'u');
         } catch (err) {
           this.error(`invalid regular expression in '{${ph.text}}': ${(err as Error).message}`, this.src.locIn(e.node, ph.offset));
           continue;
         }
         regexFor.set(name, ph.regex);
       }
+      let reservedName = false;
       for (const ph of t.placeholders) {
         const name = ph.path[ph.path.length - 1]!;
         if (ph.path[0] === 'wildcards' || RESERVED.has(ph.path[0]!)) {
           this.error(`'{${ph.text}}': a wildcard in outputs is written {NAME}, and NAME cannot be one of ${[...RESERVED].join(', ')}`, this.src.locIn(e.node, ph.offset));
+          reservedName = true;
         } else if (!rule.wildcards.includes(name) && parsed.length === 0) {
           rule.wildcards.push(name);
         }
       }
+      if (reservedName) continue;
       parsed.push(e.name === undefined ? { t, node: e.node } : { name: e.name, t, node: e.node });
     }
     for (const p of parsed) {
@@ -352,7 +376,7 @@ export class RuleParser {
     }
     const names: ExpandName[] = [];
     const nameList = entries.filter((e) => e !== tmplEntry).map((e) => e.key);
-    const t = this.template(rule, tmplEntry.value as Node, 'inputs', `'expand' template of rule '${rule.name}'`, nameList);
+    const t = this.template(rule, tmplEntry.value, 'inputs', `'expand' template of rule '${rule.name}'`, nameList, node);
     for (const e of entries) {
       if (e === tmplEntry) continue;
       if (!IDENT.test(e.key) || RESERVED.has(e.key)) {
@@ -363,19 +387,20 @@ export class RuleParser {
         this.error(`expand name '${e.key}' is not used in the template '${t.source}'`, this.src.loc(e.keyNode));
         continue;
       }
-      const source = this.expandValues(rule, e.key, e.value);
+      const source = this.expandValues(rule, e.key, e.value, e.keyNode);
       if (source) names.push({ name: e.key, source });
     }
     if (!t) return undefined;
-    if (names.length === 0) {
+    if (nameList.length === 0) {
       this.error(`expand item in rule '${rule.name}' names no values to expand: add e.g. NAME: [a, b]`, this.src.loc(node));
       return undefined;
     }
+    if (names.length < nameList.length) return undefined;
     return { template: t, glob: GLOB_CHARS.test(literalText(t)), expand: names, loc: this.src.loc(node) };
   }
 
-  private expandValues(rule: Rule, name: string, raw: Node | null): ExpandName['source'] | undefined {
-    const node = this.src.resolve(raw);
+  private expandValues(rule: Rule, name: string, raw: Node | null, keyNode: Node): ExpandName['source'] | undefined {
+    const node = this.src.resolve(raw) ?? keyNode;
     const what = `values of '${name}' in an expand item of rule '${rule.name}'`;
     if (isSeq(node)) {
       const values: string[] = [];
@@ -456,7 +481,7 @@ export class RuleParser {
       return;
     }
     for (const e of this.src.entries(node)) {
-      const n = this.number(e.value, `resource '${e.key}' of rule '${rule.name}'`);
+      const n = this.number(e.value, `resource '${e.key}' of rule '${rule.name}'`, e.keyNode);
       if (n === undefined) continue;
       if (n < 0 || (e.key === 'cpus' && !Number.isInteger(n))) {
         this.error(`resource '${e.key}' of rule '${rule.name}' must be ${e.key === 'cpus' ? 'a whole number' : 'a number'} >= 0`, this.src.loc(e.value));

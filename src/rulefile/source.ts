@@ -16,7 +16,7 @@ export class SourceFile {
     readonly text: string,
   ) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, merge: true });
   }
 
   static read(absPath: string, display: string, at?: SourceLocation): SourceFile {
@@ -53,7 +53,9 @@ export class SourceFile {
       const raw = this.text.slice(start, node.range?.[1] ?? start);
       if (!raw.includes('\n')) {
         if (node.type === Scalar.PLAIN) return this.at(start + index);
-        if (node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE) return this.at(start + 1 + index);
+        if (node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE) {
+          return this.at(start + 1 + rawOffset(raw.slice(1), index, node.type === Scalar.QUOTE_DOUBLE));
+        }
       }
     }
     return this.at(start);
@@ -64,31 +66,74 @@ export class SourceFile {
     return (node as Node | null) ?? null;
   }
 
-  /** Key/value entries of a map node, with YAML merge keys (`<<`) applied. */
-  entries(map: YAMLMap): MapEntry[] {
+  /**
+   * Key/value entries of a map node, with YAML merge keys (`<<`) applied.
+   * A key given twice is a problem (in `problems`) unless `allowDuplicates`,
+   * for callers that report duplicates in words of their own.
+   */
+  entries(map: YAMLMap, allowDuplicates = false): MapEntry[] {
     const out: MapEntry[] = [];
-    const seen = new Set<string>();
+    const seen = new Map<string, Node>();
     const merged: MapEntry[] = [];
     for (const pair of map.items) {
       const keyNode = this.resolve(pair.key);
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const raw = isScalar(keyNode) ? keyNode.value : undefined;
       const value = this.resolve(pair.value);
-      if (key === '<<' && isScalar(keyNode) && keyNode.value === '<<') {
+      if (raw === '<<' || (typeof raw === 'symbol' && raw.description === '<<')) {
         const sources = isSeq(value) ? value.items.map((n) => this.resolve(n)) : [value];
-        for (const s of sources) if (isMap(s)) merged.push(...this.entries(s));
+        for (const s of sources) if (isMap(s)) merged.push(...this.entries(s, true));
         continue;
       }
-      seen.add(key);
-      out.push({ key, keyNode: keyNode as Node, value });
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const first = seen.get(key);
+      if (first && !allowDuplicates) {
+        const l = this.loc(first);
+        this.report({ message: `key '${key}' is given twice (first at line ${l.line}, column ${l.col})`, loc: this.loc(keyNode) });
+        continue;
+      }
+      if (!first) seen.set(key, keyNode as Node);
+      out.push({ key, keyNode: keyNode as Node, value: isEmpty(value) ? null : value });
     }
     for (const m of merged) {
       if (!seen.has(m.key)) {
-        seen.add(m.key);
+        seen.set(m.key, m.keyNode);
         out.push(m);
       }
     }
     return out;
   }
+
+  /** Problems found while reading maps (duplicate keys), each reported once. */
+  readonly problems: Diagnostic[] = [];
+  private readonly reported = new Set<string>();
+
+  private report(d: Diagnostic): void {
+    const k = `${d.loc?.line}:${d.loc?.col}:${d.message}`;
+    if (this.reported.has(k)) return;
+    this.reported.add(k);
+    this.problems.push(d);
+  }
+}
+
+/** A missing value: nothing, or a YAML null (`key:` with nothing after it). */
+export function isEmpty(node: unknown): boolean {
+  return node === null || node === undefined || (isScalar(node) && node.value === null);
+}
+
+/** Offset in the raw text of a quoted scalar (after its opening quote) of the value's character `index`. */
+function rawOffset(raw: string, index: number, doubleQuoted: boolean): number {
+  let i = 0;
+  for (let v = 0; v < index && i < raw.length; v++) {
+    if (doubleQuoted && raw[i] === '\\') {
+      const c = raw[i + 1];
+      i += c === 'x' ? 4 : c === 'u' ? 6 : c === 'U' ? 10 : 2;
+    } else if (!doubleQuoted && raw[i] === "'" && raw[i + 1] === "'") {
+      i += 2;
+    } else {
+      i += 1;
+    }
+  }
+  return i;
 }
 
 export interface MapEntry {
