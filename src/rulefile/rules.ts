@@ -57,9 +57,17 @@ export class RuleParser {
       return undefined;
     }
     const values = new Map<string, { value: Node | null; keyNode: Node }>();
-    for (const e of src.entries(node)) {
+    const entries = src.entries(node);
+    const guessed = new Set<string>();
+    for (const e of entries) {
       if (!(RULE_KEYS as readonly string[]).includes(e.key)) {
         this.error(`unknown key '${e.key}' in rule '${name}'${didYouMean(e.key, RULE_KEYS)}`, src.loc(e.keyNode));
+        // Read a likely typo as the key it stands for, so one typo gives one error, not a cascade.
+        const meant = suggest(e.key, RULE_KEYS);
+        if (meant !== undefined && !entries.some((x) => x.key === meant) && !values.has(meant)) {
+          values.set(meant, { value: e.value, keyNode: e.keyNode });
+          guessed.add(meant);
+        }
         continue;
       }
       values.set(e.key, { value: e.value, keyNode: e.keyNode });
@@ -113,7 +121,7 @@ export class RuleParser {
         if (t) rule.run = t;
       }
     }
-    if (!rule.phony && !has('run')) {
+    if (!rule.phony && !has('run') && !guessed.has('outputs')) {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
     return this.problems.length === errorsBefore ? rule : undefined;

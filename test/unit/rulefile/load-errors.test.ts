@@ -177,6 +177,16 @@ describe('rule structure and keys', () => {
   });
 });
 
+describe('one typo, one error', () => {
+  test('a misspelled outputs key is read as outputs, so its wildcards and {output} raise nothing more', () => {
+    expectOnlyError(yaml('rules:', '  count:', '    inputs: "texts/{name}.txt"', '    ouputs: "counts/{name}.txt"', '    run: wc -w < {input} > {output}'), {
+      message: "unknown key 'ouputs' in rule 'count' (did you mean 'outputs'?)",
+      line: 4,
+      col: 5,
+    });
+  });
+});
+
 describe('types of rule keys', () => {
   test('inputs as a number', () => {
     expectOnlyError(yaml('rules:', '  a:', '    inputs: 5'), { message: "'inputs' entry of rule 'a' must be a string, not a number", line: 3, col: 13 });
