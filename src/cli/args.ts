@@ -38,6 +38,8 @@ export interface CommandSpec {
   args: string;
   summary: string;
   flags: string[];
+  /** Help texts of flags that mean something particular for this command. */
+  flagHelp?: Record<string, string>;
 }
 
 const CONFIG_FLAGS = ['file', 'config', 'configfile'];
@@ -48,8 +50,20 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json') },
   { name: 'graph', args: '[TARGET...]', summary: 'print the job graph (stale jobs marked)', flags: ['format', 'force', 'check', ...CONFIG_FLAGS] },
   { name: 'list', args: '', summary: 'list rules with their descriptions, inputs and outputs', flags: CONFIG_FLAGS },
-  { name: 'clean', args: '[TARGET...]', summary: 'delete outputs recorded in the build log', flags: ['dry-run', ...CONFIG_FLAGS] },
-  { name: 'config', args: '', summary: 'print the effective configuration and where each value comes from', flags: ['json', ...CONFIG_FLAGS] },
+  {
+    name: 'clean',
+    args: '[TARGET...]',
+    summary: 'delete outputs recorded in the build log (of the targets and everything upstream, or all)',
+    flags: ['dry-run', ...CONFIG_FLAGS],
+    flagHelp: { 'dry-run': 'show what would be deleted; delete nothing' },
+  },
+  {
+    name: 'config',
+    args: '',
+    summary: 'print the effective configuration and where each value comes from',
+    flags: ['json', ...CONFIG_FLAGS],
+    flagHelp: { json: 'print the configuration and origins as JSON' },
+  },
 ];
 
 export interface ParsedArgs {
@@ -128,9 +142,9 @@ export function values(args: ParsedArgs, name: string): string[] {
   return args.flags.get(name) ?? [];
 }
 
-function flagLine(f: FlagSpec): string {
+function flagLine(f: FlagSpec, help = f.help): string {
   const names = f.short ? `-${f.short}, --${f.long}` : `    --${f.long}`;
-  return `  ${(names + (f.value ? ` ${f.value}` : '')).padEnd(34)} ${f.help}`;
+  return `  ${(names + (f.value ? ` ${f.value}` : '')).padEnd(34)} ${help}`;
 }
 
 export function mainHelp(version: string): string {
@@ -142,10 +156,12 @@ export function mainHelp(version: string): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`),
     '',
-    'With no command, `rules` builds. `rules COMMAND --help` lists the options of a command.',
+    'With no command (or with targets only), `rules` builds. `rules COMMAND --help` lists the options of a command.',
     '',
-    'Common options:',
-    ...['file', 'jobs', 'keep-going', 'dry-run', 'force', 'config', 'configfile', 'help', 'version'].map((n) => flagLine(FLAGS[n]!)),
+    'Options of build, the default command:',
+    ...[...BUILD_FLAGS, 'help', 'version'].map((n) => flagLine(FLAGS[n]!)),
+    '',
+    'Other commands add: --format dot|mermaid|json (graph).',
     '',
     'Exit status: 0 success or nothing to do, 1 a job failed, 2 the command could not start',
     '(usage, Rulefile or graph error, missing source), 130 interrupted.',
@@ -160,7 +176,7 @@ export function commandHelp(cmd: CommandSpec): string {
     cmd.summary.charAt(0).toUpperCase() + cmd.summary.slice(1) + '.',
     '',
     'Options:',
-    ...[...cmd.flags, 'help'].map((n) => flagLine(FLAGS[n]!)),
+    ...[...cmd.flags, 'help'].map((n) => flagLine(FLAGS[n]!, cmd.flagHelp?.[n])),
     '',
   ].join('\n');
 }

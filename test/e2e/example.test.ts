@@ -1,0 +1,31 @@
+// The example pipeline shipped in the repository builds from scratch and is
+// then up to date.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nonEmptyLines, project, REPO, show } from './helpers.js';
+
+test('Rulefile.example builds a catalog with -j2, and a second build has nothing to do', (t) => {
+  const p = project(t);
+  fs.copyFileSync(path.join(REPO, 'Rulefile.example'), p.path('Rulefile.example'));
+  fs.cpSync(path.join(REPO, 'rules'), p.path('rules'), { recursive: true });
+
+  const r = p.run(['build', '-f', 'Rulefile.example', '-j2']);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /^rules: \d+ jobs done in /m);
+  const catalog = nonEmptyLines(p.read('catalog.csv'));
+  assert.equal(catalog[0], 'frame,id,x,y,flux');
+  assert.ok(catalog.length - 1 > 4, `more than 4 rows:\n${catalog.join('\n')}`);
+  for (const row of catalog.slice(1)) assert.match(row, /^f\d+,\d+,[-\d.]+,[-\d.]+,[-\d.eE+]+$/);
+  assert.ok(p.exists('phot/summary.txt'));
+
+  const again = p.run(['build', '-f', 'Rulefile.example', '-j2']);
+  assert.equal(again.status, 0, show(again));
+  assert.match(again.stdout, /^rules: nothing to do$/m);
+
+  const dry = p.run(['build', '-f', 'Rulefile.example', '-n']);
+  assert.equal(dry.status, 0, show(dry));
+  assert.deepEqual(nonEmptyLines(dry.stdout), ['all: always'], 'only the phony target is left');
+});
