@@ -16,7 +16,11 @@ import { formatRuleList } from '../report/list.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
 import { LocalExecutor } from '../run/local.js';
+import { applyClean, planClean } from '../run/clean.js';
 import { runPlan } from '../run/scheduler.js';
+import { FileOracle } from '../state/files.js';
+import { BuildLock } from '../state/lock.js';
+import { BuildLog } from '../state/log.js';
 import { eventLogPath } from '../state/paths.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
@@ -48,11 +52,21 @@ function checkMode(args: ParsedArgs): CheckMode {
   return v;
 }
 
-function planFor(args: ParsedArgs, project: Project): { graph: Graph; plan: Plan } {
+function openLog(project: Project): BuildLog {
+  const log = BuildLog.open(project.root);
+  for (const w of log.warnings) process.stderr.write(`rules: warning: ${w}\n`);
+  return log;
+}
+
+function graphFor(args: ParsedArgs, project: Project): { graph: Graph; fs: CachedFileSystem } {
   const fs = new CachedFileSystem(new DiskFileSystem(project.root));
-  const graph = buildGraph(project, targetsOf(args, project), fs);
-  const plan = makePlan(graph, fs, { force: flag(args, 'force'), check: checkMode(args) });
-  return { graph, plan };
+  return { graph: buildGraph(project, targetsOf(args, project), fs), fs };
+}
+
+function planFor(args: ParsedArgs, project: Project, log: BuildLog, { graph, fs } = graphFor(args, project)): Plan {
+  const check = checkMode(args);
+  const files = new FileOracle(fs, log, check === 'hash');
+  return makePlan({ project, graph, files, log, options: { force: flag(args, 'force'), check } });
 }
 
 function positiveInt(text: string, what: string): number {
@@ -87,15 +101,30 @@ export async function buildCommand(args: ParsedArgs, watch: boolean): Promise<nu
   if (flag(args, 'json') && !flag(args, 'dry-run')) throw new UserError(`--json goes with -n (print the plan as JSON)`);
 
   const project = load(args);
-  const { plan } = planFor(args, project);
   if (flag(args, 'dry-run')) {
+    // A dry run takes no lock and writes nothing.
+    const plan = planFor(args, project, openLog(project));
     process.stdout.write(flag(args, 'json') ? formatPlanJson(plan) : formatPlanText(plan));
     if (!flag(args, 'json') && plan.order.length === 0) process.stderr.write('rules: nothing to do\n');
     return 0;
   }
+  // The graph first: a build that cannot start leaves no trace, not even .rules/.
+  const graph = graphFor(args, project);
+  const lock = BuildLock.acquire(project.root);
+  try {
+    const log = openLog(project);
+    try {
+      return await build(args, project, planFor(args, project, log, graph), jobs, resources, logFormat === 'json');
+    } finally {
+      log.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
 
+async function build(args: ParsedArgs, project: Project, plan: Plan, jobs: number, resources: Map<string, number>, json: boolean): Promise<number> {
   const reporters: Reporter[] = [];
-  const json = logFormat === 'json';
   reporters.push(
     new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
       tty: !json && process.stdout.isTTY === true,
@@ -113,7 +142,7 @@ export async function buildCommand(args: ParsedArgs, watch: boolean): Promise<nu
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runPlan(plan, project, new LocalExecutor(), reporter, { jobs, keepGoing: flag(args, 'keep-going'), resources }, abort.signal);
+    const result = await runPlan(plan, new LocalExecutor(), reporter, { jobs, keepGoing: flag(args, 'keep-going'), resources }, abort.signal);
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;
   } finally {
@@ -127,7 +156,7 @@ export function graphCommand(args: ParsedArgs): number {
   const format = (value(args, 'format') ?? 'dot') as GraphFormat;
   if (!['dot', 'mermaid', 'json'].includes(format)) throw new UserError(`--format must be dot, mermaid or json, not '${format}'`);
   const project = load(args);
-  const { plan } = planFor(args, project);
+  const plan = planFor(args, project, openLog(project));
   process.stdout.write(formatGraph(plan, format));
   return 0;
 }
@@ -144,6 +173,23 @@ export function configCommand(args: ParsedArgs): number {
 }
 
 export function cleanCommand(args: ParsedArgs): number {
-  load(args);
-  throw new UserError(`'rules clean' needs the build log, which this version of rules does not keep yet`);
+  const project = load(args);
+  const dryRun = flag(args, 'dry-run');
+  const lock = dryRun ? undefined : BuildLock.acquire(project.root);
+  try {
+    const log = openLog(project);
+    const fs = new CachedFileSystem(new DiskFileSystem(project.root));
+    const items = planClean(project, log, fs, args.positionals.length > 0 ? targetsOf(args, project) : undefined);
+    const paths = items.flatMap((i) => i.paths);
+    for (const p of paths) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} ${p}\n`);
+    if (!dryRun) {
+      applyClean(items, log, fs);
+      log.close();
+    }
+    const n = `${paths.length} file${paths.length === 1 ? '' : 's'}`;
+    process.stderr.write(paths.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
+    return 0;
+  } finally {
+    lock?.release();
+  }
 }

@@ -31,6 +31,21 @@ export function defaultTargets(project: Project): string[] {
   return [first.name];
 }
 
+/** What a rule declares for the job that makes `path`: its outputs and log, or undefined if no rule makes it. */
+export function declaredFor(index: OutputIndex, path: string): { outputs: string[]; log?: string } | undefined {
+  let match;
+  try {
+    match = index.match(path);
+  } catch {
+    return undefined; // ambiguous: no single rule declares it
+  }
+  if (!match) return undefined;
+  const { rule, wildcards } = match;
+  const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
+  if (!rule.log) return { outputs };
+  return { outputs, log: normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!)) };
+}
+
 /** Normalizes `./a//b/../c` to `a/c`; most paths need no work. */
 export function normalizePath(p: string): string {
   if (p.startsWith('./') || p.includes('//') || p.includes('/.') || p.endsWith('/') || p.startsWith('..')) {

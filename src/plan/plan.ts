@@ -3,9 +3,11 @@
 // scheduler uses its priorities.
 
 import type { Graph, Job } from '../graph/model.js';
-import type { FileSystem } from '../util/fs.js';
+import type { Project } from '../rulefile/model.js';
+import type { FileOracle } from '../state/files.js';
+import type { BuildLog } from '../state/log.js';
 import { Heap } from '../util/heap.js';
-import { staleReason, type StalenessOptions } from './staleness.js';
+import { staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 
 export interface Plan {
   graph: Graph;
@@ -14,6 +16,18 @@ export interface Plan {
   reasons: Map<Job, string>;
   /** Longest chain of stale jobs from each stale job to the end (by job id). */
   priority: Int32Array;
+  /** Up-to-date jobs whose build record must be written (adopted, or re-stat'ed). */
+  needsRecord: Set<Job>;
+  /** The context the plan was decided in, to decide again during the build. */
+  context: StalenessContext;
+}
+
+export interface PlanInputs {
+  project: Project;
+  graph: Graph;
+  files: FileOracle;
+  log: BuildLog;
+  options: StalenessOptions;
 }
 
 /** Jobs in dependency order (every job after its deps). */
@@ -46,10 +60,11 @@ export function topologicalOrder(graph: Graph): Job[] {
   return out;
 }
 
-export function makePlan(graph: Graph, fs: FileSystem, options: StalenessOptions): Plan {
+export function makePlan(inputs: PlanInputs): Plan {
+  const { graph } = inputs;
   const topo = topologicalOrder(graph);
   const reasons = new Map<Job, string>();
-  const ctx = { graph, fs, options, willRun: (j: Job) => reasons.has(j) };
+  const ctx: StalenessContext = { ...inputs, willRun: (j: Job) => reasons.has(j), needsRecord: new Set() };
   for (const job of topo) {
     const reason = staleReason(job, ctx);
     if (reason !== undefined) reasons.set(job, reason);
@@ -62,7 +77,7 @@ export function makePlan(graph: Graph, fs: FileSystem, options: StalenessOptions
     for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
     priority[job.id] = best + 1;
   }
-  return { graph, order: runOrder(reasons, priority), reasons, priority };
+  return { graph, order: runOrder(reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
 }
 
 /** Ordering of ready jobs: longest remaining path, then rule order, then discovery order. */

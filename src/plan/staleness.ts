@@ -1,8 +1,11 @@
 // Why a job must run, in the words users grep for (SPEC §2). This is the one
-// place that decides staleness; the build log will add its reasons here.
+// place that decides staleness; reasons are checked in the order SPEC gives.
 
 import type { Graph, Job } from '../graph/model.js';
-import type { FileSystem } from '../util/fs.js';
+import type { Project } from '../rulefile/model.js';
+import { sameStat, type FileOracle } from '../state/files.js';
+import type { BuildLog } from '../state/log.js';
+import { jobSignature, signatureChange } from './signature.js';
 
 export type CheckMode = 'hash' | 'mtime';
 
@@ -12,11 +15,15 @@ export interface StalenessOptions {
 }
 
 export interface StalenessContext {
+  project: Project;
   graph: Graph;
-  fs: FileSystem;
+  files: FileOracle;
+  log: BuildLog;
   options: StalenessOptions;
   /** Whether a job will run in this build (decided before, in dependency order). */
   willRun(job: Job): boolean;
+  /** Up-to-date jobs whose record must be written: adopted ones, and ones whose files were re-stat'ed. */
+  needsRecord: Set<Job>;
 }
 
 /** A job whose running changes nothing downstream: a phony rule without a command. */
@@ -24,9 +31,37 @@ export function isInert(job: Job): boolean {
   return job.rule.phony && job.rule.run === undefined;
 }
 
+/** The key of a job in the build log. */
+export function recordKey(job: Job): string {
+  return job.name;
+}
+
+function isPhonyInput(ctx: StalenessContext, path: string): boolean {
+  return ctx.graph.producers.get(path)?.rule.phony === true;
+}
+
+/** The first input (declaration order) newer than the oldest output. */
+function newerInput(job: Job, ctx: StalenessContext, oldest: number): string | undefined {
+  for (const input of job.inputs) {
+    if (isPhonyInput(ctx, input)) continue;
+    const st = ctx.files.fs.stat(input);
+    if (st !== undefined && st.mtimeMs > oldest) return input;
+  }
+  return undefined;
+}
+
+function upstreamReason(job: Job, ctx: StalenessContext): string | undefined {
+  for (const input of job.inputs) {
+    const producer = ctx.graph.producers.get(input);
+    if (producer && !isInert(producer) && ctx.willRun(producer)) return `upstream will run: ${input}`;
+  }
+  return undefined;
+}
+
 /** The reason `job` must run, or undefined when it is up to date. */
 export function staleReason(job: Job, ctx: StalenessContext): string | undefined {
-  const { fs, options, graph } = ctx;
+  const { options } = ctx;
+  const fs = ctx.files.fs;
   if (options.force) return 'forced';
   if (job.rule.always || job.rule.phony) return 'always';
 
@@ -36,18 +71,49 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
     if (st === undefined) return `output missing: ${out}`;
     if (st.mtimeMs < oldest) oldest = st.mtimeMs;
   }
+  const key = recordKey(job);
+  if (ctx.log.incomplete.has(key)) return 'incomplete: previous run was interrupted or failed';
 
-  // Without a build record, Make's rule: an input newer than the oldest output.
-  for (const input of job.inputs) {
-    const producer = graph.producers.get(input);
-    if (producer?.rule.phony) continue;
-    const st = fs.stat(input);
-    if (st !== undefined && st.mtimeMs > oldest) return `no record: input newer than output: ${input}`;
+  const record = ctx.log.records.get(key);
+  if (record === undefined) {
+    // No record: Make's rule, so that an existing tree is adopted without rerunning.
+    const newer = newerInput(job, ctx, oldest);
+    if (newer !== undefined) return `no record: input newer than output: ${newer}`;
+    const up = upstreamReason(job, ctx);
+    if (up !== undefined) return up;
+    ctx.needsRecord.add(job);
+    return undefined;
   }
 
-  for (const input of job.inputs) {
-    const producer = graph.producers.get(input);
-    if (producer && !isInert(producer) && ctx.willRun(producer)) return `upstream will run: ${input}`;
+  const change = signatureChange(record.signature, jobSignature(ctx.project, job));
+  if (change !== undefined) return change;
+
+  let restatted = false;
+  if (options.check === 'hash') {
+    for (const input of job.inputs) {
+      if (isPhonyInput(ctx, input)) continue;
+      const st = fs.stat(input);
+      if (st === undefined) continue; // an upstream job will make it
+      const recorded = record.inputs.get(input);
+      if (recorded === undefined) return `input changed: ${input}`;
+      if (sameStat(st, recorded)) continue;
+      if (ctx.files.changedSince(input, recorded)) return `input changed: ${input}`;
+      restatted = true;
+    }
+    for (const out of job.outputs) {
+      const recorded = record.outputs.get(out);
+      if (recorded === undefined) return `output modified: ${out}`;
+      if (sameStat(fs.stat(out)!, recorded)) continue;
+      if (ctx.files.changedSince(out, recorded)) return `output modified: ${out}`;
+      restatted = true;
+    }
+  } else {
+    const newer = newerInput(job, ctx, oldest);
+    if (newer !== undefined) return `input newer than output: ${newer}`;
   }
+
+  const up = upstreamReason(job, ctx);
+  if (up !== undefined) return up;
+  if (restatted) ctx.needsRecord.add(job);
   return undefined;
 }

@@ -48,6 +48,11 @@ export class ConsoleReporter implements Reporter {
           if (e.output) this.print(this.out, withNewline(e.output));
         }
         break;
+      case 'job-skip':
+        this.done++;
+        if (this.opts.verbose) this.print(this.out, `${e.job.label}: up to date after all (${e.why})\n`);
+        else if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+        break;
       case 'job-fail': {
         if (!e.willRetry) this.done++;
         const head = e.willRetry ? `FAILED (will retry): ${e.job.label}: ${e.error}` : `FAILED: ${e.job.label}: ${e.error}`;
@@ -68,8 +73,10 @@ export class ConsoleReporter implements Reporter {
           if (e.notRun > 0) parts.push(`${e.notRun} not run`);
           this.print(this.err, `rules: build failed: ${parts.join(', ')} (${e.ran} done)\n`);
         } else if (!this.opts.quiet) {
-          if (e.ran === 0 && this.total === 0) this.print(this.out, `rules: nothing to do\n`);
-          else this.print(this.out, `rules: ${e.ran} job${e.ran === 1 ? '' : 's'} done in ${secs}s\n`);
+          const skipped = e.skipped > 0 ? `, ${e.skipped} up to date after all (inputs unchanged)` : '';
+          if (e.ran === 0 && e.skipped === 0) this.print(this.out, `rules: nothing to do\n`);
+          else if (e.ran === 0) this.print(this.out, `rules: nothing to do${skipped}\n`);
+          else this.print(this.out, `rules: ${e.ran} job${e.ran === 1 ? '' : 's'} done${skipped} in ${secs}s\n`);
         }
         break;
       }

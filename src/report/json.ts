@@ -33,6 +33,9 @@ export class JsonReporter implements Reporter {
       case 'job-finish':
         this.log.info({ event: 'job-finished', ...jobFields(e.job), durationMs: e.durationMs }, `finished ${e.job.label}`);
         break;
+      case 'job-skip':
+        this.log.info({ event: 'job-skipped', ...jobFields(e.job), why: e.why }, `skipped ${e.job.label}: ${e.why}`);
+        break;
       case 'job-fail':
         this.log.error(
           { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output },
@@ -41,7 +44,7 @@ export class JsonReporter implements Reporter {
         break;
       case 'build-finish':
         this.log[e.ok ? 'info' : 'error'](
-          { event: 'build-finished', ok: e.ok, ran: e.ran, failed: e.failed, notRun: e.notRun, interrupted: e.interrupted, durationMs: e.durationMs },
+          { event: 'build-finished', ok: e.ok, ran: e.ran, skipped: e.skipped, failed: e.failed, notRun: e.notRun, interrupted: e.interrupted, durationMs: e.durationMs },
           e.ok ? 'build finished' : 'build failed',
         );
         break;

@@ -7,6 +7,8 @@ export type BuildEvent =
   | { type: 'build-start'; total: number; upToDate: number }
   | { type: 'job-start'; job: Job; reason: string; command: string | undefined; attempt: number }
   | { type: 'job-finish'; job: Job; durationMs: number; output: string }
+  /** A job that was stale only because of an upstream job, whose outputs came out unchanged. */
+  | { type: 'job-skip'; job: Job; why: string }
   | {
       type: 'job-fail';
       job: Job;
@@ -17,7 +19,16 @@ export type BuildEvent =
       error: string;
       willRetry: boolean;
     }
-  | { type: 'build-finish'; ok: boolean; ran: number; failed: number; notRun: number; interrupted: boolean; durationMs: number };
+  | {
+      type: 'build-finish';
+      ok: boolean;
+      ran: number;
+      skipped: number;
+      failed: number;
+      notRun: number;
+      interrupted: boolean;
+      durationMs: number;
+    };
 
 export interface Reporter {
   emit(event: BuildEvent): void;

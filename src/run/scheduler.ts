@@ -1,14 +1,18 @@
 // Runs a plan on a bounded pool: a job takes `resources.cpus` of the `-j`
 // slots and its other resources from the `--resources` limits. Ready jobs
-// start critical path first. Failed or interrupted jobs leave no outputs.
+// start critical path first. Every run is recorded in the build log: marked
+// incomplete before it starts, recorded with its files after it succeeds.
+// A job whose only reason was an upstream job is decided again when that job
+// is done: if its inputs came out byte-identical, it does not run (early cutoff).
 
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { posix } from 'node:path';
 import { renderCommand, renderEnv } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
-import { isInert } from '../plan/staleness.js';
+import { jobSignature } from '../plan/signature.js';
+import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
+import type { FileInfo } from '../state/log.js';
 import { UserError } from '../util/errors.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
@@ -25,6 +29,8 @@ export interface BuildOptions {
 export interface BuildResult {
   ok: boolean;
   ran: number;
+  /** Jobs that did not need to run after all: their inputs came out unchanged. */
+  skipped: number;
   failed: Job[];
   /** Stale jobs that never ran (after a failure, or an interrupt). */
   notRun: number;
@@ -45,183 +51,264 @@ export function checkResources(plan: Plan, opts: BuildOptions): void {
 
 export async function runPlan(
   plan: Plan,
-  project: Project,
   executor: Executor,
   reporter: Reporter,
   opts: BuildOptions,
   signal: AbortSignal,
 ): Promise<BuildResult> {
   checkResources(plan, opts);
-  const start = Date.now();
-  // A phony rule without a command only groups its inputs: it is done, not run.
-  const inert = plan.order.filter(isInert).length;
-  const total = plan.order.length - inert;
-  reporter.emit({ type: 'build-start', total, upToDate: plan.graph.jobs.length - plan.order.length });
+  return new Build(plan, executor, reporter, opts, signal).run();
+}
 
-  const waiting = new Map<Job, number>();
-  const ready = new Heap<Job>(readyBefore(plan.priority));
-  for (const job of plan.order) {
-    let n = 0;
-    for (const d of job.deps) if (plan.reasons.has(d)) n++;
-    if (n === 0) ready.push(job);
-    else waiting.set(job, n);
+class Build {
+  private readonly project: Project;
+  private readonly waiting: Int32Array;
+  private readonly ready: Heap<Job>;
+  private freeSlots: number;
+  private readonly free: Map<string, number>;
+  private readonly running = new Map<Job, RunningJob | undefined>();
+  private readonly failed: Job[] = [];
+  private ran = 0;
+  private skipped = 0;
+  private stopping = false;
+  private wake: () => void = () => {};
+  /** Jobs decided during the build: they no longer need the plan's record refresh. */
+  private readonly settled = new Set<Job>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly executor: Executor,
+    private readonly reporter: Reporter,
+    private readonly opts: BuildOptions,
+    private readonly signal: AbortSignal,
+  ) {
+    this.project = plan.context.project;
+    this.waiting = new Int32Array(plan.graph.jobs.length);
+    this.ready = new Heap<Job>(readyBefore(plan.priority));
+    this.freeSlots = opts.jobs;
+    this.free = new Map(opts.resources);
   }
 
-  let freeSlots = opts.jobs;
-  const free = new Map(opts.resources);
-  const running = new Map<Job, RunningJob | undefined>();
-  const failed: Job[] = [];
-  let ran = 0;
-  let stopping = false;
-  const slotsOf = (job: Job) => Math.min(job.rule.resources.get('cpus') ?? 1, opts.jobs);
-  const fits = (job: Job) => {
-    if (slotsOf(job) > freeSlots) return false;
-    for (const [name, left] of free) if ((job.rule.resources.get(name) ?? 0) > left) return false;
-    return true;
-  };
-  const take = (job: Job, sign: 1 | -1) => {
-    freeSlots -= sign * slotsOf(job);
-    for (const [name, left] of free) free.set(name, left - sign * (job.rule.resources.get(name) ?? 0));
-  };
+  async run(): Promise<BuildResult> {
+    const { plan, signal } = this;
+    const start = Date.now();
+    // A phony rule without a command only groups its inputs: it is done, not run.
+    const total = plan.order.filter((j) => !isInert(j)).length;
+    this.reporter.emit({ type: 'build-start', total, upToDate: plan.graph.jobs.length - plan.order.length });
 
-  let wake: () => void = () => {};
-  const onAbort = () => {
-    stopping = true;
-    for (const r of running.values()) r?.kill();
-    wake();
-  };
-  signal.addEventListener('abort', onAbort);
-
-  const finish = (job: Job, ok: boolean, counted = true) => {
-    running.delete(job);
-    take(job, -1);
-    if (ok) {
-      if (counted) ran++;
-      for (const d of job.dependents) {
-        const n = waiting.get(d);
-        if (n === undefined) continue;
-        if (n === 1) {
-          waiting.delete(d);
-          ready.push(d);
-        } else {
-          waiting.set(d, n - 1);
-        }
-      }
-    } else {
-      failed.push(job);
-      if (!opts.keepGoing) stopping = true;
+    for (const job of plan.order) {
+      let n = 0;
+      for (const d of job.deps) if (plan.reasons.has(d)) n++;
+      this.waiting[job.id] = n;
+      if (n === 0) this.ready.push(job);
     }
-    wake();
-  };
+    const onAbort = () => {
+      this.stopping = true;
+      for (const r of this.running.values()) r?.kill();
+      this.wake();
+    };
+    signal.addEventListener('abort', onAbort);
 
-  const launch = (job: Job) => {
-    take(job, 1);
+    for (;;) {
+      if (!this.stopping && !signal.aborted) this.startReady();
+      if (this.running.size === 0) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    signal.removeEventListener('abort', onAbort);
+
+    // Up-to-date jobs that were adopted or whose files were re-stat'ed get a fresh record.
+    for (const job of plan.needsRecord) if (!this.settled.has(job)) this.record(job, this.inputInfos(job));
+
+    const interrupted = signal.aborted;
+    const notRun = total - this.ran - this.skipped - this.failed.length;
+    const ok = this.failed.length === 0 && !interrupted && notRun === 0;
+    this.reporter.emit({
+      type: 'build-finish',
+      ok,
+      ran: this.ran,
+      skipped: this.skipped,
+      failed: this.failed.length,
+      notRun,
+      interrupted,
+      durationMs: Date.now() - start,
+    });
+    return { ok, ran: this.ran, skipped: this.skipped, failed: this.failed, notRun, interrupted };
+  }
+
+  private slotsOf(job: Job): number {
+    return Math.min(job.rule.resources.get('cpus') ?? 1, this.opts.jobs);
+  }
+
+  private fits(job: Job): boolean {
+    if (this.slotsOf(job) > this.freeSlots) return false;
+    for (const [name, left] of this.free) if ((job.rule.resources.get(name) ?? 0) > left) return false;
+    return true;
+  }
+
+  private take(job: Job, sign: 1 | -1): void {
+    this.freeSlots -= sign * this.slotsOf(job);
+    for (const [name, left] of this.free) this.free.set(name, left - sign * (job.rule.resources.get(name) ?? 0));
+  }
+
+  /** Starts every ready job that fits, best first; those that do not fit wait their turn. */
+  private startReady(): void {
+    const skipped: Job[] = [];
+    while (this.ready.size > 0 && this.freeSlots > 0 && !this.stopping) {
+      const job = this.ready.pop()!;
+      if (!this.fits(job)) {
+        skipped.push(job);
+        continue;
+      }
+      const reason = this.decideAgain(job);
+      if (reason === undefined) {
+        this.settled.add(job);
+        this.record(job, this.inputInfos(job));
+        this.skipped++;
+        this.reporter.emit({ type: 'job-skip', job, why: 'inputs unchanged' });
+        this.finish(job, true, false);
+        continue;
+      }
+      this.launch(job, reason);
+    }
+    for (const j of skipped) this.ready.push(j);
+  }
+
+  /**
+   * The reason to run `job` now that its inputs are built. Only a job that was
+   * stale because of an upstream job can have become up to date (early cutoff);
+   * under --check mtime there is no early cutoff.
+   */
+  private decideAgain(job: Job): string | undefined {
+    const planned = this.plan.reasons.get(job)!;
+    const ctx = this.plan.context;
+    if (!planned.startsWith('upstream will run') || ctx.options.check !== 'hash') return planned;
+    return staleReason(job, { ...ctx, willRun: () => false, needsRecord: new Set() });
+  }
+
+  private launch(job: Job, reason: string): void {
+    this.take(job, 1);
+    this.running.set(job, undefined);
     if (isInert(job)) {
-      running.set(job, undefined);
-      queueMicrotask(() => finish(job, true, false));
+      queueMicrotask(() => this.finish(job, true, false));
       return;
     }
-    running.set(job, undefined);
-    void runJob(job, plan.reasons.get(job)!, project, executor, reporter, signal, (r) => running.set(job, r)).then((ok) => finish(job, ok));
-  };
-
-  for (;;) {
-    if (!stopping && !signal.aborted) {
-      // Start every ready job that fits, best first; those that do not fit wait their turn.
-      const skipped: Job[] = [];
-      while (ready.size > 0 && freeSlots > 0) {
-        const job = ready.pop()!;
-        if (fits(job)) launch(job);
-        else skipped.push(job);
-      }
-      for (const j of skipped) ready.push(j);
-      if (running.size === 0 && skipped.length > 0) {
-        // Nothing runs and the best job does not fit: it can only be a cpus clamp issue; run it alone.
-        launch(ready.pop()!);
-      }
-    }
-    if (running.size === 0) break;
-    await new Promise<void>((resolve) => (wake = resolve));
+    this.settled.add(job);
+    void this.runJob(job, reason).then((ok) => this.finish(job, ok, true));
   }
-  signal.removeEventListener('abort', onAbort);
 
-  const interrupted = signal.aborted;
-  const notRun = total - ran - failed.length;
-  const ok = failed.length === 0 && !interrupted && notRun === 0;
-  reporter.emit({ type: 'build-finish', ok, ran, failed: failed.length, notRun, interrupted, durationMs: Date.now() - start });
-  return { ok, ran, failed, notRun, interrupted };
-}
-
-/** Deletes a job's declared outputs (never anything else). */
-export function removeOutputs(project: Project, job: Job): void {
-  for (const out of job.outputs) rmSync(abs(project, out), { force: true, recursive: true });
-}
-
-function abs(project: Project, path: string): string {
-  return path.startsWith('/') ? path : `${project.root}/${path}`;
-}
-
-/** Runs one job with its retries; resolves true on success. */
-async function runJob(
-  job: Job,
-  reason: string,
-  project: Project,
-  executor: Executor,
-  reporter: Reporter,
-  signal: AbortSignal,
-  onStart: (r: RunningJob) => void,
-): Promise<boolean> {
-  const command = renderCommand(project, job);
-  const attempts = 1 + job.rule.retries;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const t0 = Date.now();
-    reporter.emit({ type: 'job-start', job, reason, command, attempt });
-    if (command === undefined) {
-      reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
-      return true;
-    }
-    let error: string | undefined;
-    let output = '';
-    try {
-      // A stale output must never survive a run that does not replace it.
-      removeOutputs(project, job);
-      for (const out of job.outputs) mkdirSync(dirname(abs(project, out)), { recursive: true });
-      if (job.log) mkdirSync(dirname(abs(project, job.log)), { recursive: true });
-    } catch (e) {
-      error = `cannot prepare outputs: ${(e as Error).message}`;
-    }
-    if (error === undefined) {
-      const running = executor.start({
-        job,
-        command,
-        shell: project.shell,
-        cwd: project.root,
-        env: { ...process.env, ...renderEnv(project, job) },
-        ...(job.log ? { logPath: abs(project, job.log) } : {}),
-      });
-      onStart(running);
-      if (signal.aborted) running.kill();
-      const outcome = await running.done;
-      output = outcome.output;
-      if (!outcome.ok) error = outcome.error ?? 'failed';
-      else {
-        const missing = job.outputs.find((o) => !existsQuick(abs(project, o)));
-        if (missing !== undefined) error = `the command succeeded but did not create output '${missing}'`;
+  private finish(job: Job, ok: boolean, counted: boolean): void {
+    if (this.running.delete(job)) this.take(job, -1);
+    if (ok) {
+      if (counted) this.ran++;
+      for (const d of job.dependents) {
+        if (!this.plan.reasons.has(d)) continue;
+        if (--this.waiting[d.id]! === 0) this.ready.push(d);
       }
+    } else {
+      this.failed.push(job);
+      if (!this.opts.keepGoing) this.stopping = true;
     }
-    const durationMs = Date.now() - t0;
-    if (error === undefined) {
-      reporter.emit({ type: 'job-finish', job, durationMs, output });
-      return true;
-    }
-    removeOutputs(project, job);
-    const willRetry = attempt < attempts && !signal.aborted;
-    reporter.emit({ type: 'job-fail', job, durationMs, output, command, error: signal.aborted ? 'interrupted' : error, willRetry });
-    if (!willRetry) return false;
+    this.wake();
   }
-  return false;
+
+  /** The stat and hash of each input, as the job sees it when it starts. */
+  private inputInfos(job: Job): Map<string, FileInfo> {
+    const infos = new Map<string, FileInfo>();
+    const files = this.plan.context.files;
+    for (const input of job.inputs) {
+      if (this.plan.graph.producers.get(input)?.rule.phony) continue;
+      const info = files.current(input);
+      if (info) infos.set(input, info);
+    }
+    return infos;
+  }
+
+  private record(job: Job, inputs: Map<string, FileInfo>): void {
+    if (job.rule.phony) return;
+    const files = this.plan.context.files;
+    const outputs = new Map<string, FileInfo>();
+    for (const out of job.outputs) {
+      files.fs.invalidate(out);
+      const info = files.current(out);
+      if (info) outputs.set(out, info);
+    }
+    const log = this.plan.context.log;
+    const rec = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
+    log.done(job.log === undefined ? rec : { ...rec, log: job.log });
+  }
+
+  /** Deletes a job's declared outputs (never anything else). */
+  private removeOutputs(job: Job): void {
+    for (const out of job.outputs) this.plan.context.files.fs.remove(out);
+  }
+
+  /** Runs one job with its retries; resolves true on success. */
+  private async runJob(job: Job, reason: string): Promise<boolean> {
+    const { project, reporter, signal } = this;
+    const fs = this.plan.context.files.fs;
+    const log = this.plan.context.log;
+    const command = renderCommand(project, job);
+    const attempts = 1 + job.rule.retries;
+    const inputs = this.inputInfos(job);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const t0 = Date.now();
+      reporter.emit({ type: 'job-start', job, reason, command, attempt });
+      if (command === undefined) {
+        reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
+        return true;
+      }
+      let error: string | undefined;
+      let output = '';
+      try {
+        if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
+        // A stale output must never survive a run that does not replace it.
+        this.removeOutputs(job);
+        for (const out of job.outputs) fs.mkdirp(posix.dirname(out));
+        if (job.log) fs.mkdirp(posix.dirname(job.log));
+      } catch (e) {
+        error = `cannot prepare the job: ${(e as Error).message}`;
+      }
+      if (error === undefined) {
+        const running = this.executor.start({
+          job,
+          command,
+          shell: project.shell,
+          cwd: project.root,
+          env: { ...process.env, ...renderEnv(project, job) },
+          ...(job.log ? { logPath: abs(project.root, job.log) } : {}),
+        });
+        this.running.set(job, running);
+        if (signal.aborted) running.kill();
+        const outcome = await running.done;
+        output = outcome.output;
+        for (const out of job.outputs) fs.invalidate(out);
+        if (!outcome.ok) error = outcome.error ?? 'failed';
+        else {
+          const missing = job.outputs.find((o) => fs.stat(o) === undefined);
+          if (missing !== undefined) error = `the command succeeded but did not create output '${missing}'`;
+        }
+      }
+      const durationMs = Date.now() - t0;
+      if (error === undefined) {
+        try {
+          this.record(job, inputs);
+        } catch (e) {
+          error = `cannot record the job's outputs: ${(e as Error).message}`;
+        }
+      }
+      if (error === undefined) {
+        reporter.emit({ type: 'job-finish', job, durationMs, output });
+        return true;
+      }
+      this.removeOutputs(job);
+      const willRetry = attempt < attempts && !signal.aborted;
+      reporter.emit({ type: 'job-fail', job, durationMs, output, command, error: signal.aborted ? 'interrupted' : error, willRetry });
+      if (!willRetry) return false;
+    }
+    return false;
+  }
 }
 
-function existsQuick(p: string): boolean {
-  return statSync(p, { throwIfNoEntry: false }) !== undefined;
+function abs(root: string, path: string): string {
+  return path.startsWith('/') ? path : `${root}/${path}`;
 }

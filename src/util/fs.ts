@@ -1,7 +1,8 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { hashFileSync } from './hash.js';
 
 export interface FileStat {
   mtimeMs: number;
@@ -20,6 +21,14 @@ export interface FileSystem {
   stat(path: string): FileStat | undefined;
   /** Entries of a directory, or undefined when it is not one. */
   readdir(path: string): DirEntry[] | undefined;
+  /** A hash of a file's content (read in chunks); throws if it cannot be read. */
+  hash(path: string): string;
+  /** Deletes a file or directory tree if it exists. */
+  remove(path: string): void;
+  /** Creates a directory and its parents. */
+  mkdirp(path: string): void;
+  /** Forgets anything cached about `path` (after a job wrote it). */
+  invalidate(path: string): void;
 }
 
 /** The real disk, rooted at `root`. */
@@ -47,6 +56,22 @@ export class DiskFileSystem implements FileSystem {
       return undefined;
     }
   }
+
+  hash(path: string): string {
+    return hashFileSync(this.abs(path));
+  }
+
+  remove(path: string): void {
+    rmSync(this.abs(path), { force: true, recursive: true });
+  }
+
+  mkdirp(path: string): void {
+    if (path && path !== '.') mkdirSync(this.abs(path), { recursive: true });
+  }
+
+  invalidate(): void {
+    // Nothing is cached.
+  }
 }
 
 /** Remembers every answer: within one build the tree is read once. */
@@ -68,6 +93,19 @@ export class CachedFileSystem implements FileSystem {
     const d = this.inner.readdir(path);
     this.dirs.set(path, d);
     return d;
+  }
+
+  hash(path: string): string {
+    return this.inner.hash(path);
+  }
+
+  remove(path: string): void {
+    this.stats.delete(path);
+    this.inner.remove(path);
+  }
+
+  mkdirp(path: string): void {
+    this.inner.mkdirp(path);
   }
 
   /** Forget what is known of `path` (after a job wrote it). */

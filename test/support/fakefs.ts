@@ -1,19 +1,41 @@
-// An in-memory file system for fast, deterministic tests of graph and plan.
+// An in-memory file system for fast, deterministic tests of graph, plan and run.
 
 import type { DirEntry, FileStat, FileSystem } from '../../src/util/fs.js';
 
+interface FakeFile extends FileStat {
+  content: string;
+}
+
 export class FakeFileSystem implements FileSystem {
-  private readonly files = new Map<string, FileStat>();
+  private readonly files = new Map<string, FakeFile>();
   private nextIno = 1;
   private clock = 1_000_000;
 
-  /** Creates or rewrites files; each write is newer than every earlier one. */
+  /** Creates or rewrites files (content defaults to the path); each write is newer than every earlier one. */
   write(...paths: string[]): this {
-    for (const p of paths) {
-      this.clock += 1000;
-      this.files.set(p, { mtimeMs: this.clock, size: p.length, ino: this.nextIno++, isDirectory: false });
-    }
+    for (const p of paths) this.put(p, p);
     return this;
+  }
+
+  /** Writes `content` to `path`, newer than everything before. */
+  put(path: string, content: string): this {
+    this.clock += 1000;
+    const old = this.files.get(path);
+    this.files.set(path, { mtimeMs: this.clock, size: Buffer.byteLength(content), ino: old?.ino ?? this.nextIno++, isDirectory: false, content });
+    return this;
+  }
+
+  /** A new mtime, the same content (like `touch`). */
+  touch(path: string): this {
+    const f = this.files.get(path);
+    if (!f) throw new Error(`no file ${path}`);
+    this.clock += 1000;
+    f.mtimeMs = this.clock;
+    return this;
+  }
+
+  read(path: string): string | undefined {
+    return this.files.get(path)?.content;
   }
 
   setMtime(path: string, mtimeMs: number): this {
@@ -27,14 +49,17 @@ export class FakeFileSystem implements FileSystem {
     return this.files.get(path)!.mtimeMs;
   }
 
-  remove(path: string): this {
-    this.files.delete(path);
-    return this;
+  has(path: string): boolean {
+    return this.files.has(path);
+  }
+
+  paths(): string[] {
+    return [...this.files.keys()].sort();
   }
 
   stat(path: string): FileStat | undefined {
     const f = this.files.get(path);
-    if (f) return { ...f };
+    if (f) return { mtimeMs: f.mtimeMs, size: f.size, ino: f.ino, isDirectory: false };
     const prefix = path === '' ? '' : path + '/';
     for (const k of this.files.keys()) if (k.startsWith(prefix)) return { mtimeMs: 0, size: 0, ino: 0, isDirectory: true };
     return undefined;
@@ -52,5 +77,28 @@ export class FakeFileSystem implements FileSystem {
     }
     if (seen.size === 0) return undefined;
     return [...seen].map(([name, isDirectory]) => ({ name, isDirectory }));
+  }
+
+  /** Counts content reads, so tests can prove a no-op build reads no file. */
+  hashes = 0;
+
+  hash(path: string): string {
+    const f = this.files.get(path);
+    if (!f) throw new Error(`ENOENT: ${path}`);
+    this.hashes++;
+    return `h(${f.content})`;
+  }
+
+  remove(path: string): void {
+    this.files.delete(path);
+    for (const k of [...this.files.keys()]) if (k.startsWith(path + '/')) this.files.delete(k);
+  }
+
+  mkdirp(): void {
+    // Directories exist implicitly.
+  }
+
+  invalidate(): void {
+    // Nothing is cached.
   }
 }

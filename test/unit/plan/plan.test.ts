@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildGraph } from '../../../src/graph/build.js';
-import { makePlan, type Plan } from '../../../src/plan/plan.js';
+import type { Plan } from '../../../src/plan/plan.js';
+import { MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
 
@@ -20,8 +20,9 @@ const chain = yaml`
       run: cp {input} {output}
 `;
 
+/** A plan with no build record (an empty log). */
 function plan(fs: FakeFileSystem, force = false, rulefile = chain, targets = ['all']): Plan {
-  return makePlan(buildGraph(projectFrom(rulefile), targets, fs), fs, { force, check: 'hash' });
+  return planOf(projectFrom(rulefile), targets, fs, new MemoryState().log(), { force });
 }
 
 function lines(p: Plan): string[] {

@@ -1,0 +1,56 @@
+// `rules clean`: deletes what the build log says jobs made (run or adopted),
+// and only what a rule still declares — never a source, never another file.
+
+import { buildGraph, declaredFor } from '../graph/build.js';
+import { OutputIndex } from '../graph/match.js';
+import { recordKey } from '../plan/staleness.js';
+import type { Project } from '../rulefile/model.js';
+import type { BuildLog } from '../state/log.js';
+import type { FileSystem } from '../util/fs.js';
+
+export interface CleanItem {
+  key: string;
+  /** Recorded outputs (and log) that a rule still declares and that exist. */
+  paths: string[];
+}
+
+/** What `rules clean` would delete: every recorded job, or those of the targets' graph. */
+export function planClean(project: Project, log: BuildLog, fs: FileSystem, targets: string[] | undefined): CleanItem[] {
+  const recorded = new Map<string, { outputs: string[]; log?: string }>();
+  for (const [key, rec] of log.records) recorded.set(key, rec.log === undefined ? { outputs: [...rec.outputs.keys()] } : { outputs: [...rec.outputs.keys()], log: rec.log });
+  for (const [key, inc] of log.incomplete) recorded.set(key, inc);
+
+  // What the Rulefile declares today for each recorded job.
+  const declared = new Map<string, { outputs: string[]; log?: string }>();
+  if (targets !== undefined) {
+    const graph = buildGraph(project, targets, fs);
+    for (const job of graph.jobs) {
+      if (job.rule.phony) continue;
+      declared.set(recordKey(job), job.log === undefined ? { outputs: job.outputs } : { outputs: job.outputs, log: job.log });
+    }
+  } else {
+    const index = new OutputIndex(project.rules);
+    for (const key of recorded.keys()) {
+      const d = declaredFor(index, key);
+      if (d && d.outputs[0] === key) declared.set(key, d);
+    }
+  }
+
+  const items: CleanItem[] = [];
+  for (const [key, rec] of recorded) {
+    const now = declared.get(key);
+    if (!now) continue;
+    const paths = rec.outputs.filter((p) => now.outputs.includes(p));
+    if (rec.log !== undefined && rec.log === now.log) paths.push(rec.log);
+    items.push({ key, paths: paths.filter((p) => fs.stat(p) !== undefined) });
+  }
+  return items;
+}
+
+/** Deletes the files and forgets the jobs. */
+export function applyClean(items: CleanItem[], log: BuildLog, fs: FileSystem): void {
+  for (const item of items) {
+    for (const p of item.paths) fs.remove(p);
+    log.forget(item.key);
+  }
+}

@@ -1,0 +1,45 @@
+// What a file is now, by stat and content hash. The hash cache: a file whose
+// (size, mtime, inode) match what the build log knows is never read again.
+
+import type { FileStat, FileSystem } from '../util/fs.js';
+import type { BuildLog, FileInfo } from './log.js';
+
+export function sameStat(st: FileStat, info: FileInfo): boolean {
+  return st.size === info.size && st.mtimeMs === info.mtimeMs && st.ino === info.ino;
+}
+
+export class FileOracle {
+  /**
+   * `hashing` false (`--check mtime`) records files by stat alone.
+   */
+  constructor(
+    readonly fs: FileSystem,
+    private readonly log: BuildLog,
+    readonly hashing: boolean,
+  ) {}
+
+  /** The current stat and hash of `path`, or undefined when it does not exist. */
+  current(path: string): FileInfo | undefined {
+    const st = this.fs.stat(path);
+    if (st === undefined) return undefined;
+    const known = this.log.knownFile(path);
+    if (known && sameStat(st, known) && (known.hash !== '' || !this.hashing)) return known;
+    const info: FileInfo = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: this.hashing ? this.hashOf(path, st) : '' };
+    this.log.rememberFile(path, info);
+    return info;
+  }
+
+  /** Whether `path` differs from what was recorded: by content (`--check hash`) or, without hashes, by stat. */
+  changedSince(path: string, recorded: FileInfo): boolean {
+    const st = this.fs.stat(path);
+    if (st === undefined) return true;
+    if (sameStat(st, recorded)) return false;
+    if (!this.hashing || recorded.hash === '') return true;
+    return this.current(path)!.hash !== recorded.hash;
+  }
+
+  private hashOf(path: string, st: FileStat): string {
+    // A directory has no content to hash: it counts as changed when its mtime does.
+    return st.isDirectory ? `dir:${st.mtimeMs}` : this.fs.hash(path);
+  }
+}

@@ -1,0 +1,303 @@
+// The build log, `.rules/log`: what each job's last run was made of, so the
+// next build can tell by content what changed. Append-only (one line per
+// event, each with its own CRC, written before the next step), recompacted
+// when it has grown; a kill at any instant leaves a log the next build reads.
+//
+// Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
+// D (a job finished, with its signature and its files), X (forgotten, after clean).
+
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { stateDir } from './paths.js';
+
+const HEADER = 'rules-build-log 1';
+
+/** What was known of a file: its stat and content hash ('' when not hashed, under --check mtime). */
+export interface FileInfo {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  hash: string;
+}
+
+/** The parts of a job's signature, each a short hash, so a change can be named. */
+export interface Signature {
+  command: string;
+  inputs: string;
+  outputs: string;
+  params: [string, string][];
+  env: [string, string][];
+}
+
+export interface JobRecord {
+  key: string;
+  signature: Signature;
+  inputs: Map<string, FileInfo>;
+  outputs: Map<string, FileInfo>;
+  log?: string;
+}
+
+type FileRow = [string, number, number, number, string];
+
+interface DoneLine {
+  t: 'D';
+  k: string;
+  s: Signature;
+  i: FileRow[];
+  o: FileRow[];
+  l?: string;
+}
+interface StartLine {
+  t: 'S';
+  k: string;
+  o: string[];
+  l?: string;
+}
+interface ForgetLine {
+  t: 'X';
+  k: string;
+}
+type Line = DoneLine | StartLine | ForgetLine;
+
+export function logPath(root: string): string {
+  return `${stateDir(root)}/log`;
+}
+
+/** Where the log's text lives: a file under .rules/, or memory (in tests). */
+export interface LogStorage {
+  /** The whole text, or undefined when there is none yet. */
+  read(): string;
+  append(text: string): void;
+  /** Replaces the whole text atomically. */
+  replace(text: string): void;
+  close(): void;
+}
+
+export class FileLogStorage implements LogStorage {
+  private fd: number | undefined;
+  readonly path: string;
+
+  constructor(private readonly root: string) {
+    this.path = logPath(root);
+  }
+
+  read(): string {
+    return existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
+  }
+
+  append(text: string): void {
+    if (this.fd === undefined) {
+      mkdirSync(stateDir(this.root), { recursive: true });
+      this.fd = openSync(this.path, 'a');
+    }
+    // One write per record: a kill leaves whole records only.
+    writeSync(this.fd, text);
+  }
+
+  replace(text: string): void {
+    this.close();
+    mkdirSync(stateDir(this.root), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export class MemoryLogStorage implements LogStorage {
+  text = '';
+  read(): string {
+    return this.text;
+  }
+  append(text: string): void {
+    this.text += text;
+  }
+  replace(text: string): void {
+    this.text = text;
+  }
+  close(): void {}
+}
+
+export class BuildLog {
+  /** The last finished run of each job. */
+  readonly records = new Map<string, JobRecord>();
+  /** Jobs whose last run started and never finished: key → outputs (and log) it declared. */
+  readonly incomplete = new Map<string, { outputs: string[]; log?: string }>();
+  /** Problems found while loading, one line each, for the user. */
+  readonly warnings: string[] = [];
+  private readonly files = new Map<string, FileInfo>();
+  private lines = 0;
+  private started_ = false;
+  private needsRewrite = false;
+
+  private constructor(private readonly storage: LogStorage) {}
+
+  /** Loads a log (an absent or empty one has no records). */
+  static load(storage: LogStorage): BuildLog {
+    const log = new BuildLog(storage);
+    let text: string;
+    try {
+      text = storage.read();
+    } catch (e) {
+      log.warnings.push(`cannot read the build log .rules/log: ${(e as Error).message}; deciding every job as if it had no record`);
+      log.needsRewrite = true;
+      return log;
+    }
+    log.parse(text);
+    return log;
+  }
+
+  static open(root: string): BuildLog {
+    return BuildLog.load(new FileLogStorage(root));
+  }
+
+  private parse(text: string): void {
+    const lines = text.split('\n');
+    // A last line without its newline is one being written right now, or cut by a crash.
+    const last = lines.pop();
+    if (lines.length === 0 && !last) return;
+    this.started_ = true;
+    if (lines[0] !== HEADER) {
+      this.warnings.push(`the build log .rules/log is not in a format this version reads; deciding every job as if it had no record`);
+      this.needsRewrite = true;
+      return;
+    }
+    let damaged = last ? 1 : 0;
+    for (let n = 1; n < lines.length; n++) {
+      const line = lines[n]!;
+      const parsed = line ? decode(line) : undefined;
+      if (!parsed) {
+        if (line) damaged++;
+        continue;
+      }
+      this.apply(parsed);
+      this.lines++;
+    }
+    if (damaged > 0) {
+      // A damaged line could have been any record, even the start of a run that never finished:
+      // no record is trusted, and the jobs are decided as if there were none.
+      this.records.clear();
+      this.incomplete.clear();
+      this.files.clear();
+      this.warnings.push(
+        `the build log .rules/log is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
+      );
+      this.needsRewrite = true;
+    }
+  }
+
+  private apply(line: Line): void {
+    switch (line.t) {
+      case 'S':
+        this.incomplete.set(line.k, line.l === undefined ? { outputs: line.o } : { outputs: line.o, log: line.l });
+        break;
+      case 'D': {
+        const rec: JobRecord = { key: line.k, signature: line.s, inputs: toMap(line.i), outputs: toMap(line.o) };
+        if (line.l !== undefined) rec.log = line.l;
+        this.records.set(line.k, rec);
+        this.incomplete.delete(line.k);
+        for (const [p, info] of rec.inputs) this.files.set(p, info);
+        for (const [p, info] of rec.outputs) this.files.set(p, info);
+        break;
+      }
+      case 'X':
+        this.records.delete(line.k);
+        this.incomplete.delete(line.k);
+        break;
+    }
+  }
+
+  /** The last known stat and hash of a file (the hash cache). */
+  knownFile(path: string): FileInfo | undefined {
+    return this.files.get(path);
+  }
+
+  rememberFile(path: string, info: FileInfo): void {
+    this.files.set(path, info);
+  }
+
+  /** Marks a job as started: until `done`, it is incomplete, whatever its outputs look like. */
+  started(key: string, outputs: string[], log?: string): void {
+    this.append(log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log });
+  }
+
+  done(record: JobRecord): void {
+    this.append(doneLine(record));
+  }
+
+  forget(key: string): void {
+    if (this.records.has(key) || this.incomplete.has(key)) this.append({ t: 'X', k: key });
+  }
+
+  private append(line: Line): void {
+    if (this.needsRewrite) this.rewrite();
+    this.apply(line);
+    let text = encode(line);
+    if (!this.started_) {
+      text = HEADER + '\n' + text;
+      this.started_ = true;
+    }
+    this.storage.append(text);
+    this.lines++;
+  }
+
+  /** Closes the log, recompacting it first when most of its lines are superseded. */
+  close(): void {
+    const live = this.records.size + this.incomplete.size;
+    if (this.needsRewrite || this.lines > 2 * live + 1000) this.rewrite();
+    this.storage.close();
+  }
+
+  /** Replaces the log by its live records. */
+  private rewrite(): void {
+    const parts: string[] = [HEADER + '\n'];
+    for (const r of this.records.values()) parts.push(encode(doneLine(r)));
+    for (const [k, v] of this.incomplete) parts.push(encode(v.log === undefined ? { t: 'S', k, o: v.outputs } : { t: 'S', k, o: v.outputs, l: v.log }));
+    this.storage.replace(parts.join(''));
+    this.started_ = true;
+    this.lines = this.records.size + this.incomplete.size;
+    this.needsRewrite = false;
+  }
+}
+
+function doneLine(r: JobRecord): DoneLine {
+  const line: DoneLine = { t: 'D', k: r.key, s: r.signature, i: toRows(r.inputs), o: toRows(r.outputs) };
+  if (r.log !== undefined) line.l = r.log;
+  return line;
+}
+
+function encode(line: Line): string {
+  const json = JSON.stringify(line);
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+function decode(text: string): Line | undefined {
+  if (text.length < 10 || text[8] !== ' ') return undefined;
+  const json = text.slice(9);
+  if (crc32(json).toString(16).padStart(8, '0') !== text.slice(0, 8)) return undefined;
+  try {
+    const v = JSON.parse(json) as Line;
+    return typeof v === 'object' && v !== null && typeof v.k === 'string' && (v.t === 'S' || v.t === 'D' || v.t === 'X') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toMap(rows: FileRow[]): Map<string, FileInfo> {
+  const m = new Map<string, FileInfo>();
+  for (const [p, size, mtimeMs, ino, hash] of rows) m.set(p, { size, mtimeMs, ino, hash });
+  return m;
+}
+
+function toRows(m: Map<string, FileInfo>): FileRow[] {
+  const rows: FileRow[] = [];
+  for (const [p, f] of m) rows.push([p, f.size, f.mtimeMs, f.ino, f.hash]);
+  return rows;
+}
