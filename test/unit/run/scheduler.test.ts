@@ -1,0 +1,111 @@
+// The scheduler with an in-memory executor: early cutoff, failures, records.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildOnce, MemoryState } from '../../support/build.js';
+import { FakeFileSystem } from '../../support/fakefs.js';
+import { projectFrom, yaml } from '../../support/project.js';
+
+// The fake executor writes `command + inputs' contents`, so a job rerun with
+// the same inputs writes byte-identical outputs.
+const chain = yaml`
+  rules:
+    a:
+      inputs: src.txt
+      outputs: a.txt
+      run: step-a {input} > {output}
+    b:
+      inputs: a.txt
+      outputs: b.txt
+      run: step-b {input} > {output}
+    c:
+      inputs: b.txt
+      outputs: c.txt
+      run: step-c {input} > {output}
+`;
+
+describe('early cutoff', () => {
+  test('an upstream job that reruns with byte-identical outputs does not make its dependents run', async () => {
+    const project = projectFrom(chain);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['c.txt'], fs, state);
+    // Delete a.txt: job a must rerun, but it will write exactly what it wrote before.
+    fs.remove('a.txt');
+    const b = await buildOnce(project, ['c.txt'], fs, state);
+    assert.deepEqual(b.ran, ['a.txt']);
+    assert.deepEqual(b.events.skipped(), ['b', 'c']);
+    assert.equal(b.result.skipped, 2, 'b, and through it c, were up to date after all');
+    assert.equal(b.result.ok, true);
+    // And the next build has nothing to do.
+    const c = await buildOnce(project, ['c.txt'], fs, state);
+    assert.deepEqual(c.ran, []);
+    assert.deepEqual(c.plan.order, []);
+  });
+
+  test('a changed output does make its dependents run, with input changed as the reason', async () => {
+    const project = projectFrom(chain);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['c.txt'], fs, state);
+    fs.put('src.txt', 'v2');
+    const b = await buildOnce(project, ['c.txt'], fs, state);
+    assert.deepEqual(b.ran, ['a.txt', 'b.txt', 'c.txt']);
+    assert.deepEqual(b.events.started(), ['a: input changed: src.txt', 'b: input changed: a.txt', 'c: input changed: b.txt']);
+  });
+
+  test('--check mtime has no early cutoff', async () => {
+    const project = projectFrom(chain);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['c.txt'], fs, state, { check: 'mtime' });
+    fs.remove('a.txt');
+    const b = await buildOnce(project, ['c.txt'], fs, state, { check: 'mtime' });
+    assert.deepEqual(b.ran, ['a.txt', 'b.txt', 'c.txt']);
+  });
+});
+
+describe('failures', () => {
+  const failing = yaml`
+    rules:
+      all:
+        inputs: [bad.txt, good.txt]
+      bad:
+        inputs: src.txt
+        outputs: bad.txt
+        run: make-bad FAIL
+      good:
+        inputs: src.txt
+        outputs: good.txt
+        run: make-good
+      after:
+        inputs: bad.txt
+        outputs: after.txt
+        run: after
+  `;
+
+  test('a failed job leaves no outputs and is incomplete; its dependents do not run', async () => {
+    const project = projectFrom(failing);
+    const fs = new FakeFileSystem().write('src.txt');
+    const state = new MemoryState();
+    const b = await buildOnce(project, ['after.txt', 'good.txt'], fs, state, { keepGoing: true });
+    assert.equal(b.result.ok, false);
+    assert.deepEqual(b.result.failed.map((j) => j.name), ['bad.txt']);
+    assert.equal(fs.has('bad.txt'), false);
+    assert.equal(fs.has('after.txt'), false);
+    assert.equal(fs.has('good.txt'), true, '-k built the independent branch');
+    assert.equal(b.result.notRun, 1);
+    assert.ok(state.log().incomplete.has('bad.txt'));
+    assert.ok(!state.log().records.has('bad.txt'));
+    assert.ok(state.log().records.has('good.txt'));
+  });
+
+  test('without -k the build stops starting jobs after a failure', async () => {
+    const project = projectFrom(failing);
+    const fs = new FakeFileSystem().write('src.txt');
+    const state = new MemoryState();
+    const b = await buildOnce(project, ['after.txt'], fs, state);
+    assert.equal(b.result.ok, false);
+    assert.deepEqual(b.ran, ['bad.txt']);
+  });
+});
