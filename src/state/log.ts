@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { crc32 } from 'node:zlib';
 import { stateDir } from './paths.js';
 
-const HEADER = 'rules-build-log 1';
+const HEADER = 'rules-build-log 2';
 
 /** What was known of a file: its stat and content hash ('' when not hashed, under --check mtime). */
 export interface FileInfo {
@@ -39,10 +39,13 @@ export interface JobRecord {
 
 type FileRow = [string, number, number, number, string];
 
+/** A signature on disk: [command, inputs, outputs, params, env]. */
+type SignatureRow = [string, string, string, [string, string][], [string, string][]];
+
 interface DoneLine {
   t: 'D';
   k: string;
-  s: Signature;
+  s: SignatureRow;
   i: FileRow[];
   o: FileRow[];
   l?: string;
@@ -132,7 +135,8 @@ export class BuildLog {
   readonly incomplete = new Map<string, { outputs: string[]; log?: string }>();
   /** Problems found while loading, one line each, for the user. */
   readonly warnings: string[] = [];
-  private readonly files = new Map<string, FileInfo>();
+  /** The hash cache: built from the records on first use (a no-op build never needs it). */
+  private files: Map<string, FileInfo> | undefined;
   private lines = 0;
   private started_ = false;
   private needsRewrite = false;
@@ -162,14 +166,16 @@ export class BuildLog {
     const lines = text.split('\n');
     // A last line without its newline is one being written right now, or cut by a crash.
     const last = lines.pop();
-    if (lines.length === 0 && !last) return;
+    // It is ignored without a warning, but the next record must not be glued to it: rewrite first.
+    if (last) this.needsRewrite = true;
+    if (lines.length === 0) return;
     this.started_ = true;
     if (lines[0] !== HEADER) {
       this.warnings.push(`the build log .rules/log is not in a format this version reads; deciding every job as if it had no record`);
       this.needsRewrite = true;
       return;
     }
-    let damaged = last ? 1 : 0;
+    let damaged = 0;
     for (let n = 1; n < lines.length; n++) {
       const line = lines[n]!;
       const parsed = line ? decode(line) : undefined;
@@ -185,7 +191,7 @@ export class BuildLog {
       // no record is trusted, and the jobs are decided as if there were none.
       this.records.clear();
       this.incomplete.clear();
-      this.files.clear();
+      this.files = undefined;
       this.warnings.push(
         `the build log .rules/log is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
       );
@@ -199,12 +205,12 @@ export class BuildLog {
         this.incomplete.set(line.k, line.l === undefined ? { outputs: line.o } : { outputs: line.o, log: line.l });
         break;
       case 'D': {
-        const rec: JobRecord = { key: line.k, signature: line.s, inputs: toMap(line.i), outputs: toMap(line.o) };
+        const [command, inputs, outputs, params, env] = line.s;
+        const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
         if (line.l !== undefined) rec.log = line.l;
         this.records.set(line.k, rec);
         this.incomplete.delete(line.k);
-        for (const [p, info] of rec.inputs) this.files.set(p, info);
-        for (const [p, info] of rec.outputs) this.files.set(p, info);
+        if (this.files) this.learn(rec);
         break;
       }
       case 'X':
@@ -214,13 +220,26 @@ export class BuildLog {
     }
   }
 
+  private learn(rec: JobRecord): void {
+    for (const [p, info] of rec.inputs) this.files!.set(p, info);
+    for (const [p, info] of rec.outputs) this.files!.set(p, info);
+  }
+
+  private fileIndex(): Map<string, FileInfo> {
+    if (!this.files) {
+      this.files = new Map();
+      for (const rec of this.records.values()) this.learn(rec);
+    }
+    return this.files;
+  }
+
   /** The last known stat and hash of a file (the hash cache). */
   knownFile(path: string): FileInfo | undefined {
-    return this.files.get(path);
+    return this.fileIndex().get(path);
   }
 
   rememberFile(path: string, info: FileInfo): void {
-    this.files.set(path, info);
+    this.fileIndex().set(path, info);
   }
 
   /** Marks a job as started: until `done`, it is incomplete, whatever its outputs look like. */
@@ -268,7 +287,8 @@ export class BuildLog {
 }
 
 function doneLine(r: JobRecord): DoneLine {
-  const line: DoneLine = { t: 'D', k: r.key, s: r.signature, i: toRows(r.inputs), o: toRows(r.outputs) };
+  const g = r.signature;
+  const line: DoneLine = { t: 'D', k: r.key, s: [g.command, g.inputs, g.outputs, g.params, g.env], i: toRows(r.inputs), o: toRows(r.outputs) };
   if (r.log !== undefined) line.l = r.log;
   return line;
 }

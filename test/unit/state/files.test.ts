@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FileOracle, sameStat } from '../../../src/state/files.js';
+import { BuildLog, MemoryLogStorage } from '../../../src/state/log.js';
+import type { FileInfo } from '../../../src/state/log.js';
+import { FakeFileSystem } from '../../support/fakefs.js';
+
+function emptyLog(): BuildLog {
+  return BuildLog.load(new MemoryLogStorage());
+}
+
+/** A log loaded back from storage, whose only record has `path` as an input with `info`. */
+function logKnowing(path: string, info: FileInfo): BuildLog {
+  const mem = new MemoryLogStorage();
+  const w = BuildLog.load(mem);
+  w.done({
+    key: 'j',
+    signature: { command: 'c', inputs: 'i', outputs: 'o', params: [], env: [] },
+    inputs: new Map([[path, info]]),
+    outputs: new Map(),
+  });
+  w.close();
+  return BuildLog.load(mem);
+}
+
+describe('sameStat', () => {
+  const st = { size: 10, mtimeMs: 1000.5, ino: 7, isDirectory: false };
+  const info = { size: 10, mtimeMs: 1000.5, ino: 7, hash: 'abc' };
+  test('equal on size, mtime and inode; the hash and isDirectory do not matter', () => {
+    assert.equal(sameStat(st, info), true);
+    assert.equal(sameStat(st, { ...info, hash: '' }), true);
+    assert.equal(sameStat({ ...st, isDirectory: true }, info), true);
+  });
+  test('any of size, mtime (even by a fraction of a ms), inode differing', () => {
+    assert.equal(sameStat({ ...st, size: 11 }, info), false);
+    assert.equal(sameStat({ ...st, mtimeMs: 1000.5001 }, info), false);
+    assert.equal(sameStat({ ...st, ino: 8 }, info), false);
+  });
+});
+
+describe('FileOracle (hashing)', () => {
+  test('a new file is hashed once; asking again does not read it', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const first = files.current('a.txt')!;
+    assert.equal(fs.hashes, 1);
+    assert.deepEqual(first, { size: 1, mtimeMs: fs.mtime('a.txt'), ino: fs.stat('a.txt')!.ino, hash: 'h(A)' });
+    for (let i = 0; i < 5; i++) assert.deepEqual(files.current('a.txt'), first);
+    assert.equal(fs.hashes, 1);
+  });
+
+  test('a file whose stat matches the loaded log is never hashed', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const known = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: 'recorded-hash' };
+    const files = new FileOracle(fs, logKnowing('a.txt', known), true);
+    assert.deepEqual(files.current('a.txt'), known);
+    assert.equal(files.changedSince('a.txt', known), false);
+    assert.equal(fs.hashes, 0);
+  });
+
+  test('a touched file is hashed once and found unchanged', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const recorded = files.current('a.txt')!;
+    assert.equal(fs.hashes, 1);
+    fs.touch('a.txt');
+    assert.equal(files.changedSince('a.txt', recorded), false);
+    assert.equal(fs.hashes, 2);
+    // The new stat is remembered: no further reads.
+    assert.equal(files.changedSince('a.txt', recorded), false);
+    const now = files.current('a.txt')!;
+    assert.equal(now.hash, recorded.hash);
+    assert.equal(now.mtimeMs, fs.mtime('a.txt'));
+    assert.equal(fs.hashes, 2);
+  });
+
+  test('a touched file known from the log: one hash, unchanged', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const recorded = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: 'h(A)' };
+    const files = new FileOracle(fs, logKnowing('a.txt', recorded), true);
+    fs.touch('a.txt');
+    assert.equal(files.changedSince('a.txt', recorded), false);
+    assert.equal(files.changedSince('a.txt', recorded), false);
+    assert.equal(fs.hashes, 1);
+  });
+
+  test('changed content is found; rewriting the same content is not a change', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const recorded = files.current('a.txt')!;
+    fs.put('a.txt', 'A'); // same content, new mtime
+    assert.equal(files.changedSince('a.txt', recorded), false);
+    fs.put('a.txt', 'B'); // same size, new content
+    assert.equal(files.changedSince('a.txt', recorded), true);
+    assert.equal(files.current('a.txt')!.hash, 'h(B)');
+    fs.put('a.txt', 'longer');
+    assert.equal(files.changedSince('a.txt', recorded), true);
+  });
+
+  test('a missing file: current is undefined, and it counts as changed', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const recorded = files.current('a.txt')!;
+    fs.remove('a.txt');
+    assert.equal(files.current('a.txt'), undefined);
+    assert.equal(files.changedSince('a.txt', recorded), true);
+    assert.equal(files.current('never.txt'), undefined);
+  });
+
+  test('a file recorded without a hash (--check mtime) is hashed once under --check hash', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const files = new FileOracle(fs, logKnowing('a.txt', { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: '' }), true);
+    assert.equal(files.current('a.txt')!.hash, 'h(A)');
+    assert.equal(files.current('a.txt')!.hash, 'h(A)');
+    assert.equal(fs.hashes, 1);
+  });
+
+  test('a changed stat against a record without a hash counts as a change', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const recorded = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: '' };
+    const files = new FileOracle(fs, emptyLog(), true);
+    fs.touch('a.txt');
+    assert.equal(files.changedSince('a.txt', recorded), true);
+  });
+
+  test('a directory is not read: its "hash" follows its mtime', () => {
+    const fs = new FakeFileSystem().put('d/x.txt', 'X');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const d = files.current('d')!;
+    assert.equal(d.hash, `dir:${fs.stat('d')!.mtimeMs}`);
+    assert.equal(fs.hashes, 0);
+  });
+});
+
+describe('FileOracle (hashing=false, --check mtime)', () => {
+  test('no file is ever hashed; changes are by stat', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A').put('b.txt', 'B');
+    const files = new FileOracle(fs, emptyLog(), false);
+    const a = files.current('a.txt')!;
+    const b = files.current('b.txt')!;
+    assert.equal(a.hash, '');
+    assert.equal(b.hash, '');
+    assert.equal(files.changedSince('a.txt', a), false);
+    fs.touch('a.txt');
+    assert.equal(files.changedSince('a.txt', a), true, 'a touch is a change without hashes');
+    fs.put('b.txt', 'C');
+    assert.equal(files.changedSince('b.txt', b), true);
+    assert.equal(files.current('a.txt')!.hash, '');
+    assert.equal(fs.hashes, 0);
+  });
+
+  test('a hash known from the log is kept while the stat matches, and never recomputed', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const known = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: 'h(A)' };
+    const files = new FileOracle(fs, logKnowing('a.txt', known), false);
+    assert.deepEqual(files.current('a.txt'), known);
+    fs.touch('a.txt');
+    assert.equal(files.current('a.txt')!.hash, '');
+    assert.equal(files.changedSince('a.txt', known), true);
+    assert.equal(fs.hashes, 0);
+  });
+});
