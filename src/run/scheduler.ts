@@ -182,7 +182,9 @@ class Build {
     const planned = this.plan.reasons.get(job)!;
     const ctx = this.plan.context;
     if (!planned.startsWith('upstream will run') || ctx.options.check !== 'hash') return planned;
-    return staleReason(job, { ...ctx, willRun: () => false, needsRecord: new Set() });
+    // Every input is built now. A phony rule's command leaves no file to compare: as in Make,
+    // the jobs that need it run whenever it does.
+    return staleReason(job, { ...ctx, willRun: (j) => j.rule.phony && this.plan.reasons.has(j), needsRecord: new Set() });
   }
 
   private launch(job: Job, reason: string): void {

@@ -109,3 +109,29 @@ describe('failures', () => {
     assert.deepEqual(b.ran, ['bad.txt']);
   });
 });
+
+describe('phony inputs', () => {
+  test('a job that needs a phony rule with a command runs whenever it does (as in Make); one without does not', async () => {
+    const project = projectFrom(yaml`
+      rules:
+        setup:
+          run: prepare
+        group:
+          inputs: src.txt
+        uses_setup:
+          inputs: [setup, src.txt]
+          outputs: a.txt
+          run: make-a {input}
+        uses_group:
+          inputs: [group]
+          outputs: b.txt
+          run: make-b
+    `);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['a.txt', 'b.txt'], fs, state);
+    const b = await buildOnce(project, ['a.txt', 'b.txt'], fs, state);
+    assert.deepEqual(b.ran, ['setup', 'a.txt']);
+    assert.deepEqual(b.events.started(), ['setup: always', 'uses_setup: upstream will run: setup']);
+  });
+});
