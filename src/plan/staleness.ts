@@ -96,14 +96,21 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return `input changed: ${input}`;
-      if (sameStat(st, recorded)) continue;
+      if (sameStat(st, recorded)) {
+        // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
+        if (recorded.hash === '') restatted = true;
+        continue;
+      }
       if (ctx.files.changedSince(input, recorded)) return `input changed: ${input}`;
       restatted = true;
     }
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return `output modified: ${out}`;
-      if (sameStat(fs.stat(out)!, recorded)) continue;
+      if (sameStat(fs.stat(out)!, recorded)) {
+        if (recorded.hash === '') restatted = true;
+        continue;
+      }
       if (ctx.files.changedSince(out, recorded)) return `output modified: ${out}`;
       restatted = true;
     }

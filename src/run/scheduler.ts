@@ -175,13 +175,18 @@ class Build {
 
   /**
    * The reason to run `job` now that its inputs are built. Only a job that was
-   * stale because of an upstream job can have become up to date (early cutoff);
-   * under --check mtime there is no early cutoff.
+   * stale because of what an upstream job makes can have become up to date
+   * (early cutoff); under --check mtime there is no early cutoff.
    */
   private decideAgain(job: Job): string | undefined {
     const planned = this.plan.reasons.get(job)!;
     const ctx = this.plan.context;
-    if (!planned.startsWith('upstream will run') || ctx.options.check !== 'hash') return planned;
+    if (ctx.options.check !== 'hash') return planned;
+    // An input that differed from the record may have been rebuilt to the recorded bytes (an
+    // upstream output edited by hand, then remade): decide again then too.
+    const changed = /^input changed: (.*)$/.exec(planned)?.[1];
+    const producer = changed === undefined ? undefined : this.plan.graph.producers.get(changed);
+    if (!planned.startsWith('upstream will run') && !(producer && this.plan.reasons.has(producer))) return planned;
     // Every input is built now. A phony rule's command leaves no file to compare: as in Make,
     // the jobs that need it run whenever it does.
     return staleReason(job, { ...ctx, willRun: (j) => j.rule.phony && this.plan.reasons.has(j), needsRecord: new Set() });

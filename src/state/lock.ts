@@ -65,12 +65,18 @@ function readHolder(path: string): number | undefined {
   }
 }
 
+/** Whether `pid` is a live process that may be a build: a PID reused by another program is not. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|rules/.test(cmdline);
+  } catch {
+    return true; // No /proc here: trust the PID.
   }
 }
 

@@ -188,9 +188,9 @@ export class BuildLog {
     }
     if (damaged > 0) {
       // A damaged line could have been any record, even the start of a run that never finished:
-      // no record is trusted, and the jobs are decided as if there were none.
+      // no finished run is trusted, and the jobs are decided as if there were none. Runs known
+      // to have started and not finished stay incomplete: that only ever makes a job run.
       this.records.clear();
-      this.incomplete.clear();
       this.files = undefined;
       this.warnings.push(
         `the build log .rules/log is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
