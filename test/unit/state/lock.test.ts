@@ -282,3 +282,24 @@ describe('BuildLock', () => {
     assert.equal(r.file, r.ours === 'acquired' ? String(process.pid) : String(r.rivalPid), 'the lock file names the one holder');
   });
 });
+
+describe('a PID reused by another program', () => {
+  test('a lock naming a live process that is not a build (e.g. `sleep`) is taken over', async () => {
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      const root = tempRoot();
+      writeLock(root, `${child.pid}\n`);
+      const lock = BuildLock.acquire(root);
+      assert.equal(fs.readFileSync(lockFile(root), 'utf8').trim(), String(process.pid));
+      lock.release();
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
