@@ -15,7 +15,7 @@ import { JsonReporter } from '../report/json.js';
 import { formatRuleList } from '../report/list.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
-import { LocalExecutor } from '../run/local.js';
+import { launcherFor, LocalExecutor } from '../run/local.js';
 import { applyClean, planClean } from '../run/clean.js';
 import { runPlan } from '../run/scheduler.js';
 import { FileOracle } from '../state/files.js';
@@ -141,11 +141,13 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, jobs: numbe
   const onSignal = () => abort.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const executor = new LocalExecutor(launcherFor(plan.order.length, jobs));
   try {
-    const result = await runPlan(plan, new LocalExecutor(), reporter, { jobs, keepGoing: flag(args, 'keep-going'), resources }, abort.signal);
+    const result = await runPlan(plan, executor, reporter, { jobs, keepGoing: flag(args, 'keep-going'), resources }, abort.signal);
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;
   } finally {
+    executor.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await reporter.close();

@@ -10,8 +10,8 @@ export interface JobSpec {
   shell: string[];
   /** Absolute working directory (the project root). */
   cwd: string;
-  /** The complete environment of the job. */
-  env: NodeJS.ProcessEnv;
+  /** What the job's environment adds to that of `rules` itself. */
+  env: Record<string, string>;
   /** Absolute path of the job's log file: its stdout and stderr go there instead of being captured. */
   logPath?: string;
 }
@@ -34,4 +34,6 @@ export interface RunningJob {
 
 export interface Executor {
   start(spec: JobSpec): RunningJob;
+  /** Releases what the executor holds (helper processes); called once after the build. */
+  close?(): void;
 }

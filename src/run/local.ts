@@ -1,56 +1,62 @@
-// The local executor: each job is a shell in its own process group, so an
-// interrupt reaches everything the job started.
+// The local executor: each job is a process in its own process group, so an
+// interrupt reaches everything the job started. A simple command is exec'd
+// directly (see direct.ts); anything else runs in the Rulefile's shell.
 
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { isPlainPosixShell, simpleCommandArgv } from './direct.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+import { InProcessLauncher, SpawnerLauncher, type Launcher } from './launch.js';
 
 /** How long a job has to exit after SIGTERM before it gets SIGKILL. */
 const KILL_GRACE_MS = 3000;
 
-export class LocalExecutor implements Executor {
-  start(spec: JobSpec): RunningJob {
-    let logFd: number | undefined;
-    let failure: string | undefined;
-    try {
-      if (spec.logPath) logFd = openSync(spec.logPath, 'w');
-    } catch (e) {
-      failure = `cannot open log file: ${(e as Error).message}`;
-    }
-    if (failure) return { done: Promise.resolve({ ok: false, exitCode: null, signal: null, output: '', error: failure }), kill() {} };
+/** From this many jobs to run on, starting helper processes pays for itself. */
+export const SPAWNER_MIN_JOBS = 32;
 
-    const out = logFd ?? 'pipe';
-    const child = spawn(spec.shell[0]!, [...spec.shell.slice(1), spec.command], {
+/** Launches directly for small builds, through helper processes for large ones. */
+export function launcherFor(jobsToRun: number, slots: number): Launcher {
+  if (jobsToRun < SPAWNER_MIN_JOBS) return new InProcessLauncher();
+  return new SpawnerLauncher(Math.min(4, Math.max(2, Math.ceil(slots / 4))));
+}
+
+export class LocalExecutor implements Executor {
+  private readonly plainShell = new Map<string, boolean>();
+
+  constructor(private readonly launcher: Launcher = new InProcessLauncher()) {}
+
+  start(spec: JobSpec): RunningJob {
+    const shellKey = spec.shell.join('\0');
+    let plain = this.plainShell.get(shellKey);
+    if (plain === undefined) this.plainShell.set(shellKey, (plain = isPlainPosixShell(spec.shell)));
+    const direct = plain ? simpleCommandArgv(spec.command) : undefined;
+    const [file, ...args] = direct ?? [...spec.shell, spec.command];
+    const launched = this.launcher.launch({
+      file: file!,
+      args,
       cwd: spec.cwd,
       env: spec.env,
-      detached: true,
-      stdio: ['ignore', out, out],
+      ...(spec.logPath !== undefined ? { logPath: spec.logPath } : {}),
     });
-    const chunks: Buffer[] = [];
-    child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+
     let killTimer: NodeJS.Timeout | undefined;
-
-    const done = new Promise<JobOutcome>((resolve) => {
-      let spawnError: string | undefined;
-      child.on('error', (e) => {
-        spawnError = `cannot start '${spec.shell[0]}': ${e.message}`;
-      });
-      child.on('close', (code, signal) => {
-        if (killTimer) clearTimeout(killTimer);
-        if (logFd !== undefined) closeSync(logFd);
-        const output = Buffer.concat(chunks).toString('utf8');
-        if (spawnError) resolve({ ok: false, exitCode: null, signal: null, output, error: spawnError });
-        else if (code === 0) resolve({ ok: true, exitCode: 0, signal: null, output });
-        else if (signal) resolve({ ok: false, exitCode: null, signal, output, error: `killed by ${signal}` });
-        else resolve({ ok: false, exitCode: code, signal: null, output, error: `exit status ${code}` });
-      });
+    const done = launched.result.then((r): JobOutcome => {
+      if (killTimer) clearTimeout(killTimer);
+      if (r.errorCode !== undefined) {
+        // As a shell would: a command that is not found exits 127.
+        if (direct && r.errorCode === 'ENOENT') {
+          return { ok: false, exitCode: 127, signal: null, output: `${r.output}${file}: command not found\n`, error: 'exit status 127' };
+        }
+        return { ok: false, exitCode: null, signal: null, output: r.output, error: `cannot start '${file}': ${r.errorMessage}` };
+      }
+      if (r.code === 0) return { ok: true, exitCode: 0, signal: null, output: r.output };
+      if (r.signal) return { ok: false, exitCode: null, signal: r.signal, output: r.output, error: `killed by ${r.signal}` };
+      return { ok: false, exitCode: r.code, signal: null, output: r.output, error: `exit status ${r.code}` };
     });
 
-    const signalGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
+    const signalGroup = async (sig: NodeJS.Signals) => {
+      const pid = await launched.pid;
+      if (pid === undefined) return;
       try {
-        process.kill(-child.pid, sig);
+        process.kill(-pid, sig);
       } catch {
         // Already gone.
       }
@@ -58,9 +64,13 @@ export class LocalExecutor implements Executor {
     return {
       done,
       kill() {
-        signalGroup('SIGTERM');
-        killTimer ??= setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+        void signalGroup('SIGTERM');
+        killTimer ??= setTimeout(() => void signalGroup('SIGKILL'), KILL_GRACE_MS);
       },
     };
+  }
+
+  close(): void {
+    this.launcher.close();
   }
 }

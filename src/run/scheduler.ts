@@ -74,6 +74,8 @@ class Build {
   private wake: () => void = () => {};
   /** Jobs decided during the build: they no longer need the plan's record refresh. */
   private readonly settled = new Set<Job>();
+  /** Directories made for outputs and logs in this build: each is made once. */
+  private readonly madeDirs = new Set<string>();
 
   constructor(
     private readonly plan: Plan,
@@ -244,6 +246,12 @@ class Build {
     log.done(job.log === undefined ? rec : { ...rec, log: job.log });
   }
 
+  private mkdirOnce(dir: string): void {
+    if (this.madeDirs.has(dir)) return;
+    this.plan.context.files.fs.mkdirp(dir);
+    this.madeDirs.add(dir);
+  }
+
   /** Deletes a job's declared outputs (never anything else). */
   private removeOutputs(job: Job): void {
     for (const out of job.outputs) this.plan.context.files.fs.remove(out);
@@ -270,8 +278,8 @@ class Build {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
         this.removeOutputs(job);
-        for (const out of job.outputs) fs.mkdirp(posix.dirname(out));
-        if (job.log) fs.mkdirp(posix.dirname(job.log));
+        for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
+        if (job.log) this.mkdirOnce(posix.dirname(job.log));
       } catch (e) {
         error = `cannot prepare the job: ${(e as Error).message}`;
       }
@@ -281,7 +289,7 @@ class Build {
           command,
           shell: project.shell,
           cwd: project.root,
-          env: { ...process.env, ...renderEnv(project, job) },
+          env: renderEnv(project, job),
           ...(job.log ? { logPath: abs(project.root, job.log) } : {}),
         });
         this.running.set(job, running);

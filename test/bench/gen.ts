@@ -52,7 +52,7 @@ function writeWide(dir: string, names: string[]): void {
   );
   writeFileSync(
     join(dir, 'Makefile'),
-    ['SRCS := $(wildcard src/*.txt)', 'all: $(patsubst src/%.txt,out/%.txt,$(SRCS))', 'out/%.txt: src/%.txt', '\t@mkdir -p out && cp $< $@', '.PHONY: all', ''].join('\n'),
+    ['SRCS := $(wildcard src/*.txt)', 'all: $(patsubst src/%.txt,out/%.txt,$(SRCS))', 'out/%.txt: src/%.txt', '\tmkdir -p out && cp $< $@', '.PHONY: all', ''].join('\n'),
   );
   let ninja = 'rule cp\n  command = cp $in $out\n\n';
   for (const n of names) ninja += `build out/${n}.txt: cp src/${n}.txt\n`;
@@ -106,19 +106,20 @@ function writePipeline(dir: string, names: string[], groups: string[]): void {
     'final.txt: $(patsubst %,sum/%.txt,$(GROUPS))',
     '\tcat $^ > $@',
     'sum/%.txt: $(foreach m,$(MEMBERS),s3/%_$(m).txt)',
-    '\t@mkdir -p sum && cat $^ > $@',
+    '\tmkdir -p sum && cat $^ > $@',
     's3/%.txt: s2/%.txt',
-    '\t@mkdir -p s3 && cp $< $@',
+    '\tmkdir -p s3 && cp $< $@',
     's2/%.txt: s1/%.txt',
-    '\t@mkdir -p s2 && cp $< $@',
+    '\tmkdir -p s2 && cp $< $@',
     's1/%.txt: src/%.txt',
-    '\t@mkdir -p s1 && cp $< $@',
+    '\tmkdir -p s1 && cp $< $@',
     '.PHONY: all',
     '.SECONDARY:',
     '',
   ];
   // `foreach` inside a pattern prerequisite is expanded before `%`: keep the stem literal.
   make[5] = `sum/%.txt: ${members.map((m) => `s3/%_${m}.txt`).join(' ')}`;
+  // The Makefile's job count is the number of recipe lines it echoes.
   writeFileSync(join(dir, 'Makefile'), make.join('\n'));
   let ninja = 'rule cp\n  command = cp $in $out\nrule cat\n  command = cat $in > $out\n\n';
   for (const n of names) {

@@ -1,46 +1,120 @@
-// Benchmark: rules against GNU Make and Ninja on the same generated graph.
-// Not part of `npm test`. Usage:
-//   npm run bench -- [--size N] [--shape pipeline|wide] [--runs R]
-// Measures, on a fresh tree (sources only), the dry run of each tool: the
-// time to load the build description, build the graph and decide that every
-// job must run. Reports medians and the ratios rules/make and rules/ninja.
+// Benchmark: rules against GNU Make and Ninja on the same generated graph, in
+// one run. Not part of `npm test`.
+//
+//   npm run bench -- [--size N] [--shape pipeline|wide] [--runs R] [--jobs J]
+//                    [--metrics full,noop,dry,content,touch] [--keep DIR]
+//
+// Each tool builds its own copy of the tree. For every metric the tools' runs
+// are interleaved (rules, make, ninja, rules, ...) so machine noise hits them
+// alike; the table shows medians, peak RSS, jobs run, and the ratios
+// rules/make and rules/ninja. After the full builds, every tool must have made
+// the same files with the same contents, and run the same number of jobs.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, type Shape } from './gen.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const TOOLS = ['rules', 'make', 'ninja'] as const;
+type Tool = (typeof TOOLS)[number];
+const METRICS = ['full', 'noop', 'dry', 'content', 'touch'] as const;
+type Metric = (typeof METRICS)[number];
+
+const LABEL: Record<Metric, string> = {
+  full: 'full build',
+  noop: 'no-op build',
+  dry: 'dry run, up to date',
+  content: 'after 1 source changed',
+  touch: 'after 1 source touched',
+};
 
 function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-/** Installs GNU Make and Ninja from the distribution's packages when missing. */
+/** Installs GNU Make, Ninja and GNU time from the distribution's packages when missing. */
 function ensureTools(): void {
-  const missing = [has('make') ? '' : 'make', has('ninja') ? '' : 'ninja-build'].filter(Boolean);
+  const missing = [has('make') ? '' : 'make', has('ninja') ? '' : 'ninja-build', has('/usr/bin/time') ? '' : 'time'].filter(Boolean);
   if (missing.length === 0) return;
   console.log(`installing ${missing.join(' ')} ...`);
   execFileSync('sh', ['-c', `apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}`], { stdio: 'inherit' });
 }
 
-interface Measure {
+interface Sample {
   seconds: number;
   rssKb: number;
-  lines: number;
+  jobs: number;
 }
 
-function timed(cwd: string, cmd: string, args: string[]): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${r.stderr.slice(-2000)}`);
-  const last = r.stderr.trim().split('\n').pop()!.split(' ');
-  return { seconds: Number(last[0]), rssKb: Number(last[1]), lines: r.stdout.split('\n').filter(Boolean).length };
+/** Runs a command under /usr/bin/time; returns wall seconds, peak RSS and how many jobs it ran. */
+function measure(tool: Tool, dir: string, args: string[], jobs: number): Sample {
+  const argv: Record<Tool, string[]> = {
+    rules: [process.execPath, CLI, ...args, `-j${jobs}`],
+    make: ['make', ...args, `-j${jobs}`],
+    ninja: ['ninja', ...args, `-j${jobs}`],
+  };
+  const [cmd, ...rest] = argv[tool];
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd!, ...rest], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const timeLine = r.stderr.trim().split('\n').pop()!;
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed in ${dir}:\n${r.stderr.slice(-3000)}`);
+  const [seconds, rssKb] = timeLine.split(' ').map(Number) as [number, number];
+  return { seconds, rssKb, jobs: countJobs(tool, args, r.stdout) };
+}
+
+function countJobs(tool: Tool, args: string[], stdout: string): number {
+  const lines = stdout.split('\n');
+  if (tool === 'rules') {
+    if (args.includes('-n')) return lines.filter((l) => l && !l.endsWith(': always')).length;
+    const m = /rules: (\d+) jobs? done/.exec(stdout);
+    return m ? Number(m[1]) : 0;
+  }
+  if (tool === 'ninja') {
+    if (/no work to do/.test(stdout)) return 0;
+    return lines.filter((l) => /^\[\d+\/\d+\]/.test(l)).length;
+  }
+  // make echoes one recipe line per job: `mkdir -p ... && cp ...`, or `cat ... > final.txt`.
+  return lines.filter((l) => /^(mkdir -p |cat |cp )/.test(l)).length;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/** A digest of every output file (path and content), to check the tools made the same tree. */
+function outputDigest(dir: string): { files: number; digest: string } {
+  const h = createHash('sha256');
+  let files = 0;
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p);
+      else {
+        h.update(p + '\0').update(readFileSync(join(dir, p)));
+        files++;
+      }
+    }
+  };
+  for (const top of readdirSync(dir).sort()) {
+    if (['src', 'Rulefile', 'Makefile', 'build.ninja'].includes(top) || top.startsWith('.')) continue;
+    if (statSync(join(dir, top)).isDirectory()) walk(top);
+    else {
+      h.update(top + '\0').update(readFileSync(join(dir, top)));
+      files++;
+    }
+  }
+  return { files, digest: h.digest('hex').slice(0, 16) };
+}
+
+/** Removes every product and the tool's state, for a full build from scratch. */
+function cleanTree(dir: string): void {
+  for (const top of readdirSync(dir)) {
+    if (['src', 'Rulefile', 'Makefile', 'build.ninja'].includes(top)) continue;
+    rmSync(join(dir, top), { recursive: true, force: true });
+  }
 }
 
 function main(): void {
@@ -52,36 +126,87 @@ function main(): void {
   const size = Number(get('--size', '10000'));
   const shape = get('--shape', 'pipeline') as Shape;
   const runs = Number(get('--runs', '3'));
-  if (!has('/usr/bin/time')) throw new Error('needs /usr/bin/time (Debian package "time")');
+  const jobs = Number(get('--jobs', '2'));
+  const metrics = get('--metrics', METRICS.join(',')).split(',') as Metric[];
+  const keep = get('--keep', '');
+  for (const m of metrics) if (!METRICS.includes(m)) throw new Error(`unknown metric '${m}'; use ${METRICS.join(',')}`);
   ensureTools();
 
-  const dir = mkdtempSync(join(tmpdir(), 'rules-bench-'));
-  try {
-    const { jobs } = generate(dir, size, shape);
-    console.log(`graph: ${shape}, ${size} sources, ${jobs} jobs (${dir})`);
-    const tools: Record<string, [string, string[]]> = {
-      rules: [process.execPath, [CLI, 'build', '-n']],
-      make: ['make', ['-n']],
-      ninja: ['ninja', ['-n']],
-    };
-    const results: Record<string, Measure[]> = { rules: [], make: [], ninja: [] };
-    // Interleave the tools so that machine noise hits them alike.
-    for (let r = 0; r < runs; r++) {
-      for (const [name, [cmd, args]] of Object.entries(tools)) results[name]!.push(timed(dir, cmd, args));
-    }
-    const row = (name: string) => {
-      const m = results[name]!;
-      return { name, seconds: median(m.map((x) => x.seconds)), rssMb: median(m.map((x) => x.rssKb)) / 1024, lines: m[0]!.lines };
-    };
-    const rows = ['rules', 'make', 'ninja'].map(row);
-    console.log('\ndry run on a fresh tree (median of ' + runs + ')');
-    console.log('tool    seconds   peak RSS MB   lines printed');
-    for (const r of rows) console.log(`${r.name.padEnd(7)} ${r.seconds.toFixed(2).padStart(7)}   ${r.rssMb.toFixed(0).padStart(11)}   ${r.lines}`);
-    const [rules, make, ninja] = rows as [ReturnType<typeof row>, ReturnType<typeof row>, ReturnType<typeof row>];
-    console.log(`\nratios: rules/make ${(rules.seconds / make.seconds).toFixed(2)}, rules/ninja ${(rules.seconds / ninja.seconds).toFixed(2)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const base = keep || mkdtempSync(join(tmpdir(), 'rules-bench-'));
+  const gen = generate(join(base, 'gen'), size, shape);
+  const dirs = Object.fromEntries(TOOLS.map((t) => [t, join(base, t)])) as Record<Tool, string>;
+  for (const t of TOOLS) {
+    rmSync(dirs[t], { recursive: true, force: true });
+    cpSync(join(base, 'gen'), dirs[t], { recursive: true });
   }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`graph: ${shape}, ${size} sources, ${gen.jobs} jobs; ${runs} run(s) each, -j${jobs}; ${cpus().length} x ${cpu}; node ${process.version}`);
+  console.log(`trees: ${base}\n`);
+
+  const results = new Map<string, Sample[]>();
+  const add = (m: Metric, t: Tool, s: Sample) => results.set(`${m}/${t}`, [...(results.get(`${m}/${t}`) ?? []), s]);
+  const sourceOf = (k: number) => readdirSync(join(dirs.rules, 'src')).sort()[k]!;
+  const first = sourceOf(0);
+
+  // Every metric needs built trees; the full build makes them (and is measured if asked).
+  for (let r = 0; r < runs; r++) {
+    const fullRun = r === 0 || metrics.includes('full');
+    if (fullRun) {
+      for (const t of TOOLS) {
+        cleanTree(dirs[t]);
+        const s = measure(t, dirs[t], t === 'rules' ? ['build', '-q'] : [], jobs);
+        if (metrics.includes('full')) add('full', t, { ...s, jobs: t === 'rules' ? gen.jobs : s.jobs });
+        process.stdout.write(`  full ${t}: ${s.seconds}s\n`);
+      }
+    }
+    if (r === 0) checkSameWork(dirs, gen.jobs, results);
+    for (const m of metrics) {
+      if (m === 'full') continue;
+      for (const t of TOOLS) {
+        const dir = dirs[t];
+        const src = join(dir, 'src', first);
+        if (m === 'content') appendFileSync(src, `change ${r}\n`);
+        if (m === 'touch') {
+          const now = Date.now() / 1000 + 1 + r;
+          utimesSync(src, now, now);
+        }
+        const args = m === 'dry' ? (t === 'rules' ? ['build', '-n'] : ['-n']) : t === 'rules' ? ['build'] : [];
+        add(m, t, measure(t, dir, args, jobs));
+      }
+    }
+  }
+
+  console.log('\nmedian seconds (peak RSS MB) [jobs run]');
+  console.log(`${'metric'.padEnd(26)}${TOOLS.map((t) => t.padStart(22)).join('')}   rules/make  rules/ninja`);
+  for (const m of METRICS) {
+    if (!metrics.includes(m)) continue;
+    const row = TOOLS.map((t) => {
+      const xs = results.get(`${m}/${t}`)!;
+      return { s: median(xs.map((x) => x.seconds)), rss: Math.max(...xs.map((x) => x.rssKb)) / 1024, jobs: median(xs.map((x) => x.jobs)) };
+    });
+    const cells = row.map((c) => `${c.s.toFixed(2)} (${c.rss.toFixed(0)}) [${c.jobs}]`.padStart(22)).join('');
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+    console.log(`${LABEL[m].padEnd(26)}${cells}   ${ratio(row[0]!.s, row[1]!.s).padStart(10)}  ${ratio(row[0]!.s, row[2]!.s).padStart(11)}`);
+  }
+  if (!keep) rmSync(base, { recursive: true, force: true });
+}
+
+/** After the first full builds: the same files with the same contents, and the same number of jobs. */
+function checkSameWork(dirs: Record<Tool, string>, expectedJobs: number, results: Map<string, Sample[]>): void {
+  const digests = TOOLS.map((t) => ({ t, ...outputDigest(dirs[t]) }));
+  const ref = digests[0]!;
+  for (const d of digests) {
+    if (d.files !== ref.files || d.digest !== ref.digest) {
+      throw new Error(`the tools did not make the same outputs: ${digests.map((x) => `${x.t} ${x.files} files ${x.digest}`).join(', ')}`);
+    }
+  }
+  const full = results.get('full/make')?.[0]?.jobs;
+  const ninja = results.get('full/ninja')?.[0]?.jobs;
+  for (const [tool, n] of [['make', full], ['ninja', ninja]] as const) {
+    // Ninja counts its phony `all` edge too; Make and rules do not.
+    if (n !== undefined && n !== expectedJobs && n !== expectedJobs + 1) throw new Error(`${tool} ran ${n} jobs, expected ${expectedJobs}`);
+  }
+  console.log(`  check: every tool made the same ${ref.files} files (${ref.digest})`);
 }
 
 main();

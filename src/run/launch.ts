@@ -1,0 +1,152 @@
+// Starting processes. Node's spawn() forks the whole process and waits for the
+// child's exec, so it costs more the larger the process is and stalls the
+// event loop meanwhile. A big build therefore starts its jobs through small
+// helper processes (spawner-process.ts), whose forks are cheap and run in
+// parallel with the scheduler; a small build spawns directly.
+
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export interface LaunchRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  /** Added to the environment of `rules` itself. */
+  env: Record<string, string>;
+  /** A file for the process's stdout and stderr; without one they are captured. */
+  logPath?: string;
+}
+
+export interface LaunchResult {
+  code: number | null;
+  signal: string | null;
+  output: string;
+  /** Set when the process could not be started (e.g. ENOENT). */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface Launched {
+  /** The PID (and process group) once known. */
+  readonly pid: Promise<number | undefined>;
+  readonly result: Promise<LaunchResult>;
+}
+
+export interface Launcher {
+  launch(req: LaunchRequest): Launched;
+  close(): void;
+}
+
+/**
+ * Starts a process in its own process group and collects its output: the
+ * code shared by the in-process launcher and the helper processes.
+ */
+export function startProcess(req: LaunchRequest, baseEnv: NodeJS.ProcessEnv): { child: ChildProcess; result: Promise<LaunchResult> } {
+  let fd: number | undefined;
+  let openError: Error | undefined;
+  try {
+    if (req.logPath !== undefined) fd = openSync(req.logPath, 'w');
+  } catch (e) {
+    openError = e as Error;
+  }
+  const out = fd ?? 'pipe';
+  const env = Object.keys(req.env).length === 0 ? baseEnv : { ...baseEnv, ...req.env };
+  const child = spawn(req.file, req.args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', out, out] });
+  if (fd !== undefined) closeSync(fd);
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+  const result = new Promise<LaunchResult>((resolve) => {
+    let error: NodeJS.ErrnoException | undefined = openError;
+    child.on('error', (e) => (error ??= e));
+    child.on('close', (code, signal) => {
+      const output = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+      const r: LaunchResult = { code, signal, output };
+      if (error) {
+        r.errorCode = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+        r.errorMessage = error.message;
+      }
+      resolve(r);
+    });
+  });
+  return { child, result };
+}
+
+export class InProcessLauncher implements Launcher {
+  launch(req: LaunchRequest): Launched {
+    const { child, result } = startProcess(req, process.env);
+    return { pid: Promise.resolve(child.pid), result };
+  }
+
+  close(): void {}
+}
+
+/** Messages between the scheduler and a helper process. */
+export type ToSpawner = { id: number } & LaunchRequest;
+export type FromSpawner = { id: number; pid: number | undefined } | ({ id: number } & LaunchResult);
+
+interface Pending {
+  pid: (pid: number | undefined) => void;
+  result: (r: LaunchResult) => void;
+}
+
+export class SpawnerLauncher implements Launcher {
+  private readonly helpers: { proc: ChildProcess; busy: number }[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+
+  constructor(count: number) {
+    const script = new URL('./spawner-process.js', import.meta.url);
+    for (let i = 0; i < count; i++) {
+      const proc = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+      const helper = { proc, busy: 0 };
+      proc.on('message', (m: FromSpawner) => this.receive(helper, m));
+      proc.on('exit', () => this.lost(helper));
+      this.helpers.push(helper);
+    }
+  }
+
+  launch(req: LaunchRequest): Launched {
+    const id = ++this.seq;
+    const helper = this.helpers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    helper.busy++;
+    let pid!: (p: number | undefined) => void;
+    let result!: (r: LaunchResult) => void;
+    const launched: Launched = {
+      pid: new Promise((r) => (pid = r)),
+      result: new Promise((r) => (result = r)),
+    };
+    this.pending.set(id, { pid, result });
+    const msg: ToSpawner = { id, ...req };
+    helper.proc.send(msg);
+    return launched;
+  }
+
+  private receive(helper: { busy: number }, m: FromSpawner): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if ('output' in m) {
+      helper.busy--;
+      this.pending.delete(m.id);
+      const { id: _id, ...result } = m;
+      p.result(result);
+    } else {
+      p.pid(m.pid);
+    }
+  }
+
+  /** A helper died: its jobs cannot be followed any more, so they count as failed. */
+  private lost(helper: { proc: ChildProcess }): void {
+    if (this.helpers.every((h) => h.proc.exitCode === null && h.proc.signalCode === null)) return;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.pid(undefined);
+      p.result({ code: null, signal: null, output: '', errorCode: 'ESPAWNER', errorMessage: 'the helper process that started the job died' });
+    }
+    void helper;
+  }
+
+  close(): void {
+    for (const h of this.helpers) if (h.proc.connected) h.proc.disconnect();
+  }
+}
