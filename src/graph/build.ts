@@ -97,7 +97,7 @@ class GraphBuilder {
     if (rule && rule.wildcards.length === 0) return this.resolvePath(rule.outputs[0]!.literal!, undefined, undefined) ?? undefined;
     const path = normalizePath(target);
     const job = this.resolvePath(path, undefined, undefined);
-    if (job === null && rule && this.fs.stat(path) === undefined) {
+    if (job === null && rule && !this.fs.exists(path)) {
       this.problems.length = 0;
       throw new UserError(
         `rule '${target}' has wildcards, so it cannot be built by name; name one of its outputs (e.g. '${rule.outputs[0]!.template.source}' with the wildcards filled in)`,
@@ -134,8 +134,7 @@ class GraphBuilder {
       if (phony?.phony) return this.phonyJob(phony);
       this.resolved.set(path, null);
       this.sources.push(path);
-      const st = this.fs.stat(path);
-      if (st === undefined) {
+      if (!this.fs.exists(path)) {
         this.problems.push({ message: neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'` });
       }
       return null;
@@ -230,24 +229,25 @@ class GraphBuilder {
       const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
       return item.glob ? this.glob(p) : [p];
     }
-    // Cartesian product, first name varying slowest.
-    let combos: Record<string, string>[] = [{}];
-    for (const { name, source } of item.expand) {
-      const values = source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc);
-      const next: Record<string, string>[] = [];
-      for (const c of combos) for (const v of values) next.push({ ...c, [name]: v });
-      combos = next;
-    }
+    // Cartesian product, first name varying slowest: an odometer over the value lists.
+    const names = item.expand.map((e) => e.name);
+    const lists = item.expand.map(({ name, source }) => (source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc)));
     const out: string[] = [];
-    for (const c of combos) {
-      const p = normalizePath(renderTemplate(item.template, (ph) => {
-        const n = ph.path[ph.path.length - 1]!;
-        return c[n] ?? wc[n]!;
-      }));
-      if (item.glob) out.push(...this.glob(p));
+    if (lists.some((l) => l.length === 0)) return out;
+    const at = new Array<number>(lists.length).fill(0);
+    const valueOf = (ph: { path: string[] }) => {
+      const n = ph.path[ph.path.length - 1]!;
+      const k = names.indexOf(n);
+      return k >= 0 ? lists[k]![at[k]!]! : wc[n]!;
+    };
+    for (;;) {
+      const p = normalizePath(renderTemplate(item.template, valueOf));
+      if (item.glob) for (const hit of this.glob(p)) out.push(hit);
       else out.push(p);
+      let k = lists.length - 1;
+      while (k >= 0 && ++at[k]! === lists[k]!.length) at[k--] = 0;
+      if (k < 0) return out;
     }
-    return out;
   }
 
   private glob(pattern: string): string[] {

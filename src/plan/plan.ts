@@ -93,13 +93,14 @@ export function readyBefore(priority: Int32Array): (a: Job, b: Job) => boolean {
 
 function runOrder(reasons: Map<Job, string>, priority: Int32Array): Job[] {
   const waiting = new Int32Array(priority.length);
-  const ready = new Heap<Job>(readyBefore(priority));
+  const first: Job[] = [];
   for (const job of reasons.keys()) {
     let n = 0;
     for (const d of job.deps) if (reasons.has(d)) n++;
-    if (n === 0) ready.push(job);
+    if (n === 0) first.push(job);
     waiting[job.id] = n;
   }
+  const ready = Heap.from(first, readyBefore(priority));
   const order: Job[] = [];
   for (let job = ready.pop(); job; job = ready.pop()) {
     order.push(job);

@@ -21,6 +21,8 @@ export interface FileSystem {
   stat(path: string): FileStat | undefined;
   /** Entries of a directory, or undefined when it is not one. */
   readdir(path: string): DirEntry[] | undefined;
+  /** Whether a path exists (what `stat` says, but may be answered from a directory listing). */
+  exists(path: string): boolean;
   /** A hash of a file's content (read in chunks); throws if it cannot be read. */
   hash(path: string): string;
   /** Deletes a file or directory tree if it exists. */
@@ -57,6 +59,10 @@ export class DiskFileSystem implements FileSystem {
     }
   }
 
+  exists(path: string): boolean {
+    return this.stat(path) !== undefined;
+  }
+
   hash(path: string): string {
     return hashFileSync(this.abs(path));
   }
@@ -74,18 +80,38 @@ export class DiskFileSystem implements FileSystem {
   }
 }
 
-/** Remembers every answer: within one build the tree is read once. */
+/**
+ * Remembers every answer: within one build the tree is read once. A path in a
+ * directory known to be missing is missing without asking the disk (a fresh
+ * tree's outputs cost one stat per directory), and a directory already listed
+ * answers whether a name exists.
+ */
 export class CachedFileSystem implements FileSystem {
   private readonly stats = new Map<string, FileStat | undefined>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
+  private readonly names = new Map<string, Set<string>>();
 
   constructor(readonly inner: FileSystem) {}
 
   stat(path: string): FileStat | undefined {
-    if (this.stats.has(path)) return this.stats.get(path);
-    const s = this.inner.stat(path);
+    const known = this.stats.get(path);
+    if (known !== undefined || this.stats.has(path)) return known;
+    const slash = path.lastIndexOf('/');
+    const s = slash > 0 && this.stat(path.slice(0, slash)) === undefined ? undefined : this.inner.stat(path);
     this.stats.set(path, s);
     return s;
+  }
+
+  exists(path: string): boolean {
+    if (this.stats.has(path)) return this.stats.get(path) !== undefined;
+    const slash = path.lastIndexOf('/');
+    const dir = slash > 0 ? path.slice(0, slash) : '';
+    if (this.dirs.has(dir)) {
+      let names = this.names.get(dir);
+      if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).map((e) => e.name))));
+      return names.has(slash > 0 ? path.slice(slash + 1) : path);
+    }
+    return this.stat(path) !== undefined;
   }
 
   readdir(path: string): DirEntry[] | undefined {
@@ -106,6 +132,12 @@ export class CachedFileSystem implements FileSystem {
 
   mkdirp(path: string): void {
     this.inner.mkdirp(path);
+    // The directory and its parents may be new: forget that they were missing.
+    for (let p = path; p && p !== '.'; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+      this.stats.delete(p);
+      this.dirs.delete(p);
+      this.names.delete(p);
+    }
   }
 
   /** Forget what is known of `path` (after a job wrote it). */

@@ -5,6 +5,14 @@ export class Heap<T> {
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
+  /** A heap of `items` built in linear time (faster than pushing them one by one). */
+  static from<T>(items: T[], less: (a: T, b: T) => boolean): Heap<T> {
+    const h = new Heap(less);
+    for (const item of items) h.items.push(item);
+    for (let i = (h.items.length >> 1) - 1; i >= 0; i--) h.down(i);
+    return h;
+  }
+
   get size(): number {
     return this.items.length;
   }
@@ -28,18 +36,23 @@ export class Heap<T> {
     const last = a.pop()!;
     if (a.length > 0) {
       a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
+      this.down(0);
     }
     return top;
+  }
+
+  private down(start: number): void {
+    const a = this.items;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
+      if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+      if (m === i) break;
+      [a[i], a[m]] = [a[m]!, a[i]!];
+      i = m;
+    }
   }
 }

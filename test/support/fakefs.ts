@@ -79,6 +79,10 @@ export class FakeFileSystem implements FileSystem {
     return [...seen].map(([name, isDirectory]) => ({ name, isDirectory }));
   }
 
+  exists(path: string): boolean {
+    return this.stat(path) !== undefined;
+  }
+
   /** Counts content reads, so tests can prove a no-op build reads no file. */
   hashes = 0;
 

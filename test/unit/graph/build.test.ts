@@ -305,3 +305,21 @@ describe('default targets', () => {
     assert.match(errorOf(() => defaultTargets(p)), /first rule 'a' has wildcards/);
   });
 });
+
+describe('big inputs', () => {
+  test('a glob and an expand over 150,000 files (no argument-count limits)', () => {
+    const fs = new FakeFileSystem();
+    const n = 150_000;
+    for (let i = 0; i < n; i++) fs.write(`src/f${i}.txt`);
+    const r = yaml`
+      rules:
+        all:
+          inputs:
+            - "src/*.txt"
+            - expand: "src/{x}.txt"
+              x: { glob: "src/{x}.txt" }
+    `;
+    const g = graphOf(r, ['all'], fs);
+    assert.equal(g.jobs[0]!.inputs.length, n);
+  });
+});
