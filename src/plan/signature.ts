@@ -3,21 +3,41 @@
 
 import { renderCommand, renderEnv, renderParams } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
-import type { Project } from '../rulefile/model.js';
+import type { Project, Rule } from '../rulefile/model.js';
 import type { Signature } from '../state/log.js';
-import { quickHash } from '../util/hash.js';
+import { quickHash, quickHashList } from '../util/hash.js';
 
 export function jobSignature(project: Project, job: Job): Signature {
-  const params = renderParams(project, job);
+  const rule = job.rule;
+  const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job);
   const command = renderCommand(project, job, params) ?? '';
-  const env = renderEnv(project, job);
   return {
-    command: quickHash(`${project.shell.join(' ')}\0${command}`),
-    inputs: quickHash(job.inputs.join('\0')),
-    outputs: quickHash(job.outputs.join('\0')),
-    params: [...params].map(([name, words]) => [name, quickHash(words.join('\0'))]),
-    env: Object.entries(env).map(([name, value]) => [name, quickHash(value)]),
+    command: quickHashList([shellKey(project), command]),
+    inputs: quickHashList(job.inputs),
+    outputs: quickHashList(job.outputs),
+    params: rule.params.length === 0 ? [] : [...params].map(([name, words]) => [name, quickHashList(words)]),
+    env: envHashes(project, job),
   };
+}
+
+const NO_PARAMS = new Map<string, string[]>();
+const shells = new WeakMap<Project, string>();
+const constantEnv = new WeakMap<Rule, [string, number][]>();
+
+function shellKey(project: Project): string {
+  let key = shells.get(project);
+  if (key === undefined) shells.set(project, (key = project.shell.join(' ')));
+  return key;
+}
+
+/** The env part: the same for every job of a rule unless its env uses wildcards. */
+function envHashes(project: Project, job: Job): [string, number][] {
+  const rule = job.rule;
+  const cached = constantEnv.get(rule);
+  if (cached) return cached;
+  const hashes = Object.entries(renderEnv(project, job)).map(([name, value]): [string, number] => [name, quickHash(value)]);
+  if (rule.env.every((e) => e.value.placeholders.every((p) => p.path[0] === 'config'))) constantEnv.set(rule, hashes);
+  return hashes;
 }
 
 /** The first part of the signature that changed, as a reason phrase (SPEC §2, row 5). */
@@ -33,7 +53,7 @@ export function signatureChange(before: Signature, now: Signature): string | und
 }
 
 /** The first name (current declaration order, then removed ones) whose value differs. */
-function changedName(before: [string, string][], now: [string, string][]): string | undefined {
+function changedName(before: [string, number][], now: [string, number][]): string | undefined {
   const old = new Map(before);
   for (const [name, value] of now) if (old.get(name) !== value) return name;
   const current = new Set(now.map(([n]) => n));

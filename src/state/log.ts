@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { crc32 } from 'node:zlib';
 import { stateDir } from './paths.js';
 
-const HEADER = 'rules-build-log 2';
+const HEADER = 'rules-build-log 3';
 
 /** What was known of a file: its stat and content hash ('' when not hashed, under --check mtime). */
 export interface FileInfo {
@@ -20,13 +20,13 @@ export interface FileInfo {
   hash: string;
 }
 
-/** The parts of a job's signature, each a short hash, so a change can be named. */
+/** The parts of a job's signature, each a 53-bit hash, so a change can be named. */
 export interface Signature {
-  command: string;
-  inputs: string;
-  outputs: string;
-  params: [string, string][];
-  env: [string, string][];
+  command: number;
+  inputs: number;
+  outputs: number;
+  params: [string, number][];
+  env: [string, number][];
 }
 
 export interface JobRecord {
@@ -40,7 +40,7 @@ export interface JobRecord {
 type FileRow = [string, number, number, number, string];
 
 /** A signature on disk: [command, inputs, outputs, params, env]. */
-type SignatureRow = [string, string, string, [string, string][], [string, string][]];
+type SignatureRow = [number, number, number, [string, number][], [string, number][]];
 
 interface DoneLine {
   t: 'D';

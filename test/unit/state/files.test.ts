@@ -15,7 +15,7 @@ function logKnowing(path: string, info: FileInfo): BuildLog {
   const w = BuildLog.load(mem);
   w.done({
     key: 'j',
-    signature: { command: 'c', inputs: 'i', outputs: 'o', params: [], env: [] },
+    signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] },
     inputs: new Map([[path, info]]),
     outputs: new Map(),
   });

@@ -1,12 +1,13 @@
 // Shared helpers for the build-log tests: records, and the two storages (memory, real files).
 
+import { quickHash } from '../../../src/util/hash.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileLogStorage, MemoryLogStorage, logPath } from '../../../src/state/log.js';
 import type { FileInfo, JobRecord, LogStorage, Signature } from '../../../src/state/log.js';
 
-export const HEADER = 'rules-build-log 2';
+export const HEADER = 'rules-build-log 3';
 
 /** A file info with a float mtime (as from stat), deterministic in `n`. */
 export function info(n: number, hash = `h${n.toString(16).padStart(8, '0')}`): FileInfo {
@@ -15,14 +16,14 @@ export function info(n: number, hash = `h${n.toString(16).padStart(8, '0')}`): F
 
 export function signature(tag: string | number): Signature {
   return {
-    command: `cmd-${tag}`,
-    inputs: `in-${tag}`,
-    outputs: `out-${tag}`,
+    command: quickHash(`cmd-${tag}`),
+    inputs: quickHash(`in-${tag}`),
+    outputs: quickHash(`out-${tag}`),
     params: [
-      ['alpha', `a${tag}`],
-      ['beta', 'b'],
+      ['alpha', quickHash(`a${tag}`)],
+      ['beta', 2],
     ],
-    env: [['PATH', `p${tag}`]],
+    env: [['PATH', quickHash(`p${tag}`)]],
   };
 }
 

@@ -15,10 +15,10 @@ function rec(i: number): JobRecord {
   return {
     key: `calibrate[frame=f${i}]`,
     signature: {
-      command: `c${(i * 31).toString(36)}`,
-      inputs: `i${i.toString(36)}`,
-      outputs: `o${i.toString(36)}`,
-      params: [['sigma', '3']],
+      command: i * 31 + 7,
+      inputs: i * 3 + 1,
+      outputs: i * 5 + 2,
+      params: [['sigma', 3]],
       env: [],
     },
     inputs: new Map([

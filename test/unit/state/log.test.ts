@@ -277,7 +277,7 @@ for (const { name, make } of backends) {
         log.done(record('a'));
         log.close();
         const lines = linesOf(b.text());
-        lines[1] = lines[1]!.replace('cmd-a', 'cmd-A');
+        lines[1] = lines[1]!.replace('"k":"a"', '"k":"A"');
         b.setText(lines.join('\n') + '\n');
         const back = BuildLog.load(b.storage());
         assert.equal(back.warnings.length, 1);
@@ -325,7 +325,7 @@ for (const { name, make } of backends) {
         const log = BuildLog.load(b.storage());
         log.done(record('a'));
         log.close();
-        for (const header of ['rules-build-log 1', 'something else entirely', '']) {
+        for (const header of ['rules-build-log 2', 'something else entirely', '']) {
           b.setText(b.text().replace(/^[^\n]*\n/, header + '\n'));
           const back = BuildLog.load(b.storage());
           assert.equal(back.warnings.length, 1, `header ${JSON.stringify(header)}`);

@@ -77,11 +77,11 @@ describe('hashText', () => {
 describe('quickHash', () => {
   test('deterministic', () => {
     for (const t of ['', 'a', 'cp {input} {output}', '☃𝄞']) assert.equal(quickHash(t), quickHash(String(t)));
-    assert.match(quickHash('anything'), /^[0-9a-z]+$/);
+    assert.ok(Number.isSafeInteger(quickHash('anything')) && quickHash('anything') >= 0);
   });
 
   test('no collisions among 100,000 distinct short strings', () => {
-    const seen = new Map<string, string>();
+    const seen = new Map<number, string>();
     const check = (s: string) => {
       const h = quickHash(s);
       const prev = seen.get(h);
@@ -104,7 +104,7 @@ describe('quickHash', () => {
     ];
     for (const [x, y] of cases) assert.notEqual(quickHash(x), quickHash(y), `${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
     // All single characters of the BMP's first plane slice are distinct.
-    const singles = new Set<string>();
+    const singles = new Set<number>();
     for (let c = 0; c < 0x3000; c++) singles.add(quickHash(String.fromCharCode(c)));
     assert.equal(singles.size, 0x3000);
   });
