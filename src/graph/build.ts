@@ -65,6 +65,8 @@ class GraphBuilder {
   private readonly queue: Job[] = [];
   /** By job id: how many times in a row the job's rule made the input of its own job. */
   private readonly selfChain: number[] = [];
+  /** By job id: the id of the last job that took it as a dep (dedupes deps without a set). */
+  private readonly depOf: number[] = [];
   private readonly globCache = new Map<string, string[]>();
   private readonly problems: Diagnostic[] = [];
 
@@ -191,13 +193,14 @@ class GraphBuilder {
   private expand(job: Job): void {
     const rule = job.rule;
     const seen = new SmallSet<string>();
-    const depSeen = new SmallSet<Job>();
     const chain = this.selfChain[job.id];
     const addDep = (path: string) => {
       const producer = this.resolvePath(path, job, chain);
       if (producer === job) {
         this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
-      } else if (producer && depSeen.add(producer)) {
+      } else if (producer && this.depOf[producer.id] !== job.id) {
+        // Each producer is a dep once: it remembers the last job that took it as one.
+        this.depOf[producer.id] = job.id;
         job.deps.push(producer);
         job.depPaths.push(path);
       }
