@@ -118,8 +118,16 @@ class Build {
     }
     signal.removeEventListener('abort', onAbort);
 
-    // Up-to-date jobs that were adopted or whose files were re-stat'ed get a fresh record.
-    for (const job of plan.needsRecord) if (!this.settled.has(job)) this.record(job, this.inputInfos(job));
+    // Up-to-date jobs that were adopted or whose files were re-stat'ed get a fresh record. One
+    // that cannot be written (a file vanished meanwhile) is simply decided afresh next time.
+    for (const job of plan.needsRecord) {
+      if (this.settled.has(job)) continue;
+      try {
+        this.record(job, this.inputInfos(job));
+      } catch {
+        // Left without a new record.
+      }
+    }
 
     const interrupted = signal.aborted;
     const notRun = total - this.ran - this.skipped - this.failed.length;
@@ -202,7 +210,16 @@ class Build {
       return;
     }
     this.settled.add(job);
-    void this.runJob(job, reason).then((ok) => this.finish(job, ok, true));
+    void this.runJob(job, reason).then(
+      (ok) => this.finish(job, ok, true),
+      (e: unknown) => {
+        // Not a failure of the job's command, but it must not stall the build.
+        this.removeOutputs(job);
+        const error = `could not run the job: ${(e as Error).message}`;
+        this.reporter.emit({ type: 'job-fail', job, durationMs: 0, output: '', command: undefined, error, willRetry: false });
+        this.finish(job, false, true);
+      },
+    );
   }
 
   private finish(job: Job, ok: boolean, counted: boolean): void {

@@ -40,6 +40,13 @@ export class FileOracle {
 
   private hashOf(path: string, st: FileStat): string {
     // A directory has no content to hash: it counts as changed when its mtime does.
-    return st.isDirectory ? `dir:${st.mtimeMs}` : this.fs.hash(path);
+    if (st.isDirectory) return `dir:${st.mtimeMs}`;
+    try {
+      return this.fs.hash(path);
+    } catch {
+      // Unreadable (permissions, a race with a writer): never equal to a real hash, so the
+      // job runs and its command reports the problem in its own words.
+      return `unreadable:${st.size}:${st.mtimeMs}`;
+    }
   }
 }

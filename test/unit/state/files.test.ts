@@ -165,3 +165,17 @@ describe('FileOracle (hashing=false, --check mtime)', () => {
     assert.equal(fs.hashes, 0);
   });
 });
+
+describe('an unreadable file', () => {
+  test('counts as changed (never equal to a recorded hash), without an exception', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'x');
+    fs.hash = () => {
+      throw new Error('EACCES: permission denied');
+    };
+    const log = BuildLog.load(new MemoryLogStorage());
+    const oracle = new FileOracle(fs, log, true);
+    const info = oracle.current('a.txt')!;
+    assert.match(info.hash, /^unreadable:/);
+    assert.equal(oracle.changedSince('a.txt', { ...info, mtimeMs: 1, hash: 'h(x)' }), true);
+  });
+});
