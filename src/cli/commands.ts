@@ -21,7 +21,7 @@ import { runPlan } from '../run/scheduler.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog } from '../state/log.js';
-import { eventLogPath } from '../state/paths.js';
+import { eventLogPath, rotateEventLog } from '../state/paths.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
@@ -134,7 +134,10 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, jobs: numbe
     }),
   );
   if (json) reporters.push(new JsonReporter(2));
-  if (plan.order.length > 0) reporters.push(new JsonReporter(eventLogPath(project.root), { pid: process.pid }));
+  if (plan.order.length > 0) {
+    rotateEventLog(project.root);
+    reporters.push(new JsonReporter(eventLogPath(project.root), { pid: process.pid }));
+  }
   const reporter = new MultiReporter(reporters);
 
   const abort = new AbortController();
