@@ -85,68 +85,101 @@ export class InProcessLauncher implements Launcher {
 export type ToSpawner = { id: number } & LaunchRequest;
 export type FromSpawner = { id: number; pid: number | undefined } | ({ id: number } & LaunchResult);
 
+interface Helper {
+  proc: ChildProcess;
+  busy: number;
+  alive: boolean;
+}
+
 interface Pending {
-  pid: (pid: number | undefined) => void;
-  result: (r: LaunchResult) => void;
+  helper: Helper;
+  pid?: number;
+  resolvePid: (pid: number | undefined) => void;
+  resolveResult: (r: LaunchResult) => void;
 }
 
 export class SpawnerLauncher implements Launcher {
-  private readonly helpers: { proc: ChildProcess; busy: number }[] = [];
+  private readonly helpers: Helper[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly fallback = new InProcessLauncher();
   private seq = 0;
 
   constructor(count: number) {
     const script = new URL('./spawner-process.js', import.meta.url);
     for (let i = 0; i < count; i++) {
       const proc = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
-      const helper = { proc, busy: 0 };
-      proc.on('message', (m: FromSpawner) => this.receive(helper, m));
+      const helper: Helper = { proc, busy: 0, alive: true };
+      proc.on('message', (m: FromSpawner) => this.receive(m));
       proc.on('exit', () => this.lost(helper));
+      proc.on('error', () => this.lost(helper));
       this.helpers.push(helper);
     }
   }
 
+  /** The helper processes' PIDs (for tests). */
+  get pids(): number[] {
+    return this.helpers.map((h) => h.proc.pid!);
+  }
+
   launch(req: LaunchRequest): Launched {
+    const alive = this.helpers.filter((h) => h.alive);
+    // Without a helper left, start jobs directly: slower, never stuck.
+    if (alive.length === 0) return this.fallback.launch(req);
+    const helper = alive.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = ++this.seq;
-    const helper = this.helpers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    helper.busy++;
-    let pid!: (p: number | undefined) => void;
-    let result!: (r: LaunchResult) => void;
+    let resolvePid!: (p: number | undefined) => void;
+    let resolveResult!: (r: LaunchResult) => void;
     const launched: Launched = {
-      pid: new Promise((r) => (pid = r)),
-      result: new Promise((r) => (result = r)),
+      pid: new Promise((r) => (resolvePid = r)),
+      result: new Promise((r) => (resolveResult = r)),
     };
-    this.pending.set(id, { pid, result });
+    this.pending.set(id, { helper, resolvePid, resolveResult });
+    helper.busy++;
     const msg: ToSpawner = { id, ...req };
     helper.proc.send(msg);
     return launched;
   }
 
-  private receive(helper: { busy: number }, m: FromSpawner): void {
+  private receive(m: FromSpawner): void {
     const p = this.pending.get(m.id);
     if (!p) return;
     if ('output' in m) {
-      helper.busy--;
+      p.helper.busy--;
       this.pending.delete(m.id);
       const { id: _id, ...result } = m;
-      p.result(result);
+      p.resolveResult(result);
     } else {
-      p.pid(m.pid);
+      if (m.pid !== undefined) p.pid = m.pid;
+      p.resolvePid(m.pid);
     }
   }
 
-  /** A helper died: its jobs cannot be followed any more, so they count as failed. */
-  private lost(helper: { proc: ChildProcess }): void {
-    if (this.helpers.every((h) => h.proc.exitCode === null && h.proc.signalCode === null)) return;
+  /**
+   * A helper died: the jobs it started cannot be followed any more. They are
+   * stopped and count as failed; later jobs go to the other helpers.
+   */
+  private lost(helper: Helper): void {
+    if (!helper.alive) return;
+    helper.alive = false;
     for (const [id, p] of this.pending) {
+      if (p.helper !== helper) continue;
       this.pending.delete(id);
-      p.pid(undefined);
-      p.result({ code: null, signal: null, output: '', errorCode: 'ESPAWNER', errorMessage: 'the helper process that started the job died' });
+      if (p.pid !== undefined) {
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      p.resolvePid(p.pid);
+      p.resolveResult({ code: null, signal: null, output: '', errorCode: 'ESPAWNER', errorMessage: 'the helper process that started the job died' });
     }
-    void helper;
   }
 
   close(): void {
-    for (const h of this.helpers) if (h.proc.connected) h.proc.disconnect();
+    for (const h of this.helpers) {
+      h.alive = false;
+      if (h.proc.connected) h.proc.disconnect();
+    }
   }
 }
