@@ -13,6 +13,8 @@ import { OutputIndex } from './match.js';
 import { jobLabel, type Graph, type Job } from './model.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
+/** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
+const NO_PATHS = Object.freeze([]) as unknown as string[];
 
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
@@ -176,9 +178,8 @@ class GraphBuilder {
       namedOutputs,
       inputs: [],
       namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
-      orderOnly: [],
+      orderOnly: rule.orderOnly.length > 0 ? [] : NO_PATHS,
       deps: [],
-      depPaths: [],
       dependents: [],
       label,
       name: outputs[0] ?? rule.name,
@@ -202,7 +203,6 @@ class GraphBuilder {
         // Each producer is a dep once: it remembers the last job that took it as one.
         this.depOf[producer.id] = job.id;
         job.deps.push(producer);
-        job.depPaths.push(path);
       }
     };
     for (const group of rule.inputs) {

@@ -1,6 +1,6 @@
 // Finds a dependency cycle with an iterative depth-first search.
 
-import type { Graph } from './model.js';
+import { pathFrom, type Graph } from './model.js';
 
 /** A cycle as the paths that close it (`a.txt -> b.txt -> a.txt`), or undefined. */
 export function findCycle(graph: Graph): string[] | undefined {
@@ -35,7 +35,7 @@ export function findCycle(graph: Graph): string[] | undefined {
         for (let k = 0; k < ids.length; k++) {
           const a = graph.jobs[ids[k]!]!;
           const b = graph.jobs[ids[(k + 1) % ids.length]!]!;
-          paths.push(a.depPaths[a.deps.indexOf(b)]!);
+          paths.push(pathFrom(graph, a, b)!);
         }
         return [paths[paths.length - 1]!, ...paths];
       }

@@ -17,8 +17,6 @@ export interface Job {
   log?: string;
   /** Jobs that make this job's inputs or order-only inputs, each once. */
   deps: Job[];
-  /** For each dep, the first path through which this job needs it (parallel to deps). */
-  depPaths: string[];
   /** Jobs that need this one. */
   dependents: Job[];
   /** `rule[name=value,...]`, or the rule name for a job without wildcards. */
@@ -41,4 +39,26 @@ export function jobLabel(rule: Rule, wildcards: Record<string, string>): string 
   const names = Object.keys(wildcards);
   if (names.length === 0) return rule.name;
   return `${rule.name}[${names.map((n) => `${n}=${wildcards[n]}`).join(',')}]`;
+}
+
+/** The first path (inputs, then order-only inputs) through which `job` needs `dep`. */
+export function pathFrom(graph: Graph, job: Job, dep: Job): string | undefined {
+  for (const p of job.inputs) if (graph.producers.get(p) === dep) return p;
+  for (const p of job.orderOnly) if (graph.producers.get(p) === dep) return p;
+  return undefined;
+}
+
+/** The deps of `job` that it needs only through order-only inputs. */
+export function orderOnlyDeps(graph: Graph, job: Job): Set<Job> {
+  const out = new Set<Job>();
+  if (job.orderOnly.length === 0) return out;
+  for (const p of job.orderOnly) {
+    const d = graph.producers.get(p);
+    if (d) out.add(d);
+  }
+  for (const p of job.inputs) {
+    const d = graph.producers.get(p);
+    if (d) out.delete(d);
+  }
+  return out;
 }

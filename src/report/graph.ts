@@ -1,6 +1,6 @@
 // Exports the DAG as Graphviz dot, Mermaid or JSON; stale jobs are marked.
 
-import type { Job } from '../graph/model.js';
+import { orderOnlyDeps, type Job } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 
 export type GraphFormat = 'dot' | 'mermaid' | 'json';
@@ -53,7 +53,8 @@ export function formatGraph(plan: Plan, format: GraphFormat): string {
     for (const [path, id] of sourceId) out += `  ${id}[("${esc(path)}")]\n`;
     for (const job of graph.jobs) out += `  j${job.id}["${esc(jobLines(job))}"]\n`;
     for (const job of graph.jobs) {
-      for (const d of job.deps) out += `  j${d.id} ${job.orderOnly.includes(job.depPaths[job.deps.indexOf(d)]!) ? '-.->' : '-->'} j${job.id}\n`;
+      const weak = orderOnlyDeps(graph, job);
+      for (const d of job.deps) out += `  j${d.id} ${weak.has(d) ? '-.->' : '-->'} j${job.id}\n`;
       for (const e of inputEdges(job)) out += `  ${e.from} ${e.orderOnly ? '-.->' : '-->'} j${job.id}\n`;
     }
     out += '  classDef stale fill:#fde2e1,stroke:#c0392b,stroke-width:2px\n';
@@ -71,10 +72,8 @@ export function formatGraph(plan: Plan, format: GraphFormat): string {
     out += `  j${job.id} [${attrs.join(', ')}];\n`;
   }
   for (const job of graph.jobs) {
-    job.deps.forEach((d, i) => {
-      const orderOnly = job.orderOnly.includes(job.depPaths[i]!);
-      out += `  j${d.id} -> j${job.id}${orderOnly ? ' [style=dashed]' : ''};\n`;
-    });
+    const weak = orderOnlyDeps(graph, job);
+    for (const d of job.deps) out += `  j${d.id} -> j${job.id}${weak.has(d) ? ' [style=dashed]' : ''};\n`;
     for (const e of inputEdges(job)) out += `  ${e.from} -> j${job.id}${e.orderOnly ? ' [style=dashed]' : ''};\n`;
   }
   return out + '}\n';
