@@ -9,7 +9,7 @@ import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.
 import { DiskFileSystem } from '../util/fs.js';
 import { glob, isGlob } from '../util/glob.js';
 import { didYouMean } from '../util/strings.js';
-import { Config, isConfigMap, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
+import { Config, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
 import type { Project, Rule } from './model.js';
 import { RuleParser } from './rules.js';
 import { describeNode, SourceFile } from './source.js';
@@ -242,7 +242,6 @@ export function parseConfigOverride(assignment: string) {
   return layerFromValues(nestedValue(key, value), '--config');
 }
 
-export { isConfigMap };
 
 /** Diagnostics in file order, then line and column, so a long list reads top to bottom. */
 function sortByPlace(list: Diagnostic[]): Diagnostic[] {
