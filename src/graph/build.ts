@@ -144,7 +144,9 @@ class GraphBuilder {
       return null;
     }
     const { rule, wildcards } = match;
-    const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
+    // The path matched its rule's only output: that output is the path itself.
+    const outputs =
+      rule.outputs.length === 1 ? [path] : rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
     // The same job may be reached through another of its outputs.
     let job = outputs.length > 1 ? this.resolved.get(outputs[0]!) : undefined;
     if (!job || job.rule !== rule) {
