@@ -3,8 +3,12 @@
 // Anything the shell would interpret (quotes other than our own single quotes,
 // variables, globs, redirections, pipes, builtins, assignments) keeps the shell.
 
-/** Shells whose `-c` runs a simple command exactly as exec'ing it would. */
-const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ksh', 'zsh']);
+/**
+ * Shells whose `-c` runs a simple command exactly as exec'ing it would. Not
+ * zsh, which reads ~/.zshenv even for `-c`; bash only while BASH_ENV (a file
+ * it would source first) is unset.
+ */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'dash']);
 
 /** Shell builtins and keywords: these must run in a shell (external twins behave differently). */
 const BUILTINS = new Set(
@@ -16,10 +20,11 @@ const BUILTINS = new Set(
 );
 
 /** Whether `shell` (argv, ending in -c) is a POSIX shell with options that do not change a simple command. */
-export function isPlainPosixShell(shell: readonly string[]): boolean {
+export function isPlainPosixShell(shell: readonly string[], bashEnv: string | undefined): boolean {
   if (shell.length < 2 || shell[shell.length - 1] !== '-c') return false;
   const name = shell[0]!.slice(shell[0]!.lastIndexOf('/') + 1);
   if (!POSIX_SHELLS.has(name)) return false;
+  if (name === 'bash' && bashEnv) return false;
   const opts = shell.slice(1, -1);
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i]!;

@@ -24,9 +24,10 @@ export class LocalExecutor implements Executor {
   constructor(private readonly launcher: Launcher = new InProcessLauncher()) {}
 
   start(spec: JobSpec): RunningJob {
-    const shellKey = spec.shell.join('\0');
+    const bashEnv = spec.env['BASH_ENV'] ?? process.env['BASH_ENV'];
+    const shellKey = `${spec.shell.join('\0')}\0${bashEnv ?? ''}`;
     let plain = this.plainShell.get(shellKey);
-    if (plain === undefined) this.plainShell.set(shellKey, (plain = isPlainPosixShell(spec.shell)));
+    if (plain === undefined) this.plainShell.set(shellKey, (plain = isPlainPosixShell(spec.shell, bashEnv)));
     const direct = plain ? simpleCommandArgv(spec.command) : undefined;
     const [file, ...args] = direct ?? [...spec.shell, spec.command];
     const launched = this.launcher.launch({

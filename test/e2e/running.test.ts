@@ -97,3 +97,15 @@ describe('running jobs', () => {
     assert.match(r.stdout, /^\s+echo said-a; touch a\.txt$/m);
   });
 });
+
+describe('simple commands and BASH_ENV', () => {
+  test('with a bash shell and BASH_ENV set, a simple command still runs in bash (which sources BASH_ENV)', (t) => {
+    const p = project(t, {
+      Rulefile: yaml('shell: bash -c', 'env: { BASH_ENV: "setup.sh" }', 'rules:', '  a:', '    outputs: a.txt', '    run: touch {output}'),
+      'setup.sh': 'echo sourced >> ran.log\n',
+    });
+    const r = p.run(['build']);
+    assert.equal(r.status, 0, show(r));
+    assert.deepEqual(p.lines(), ['sourced']);
+  });
+});

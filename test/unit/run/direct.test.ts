@@ -38,12 +38,15 @@ describe('running a simple command without a shell', () => {
   });
 
   test('only POSIX shells whose options do not change a simple command', () => {
-    assert.equal(isPlainPosixShell(['/bin/sh', '-c']), true);
-    assert.equal(isPlainPosixShell(['bash', '-euo', 'pipefail', '-c']), true);
-    assert.equal(isPlainPosixShell(['/usr/bin/bash', '-e', '-c']), true);
-    assert.equal(isPlainPosixShell(['bash', '-x', '-c']), false, '-x traces the command');
-    assert.equal(isPlainPosixShell(['python3', '-c']), false);
-    assert.equal(isPlainPosixShell(['bash', '-l', '-c']), false, 'a login shell reads profiles');
-    assert.equal(isPlainPosixShell(['bash']), false);
+    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], undefined), true);
+    assert.equal(isPlainPosixShell(['bash', '-euo', 'pipefail', '-c'], undefined), true);
+    assert.equal(isPlainPosixShell(['/usr/bin/bash', '-e', '-c'], undefined), true);
+    assert.equal(isPlainPosixShell(['bash', '-x', '-c'], undefined), false, '-x traces the command');
+    assert.equal(isPlainPosixShell(['python3', '-c'], undefined), false);
+    assert.equal(isPlainPosixShell(['bash', '-l', '-c'], undefined), false, 'a login shell reads profiles');
+    assert.equal(isPlainPosixShell(['bash'], undefined), false);
+    assert.equal(isPlainPosixShell(['zsh', '-c'], undefined), false, 'zsh reads ~/.zshenv even with -c');
+    assert.equal(isPlainPosixShell(['bash', '-c'], '/etc/modules.sh'), false, 'bash -c sources BASH_ENV first');
+    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], '/etc/modules.sh'), true, 'sh does not read BASH_ENV');
   });
 });
