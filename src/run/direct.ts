@@ -6,7 +6,8 @@
 /**
  * Shells whose `-c` runs a simple command exactly as exec'ing it would. Not
  * zsh, which reads ~/.zshenv even for `-c`; bash only while BASH_ENV (a file
- * it would source first) is unset.
+ * it would source first) is unset and no function is exported to it
+ * (BASH_FUNC_*: e.g. `module` on HPC systems is one).
  */
 const POSIX_SHELLS = new Set(['sh', 'bash', 'dash']);
 
@@ -20,11 +21,11 @@ const BUILTINS = new Set(
 );
 
 /** Whether `shell` (argv, ending in -c) is a POSIX shell with options that do not change a simple command. */
-export function isPlainPosixShell(shell: readonly string[], bashEnv: string | undefined): boolean {
+export function isPlainPosixShell(shell: readonly string[], bashExtras: boolean): boolean {
   if (shell.length < 2 || shell[shell.length - 1] !== '-c') return false;
   const name = shell[0]!.slice(shell[0]!.lastIndexOf('/') + 1);
   if (!POSIX_SHELLS.has(name)) return false;
-  if (name === 'bash' && bashEnv) return false;
+  if (name === 'bash' && bashExtras) return false;
   const opts = shell.slice(1, -1);
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i]!;
@@ -76,4 +77,10 @@ export function simpleCommandArgv(command: string): string[] | undefined {
   const first = words[0]!;
   if (BUILTINS.has(first) || first.includes('=')) return undefined;
   return words;
+}
+
+/** Whether an environment gives bash something to do before a `-c` command: BASH_ENV or exported functions. */
+export function hasBashExtras(env: Record<string, string | undefined>): boolean {
+  for (const key in env) if ((key === 'BASH_ENV' && env[key]) || key.startsWith('BASH_FUNC_')) return true;
+  return false;
 }

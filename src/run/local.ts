@@ -2,7 +2,7 @@
 // interrupt reaches everything the job started. A simple command is exec'd
 // directly (see direct.ts); anything else runs in the Rulefile's shell.
 
-import { isPlainPosixShell, simpleCommandArgv } from './direct.js';
+import { hasBashExtras, isPlainPosixShell, simpleCommandArgv } from './direct.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
 import { InProcessLauncher, SpawnerLauncher, type Launcher } from './launch.js';
 
@@ -20,14 +20,15 @@ export function launcherFor(jobsToRun: number, slots: number): Launcher {
 
 export class LocalExecutor implements Executor {
   private readonly plainShell = new Map<string, boolean>();
+  private readonly processBashExtras = hasBashExtras(process.env);
 
   constructor(private readonly launcher: Launcher = new InProcessLauncher()) {}
 
   start(spec: JobSpec): RunningJob {
-    const bashEnv = spec.env['BASH_ENV'] ?? process.env['BASH_ENV'];
-    const shellKey = `${spec.shell.join('\0')}\0${bashEnv ?? ''}`;
+    const bashExtras = this.processBashExtras || hasBashExtras(spec.env);
+    const shellKey = `${spec.shell.join('\0')}\0${bashExtras}`;
     let plain = this.plainShell.get(shellKey);
-    if (plain === undefined) this.plainShell.set(shellKey, (plain = isPlainPosixShell(spec.shell, bashEnv)));
+    if (plain === undefined) this.plainShell.set(shellKey, (plain = isPlainPosixShell(spec.shell, bashExtras)));
     const direct = plain ? simpleCommandArgv(spec.command) : undefined;
     const [file, ...args] = direct ?? [...spec.shell, spec.command];
     const launched = this.launcher.launch({

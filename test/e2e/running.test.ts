@@ -109,3 +109,14 @@ describe('simple commands and BASH_ENV', () => {
     assert.deepEqual(p.lines(), ['sourced']);
   });
 });
+
+describe('simple commands and exported bash functions', () => {
+  test('with a bash shell, a command that is an exported function (like `module` on HPC systems) still works', (t) => {
+    const p = project(t, {
+      Rulefile: yaml('shell: bash -c', 'env: { "BASH_FUNC_greet%%": "() { echo hello-from-function > \\"$1\\"; }" }', 'rules:', '  a:', '    outputs: a.txt', '    run: greet {output}'),
+    });
+    const r = p.run(['build']);
+    assert.equal(r.status, 0, show(r));
+    assert.equal(p.read('a.txt'), 'hello-from-function\n');
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isPlainPosixShell, simpleCommandArgv } from '../../../src/run/direct.js';
+import { hasBashExtras, isPlainPosixShell, simpleCommandArgv } from '../../../src/run/direct.js';
 import { shellQuote } from '../../../src/util/strings.js';
 
 describe('running a simple command without a shell', () => {
@@ -38,15 +38,18 @@ describe('running a simple command without a shell', () => {
   });
 
   test('only POSIX shells whose options do not change a simple command', () => {
-    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], undefined), true);
-    assert.equal(isPlainPosixShell(['bash', '-euo', 'pipefail', '-c'], undefined), true);
-    assert.equal(isPlainPosixShell(['/usr/bin/bash', '-e', '-c'], undefined), true);
-    assert.equal(isPlainPosixShell(['bash', '-x', '-c'], undefined), false, '-x traces the command');
-    assert.equal(isPlainPosixShell(['python3', '-c'], undefined), false);
-    assert.equal(isPlainPosixShell(['bash', '-l', '-c'], undefined), false, 'a login shell reads profiles');
-    assert.equal(isPlainPosixShell(['bash'], undefined), false);
-    assert.equal(isPlainPosixShell(['zsh', '-c'], undefined), false, 'zsh reads ~/.zshenv even with -c');
-    assert.equal(isPlainPosixShell(['bash', '-c'], '/etc/modules.sh'), false, 'bash -c sources BASH_ENV first');
-    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], '/etc/modules.sh'), true, 'sh does not read BASH_ENV');
+    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], false), true);
+    assert.equal(isPlainPosixShell(['bash', '-euo', 'pipefail', '-c'], false), true);
+    assert.equal(isPlainPosixShell(['/usr/bin/bash', '-e', '-c'], false), true);
+    assert.equal(isPlainPosixShell(['bash', '-x', '-c'], false), false, '-x traces the command');
+    assert.equal(isPlainPosixShell(['python3', '-c'], false), false);
+    assert.equal(isPlainPosixShell(['bash', '-l', '-c'], false), false, 'a login shell reads profiles');
+    assert.equal(isPlainPosixShell(['bash'], false), false);
+    assert.equal(isPlainPosixShell(['zsh', '-c'], false), false, 'zsh reads ~/.zshenv even with -c');
+    assert.equal(isPlainPosixShell(['bash', '-c'], true), false, 'bash -c sources BASH_ENV, or has exported functions');
+    assert.equal(isPlainPosixShell(['/bin/sh', '-c'], true), true, 'sh reads neither');
+    assert.equal(hasBashExtras({ BASH_ENV: '/etc/modules.sh' }), true);
+    assert.equal(hasBashExtras({ 'BASH_FUNC_module%%': '() { echo; }' }), true);
+    assert.equal(hasBashExtras({ BASH_ENV: '', PATH: '/bin' }), false);
   });
 });
