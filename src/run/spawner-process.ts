@@ -14,4 +14,8 @@ process.on('message', (m: ToSpawner) => {
   void result.then((r) => send({ id, ...r }));
 });
 
+// Ctrl-C reaches the whole foreground process group, this helper included: the
+// scheduler decides what happens to the jobs, and this helper leaves when it disconnects.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 process.on('disconnect', () => process.exit(0));

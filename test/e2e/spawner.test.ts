@@ -3,8 +3,9 @@
 // as a small build.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { processGone, project, show, waitFor, within, yaml } from './helpers.js';
+import { CLI, processGone, project, show, waitFor, within, yaml } from './helpers.js';
 
 const N = 40;
 const ids = Array.from({ length: N }, (_, i) => String(i).padStart(2, '0'));
@@ -68,5 +69,30 @@ describe(`a build of ${N} jobs (through helper processes)`, () => {
     for (const n of ids) assert.equal(p.exists(`out/${n}.txt`), false, `out/${n}.txt removed`);
     const dry = p.run(['build', '-n']);
     assert.match(dry.stdout, /make\[n=00\] out\/00.txt: output missing: out\/00.txt/);
+  });
+});
+
+describe('Ctrl-C at a terminal (SIGINT to the whole process group)', () => {
+  test('the helper processes let the scheduler stop the jobs: exit 130, nothing left', async (t) => {
+    const p = project(t, { Rulefile: rulefile('echo $$ >> pids.txt; echo partial > {output}; sleep 30') });
+    const child = spawn(process.execPath, [CLI, 'build', '-j4'], { cwd: p.path('.'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    t.after(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    });
+    await waitFor(() => p.exists('pids.txt') && p.read('pids.txt').trim().split('\n').length >= 4, 'four jobs running');
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await within(done, 15_000, 'the build to stop');
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /helper process/, 'no job failed because its helper died');
+    const pids = p.read('pids.txt').trim().split('\n').map(Number);
+    await waitFor(() => pids.every(processGone), 'every job process gone');
+    for (const n of ids) assert.equal(p.exists(`out/${n}.txt`), false);
   });
 });
