@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildGraph } from '../../../src/graph/build.js';
+import type { Job } from '../../../src/graph/model.js';
+import { ConsoleReporter } from '../../../src/report/console.js';
+import { FakeFileSystem } from '../../support/fakefs.js';
+import { projectFrom, yaml } from '../../support/project.js';
+
+function jobs(): Job[] {
+  const p = projectFrom(yaml`
+    rules:
+      make:
+        description: Make one thing
+        outputs: "out/{n}.txt"
+        run: touch {output}
+  `);
+  return ['1', '2'].map((n) => buildGraph(p, [`out/${n}.txt`], new FakeFileSystem()).jobs[0]!);
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, o: { write: (s: string) => out.push(s) }, e: { write: (s: string) => err.push(s) } };
+}
+
+describe('the console reporter', () => {
+  test('on a terminal: one status line rewritten in place, job output printed whole above it', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 80 });
+    r.emit({ type: 'build-start', total: 2, upToDate: 0 });
+    r.emit({ type: 'job-start', job: a!, reason: 'output missing: out/1.txt', command: 'touch out/1.txt', attempt: 1 });
+    r.emit({ type: 'job-start', job: b!, reason: 'output missing: out/2.txt', command: 'touch out/2.txt', attempt: 1 });
+    r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'made 1\n' });
+    r.emit({ type: 'job-finish', job: b!, durationMs: 5, output: '' });
+    r.emit({ type: 'build-finish', ok: true, ran: 2, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: 20 });
+    const text = c.out.join('');
+    assert.equal(
+      text,
+      '\r\x1b[K[0/2] make[n=1]: Make one thing' +
+        '\r\x1b[K[0/2] make[n=2]: Make one thing' +
+        '\r\x1b[Kmade 1\n' +
+        '\r\x1b[K[1/2] make[n=1]: Make one thing' +
+        '\r\x1b[K[2/2] make[n=2]: Make one thing' +
+        '\n' +
+        'rules: 2 jobs done in 0.0s\n',
+    );
+    assert.deepEqual(c.err, []);
+  });
+
+  test('a long status line is cut to the terminal width', () => {
+    const [a] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 20 });
+    r.emit({ type: 'build-start', total: 1, upToDate: 0 });
+    r.emit({ type: 'job-start', job: a!, reason: 'x', command: 'touch', attempt: 1 });
+    const line = c.out.join('').replace('\r\x1b[K', '');
+    assert.ok(line.length <= 19, JSON.stringify(line));
+    assert.ok(line.endsWith('…'));
+  });
+
+  test('not on a terminal: one line per finished job; failures on stderr with command and output', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: false, verbose: false });
+    r.emit({ type: 'build-start', total: 2, upToDate: 3 });
+    r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'hello' });
+    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'boom\n', command: 'touch out/2.txt', error: 'exit status 1', willRetry: false });
+    r.emit({ type: 'build-finish', ok: false, ran: 1, skipped: 0, failed: 1, notRun: 0, interrupted: false, durationMs: 20 });
+    assert.equal(c.out.join(''), '[1/2] make[n=1]: Make one thing\nhello\n');
+    assert.equal(
+      c.err.join(''),
+      'FAILED: make[n=2]: exit status 1\n  command: touch out/2.txt\nboom\nrules: build failed: 1 job failed (1 done)\n',
+    );
+  });
+
+  test('quiet prints job output and failures only; a skipped job counts as done', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: true, verbose: false });
+    r.emit({ type: 'build-start', total: 2, upToDate: 0 });
+    r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'out\n' });
+    r.emit({ type: 'job-skip', job: b!, why: 'inputs unchanged' });
+    r.emit({ type: 'build-finish', ok: true, ran: 1, skipped: 1, failed: 0, notRun: 0, interrupted: false, durationMs: 20 });
+    assert.equal(c.out.join(''), 'out\n');
+  });
+
+  test('the summary names jobs that turned out up to date', () => {
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: false, verbose: false });
+    r.emit({ type: 'build-start', total: 3, upToDate: 0 });
+    r.emit({ type: 'build-finish', ok: true, ran: 1, skipped: 2, failed: 0, notRun: 0, interrupted: false, durationMs: 1500 });
+    assert.equal(c.out.join(''), 'rules: 1 job done, 2 up to date after all (inputs unchanged) in 1.5s\n');
+  });
+});
