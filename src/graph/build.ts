@@ -7,7 +7,7 @@ import { renderTemplate, type Template } from '../rulefile/template.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 import { glob } from '../util/glob.js';
-import { compareCodePoints } from '../util/strings.js';
+import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle } from './cycle.js';
 import { OutputIndex } from './match.js';
 import { jobLabel, type Graph, type Job } from './model.js';
@@ -106,6 +106,12 @@ class GraphBuilder {
       throw new UserError(
         `rule '${target}' has wildcards, so it cannot be built by name; name one of its outputs (e.g. '${rule.outputs[0]!.template.source}' with the wildcards filled in)`,
       );
+    }
+    if (job === null && !path.includes('/') && !this.fs.exists(path)) {
+      // A mistyped rule name is a likelier explanation than a missing file.
+      const named = this.project.rules.filter((r) => r.phony || r.wildcards.length === 0).map((r) => r.name);
+      const near = suggest(target, named);
+      if (near !== undefined) this.problems.push({ message: `did you mean the rule '${near}'?` });
     }
     return job ?? undefined;
   }

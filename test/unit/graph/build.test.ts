@@ -323,3 +323,18 @@ describe('big inputs', () => {
     assert.equal(g.jobs[0]!.inputs.length, n);
   });
 });
+
+describe('a mistyped target', () => {
+  test('names the rule it is closest to, after the message of SPEC', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: a.txt
+        make_a:
+          outputs: a.txt
+          run: touch {output}
+    `;
+    assert.equal(errorOf(() => graphOf(r, ['alll'], new FakeFileSystem())), "no rule to make 'alll'\ndid you mean the rule 'all'?");
+    assert.equal(errorOf(() => graphOf(r, ['zzz'], new FakeFileSystem())), "no rule to make 'zzz'");
+  });
+});
