@@ -233,25 +233,20 @@ export class RuleParser {
     if (ctx === 'inputs' || ctx === 'log' || ctx === 'env') {
       return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': only wildcards and {config.KEY} are allowed here`;
     }
+    // `{inputs.NAME}` and the like: NAME must be declared.
+    const named = (kind: string, names: string[]) =>
+      names.includes(rest[0]!) ? undefined : `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no ${kind} named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
     switch (head) {
       case 'input':
       case 'inputs':
         if (rest.length === 0) return undefined;
-        if (head === 'inputs' && rest.length === 1) {
-          const names = rule.inputs.flatMap((g) => (g.name ? [g.name] : []));
-          if (names.includes(rest[0]!)) return undefined;
-          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no input named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
-        }
+        if (head === 'inputs' && rest.length === 1) return named('input', rule.inputs.flatMap((g) => (g.name ? [g.name] : [])));
         break;
       case 'output':
       case 'outputs':
         if (rule.phony) return `'${shown}' in ${where} of rule '${rule.name}': the rule has no outputs`;
         if (rest.length === 0) return undefined;
-        if (head === 'outputs' && rest.length === 1) {
-          const names = rule.outputs.flatMap((o) => (o.name ? [o.name] : []));
-          if (names.includes(rest[0]!)) return undefined;
-          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no output named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
-        }
+        if (head === 'outputs' && rest.length === 1) return named('output', rule.outputs.flatMap((o) => (o.name ? [o.name] : [])));
         break;
       case 'log':
         if (rest.length > 0) break;
@@ -259,17 +254,10 @@ export class RuleParser {
         return undefined;
       case 'params':
         if (ctx === 'params') return `'${shown}': params cannot refer to other params`;
-        if (rest.length === 1) {
-          const names = rule.params.map((p) => p.name);
-          if (names.includes(rest[0]!)) return undefined;
-          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no param named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
-        }
+        if (rest.length === 1) return named('param', rule.params.map((p) => p.name));
         break;
       case 'resources':
-        if (rest.length === 1) {
-          if (rule.resources.has(rest[0]!)) return undefined;
-          return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': no resource named '${rest[0]}'${didYouMean(rest[0]!, [...rule.resources.keys()])}`;
-        }
+        if (rest.length === 1) return named('resource', [...rule.resources.keys()]);
         break;
     }
     if (rest.length === 0 && (head === 'params' || head === 'resources')) {
