@@ -253,8 +253,8 @@ class Build {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
+    // A job that ran has already had its outputs invalidated; others did not change them.
     for (const out of job.outputs) {
-      files.fs.invalidate(out);
       const info = files.current(out);
       if (info) outputs.set(out, info);
     }

@@ -8,6 +8,15 @@ import fs from 'node:fs';
 import { project, show, waitFor, within, yaml } from './helpers.js';
 import { build, plan } from './state-helpers.js';
 
+/** One job copying src.txt to out.txt, logging each run to ran.log. */
+const copyRulefile = yaml(
+  'rules:',
+  '  copy:',
+  '    inputs: src.txt',
+  '    outputs: out.txt',
+  '    run: echo copy >> ran.log; cp {input} {output}',
+);
+
 describe('a touch without a content change', () => {
   const rulefile = yaml(
     'rules:',
@@ -203,13 +212,7 @@ describe('early cutoff', () => {
 });
 
 describe('an output edited by hand', () => {
-  const rulefile = yaml(
-    'rules:',
-    '  copy:',
-    '    inputs: src.txt',
-    '    outputs: out.txt',
-    '    run: echo copy >> ran.log; cp {input} {output}',
-  );
+  const rulefile = copyRulefile;
 
   test('is rebuilt under --check hash (output modified: PATH), and not under --check mtime', (t) => {
     const p = project(t, { Rulefile: rulefile, 'src.txt': 'right\n' });
@@ -341,13 +344,7 @@ describe('early cutoff along a chain', () => {
 });
 
 describe('the hash cache and file identity', () => {
-  const rulefile = yaml(
-    'rules:',
-    '  copy:',
-    '    inputs: src.txt',
-    '    outputs: out.txt',
-    '    run: echo copy >> ran.log; cp {input} {output}',
-  );
+  const rulefile = copyRulefile;
 
   test('a file replaced by another (new inode) with the same size and mtime is hashed again', (t) => {
     const p = project(t, { Rulefile: rulefile, 'src.txt': 'aaaa\n' });
