@@ -1,30 +1,29 @@
 // The commands: each loads what it needs, calls the stages, renders the result.
 
-import { availableParallelism } from 'node:os';
 import { relative, resolve, sep } from 'node:path';
 import { buildGraph, defaultTargets } from '../graph/build.js';
 import type { Graph } from '../graph/model.js';
 import { makePlan, type Plan } from '../plan/plan.js';
-import type { CheckMode } from '../plan/staleness.js';
+import { isInert } from '../plan/staleness.js';
 import { loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
-import { ConsoleReporter } from '../report/console.js';
 import { formatGraph, type GraphFormat } from '../report/graph.js';
-import { JsonReporter } from '../report/json.js';
 import { formatRuleList } from '../report/list.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
-import { MultiReporter, type Reporter } from '../run/events.js';
 import { launcherFor, LocalExecutor } from '../run/local.js';
 import { applyClean, planClean } from '../run/clean.js';
 import { runPlan } from '../run/scheduler.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog } from '../state/log.js';
-import { eventLogPath, rotateEventLog } from '../state/paths.js';
+import { removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
+import { buildKey, configFilesOf } from './noop.js';
+import { checkMode, type BuildOptions } from './options.js';
+import { buildReporter } from './reporters.js';
 
 function load(args: ParsedArgs): Project {
   return loadProject({
@@ -46,12 +45,6 @@ function targetsOf(args: ParsedArgs, project: Project): string[] {
   });
 }
 
-function checkMode(args: ParsedArgs): CheckMode {
-  const v = value(args, 'check') ?? 'hash';
-  if (v !== 'hash' && v !== 'mtime') throw new UserError(`--check must be 'hash' or 'mtime', not '${v}'`);
-  return v;
-}
-
 function openLog(project: Project): BuildLog {
   const log = BuildLog.open(project.root);
   for (const w of log.warnings) process.stderr.write(`rules: warning: ${w}\n`);
@@ -69,43 +62,13 @@ function planFor(args: ParsedArgs, project: Project, log: BuildLog, { graph, fs 
   return makePlan({ project, graph, files, log, options: { force: flag(args, 'force'), check } });
 }
 
-function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${what} must be a whole number >= 1, not '${text}'`);
-  return n;
-}
-
-function parseResources(specs: string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const spec of specs) {
-    for (const part of spec.split(',')) {
-      if (!part) continue;
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+(?:\.[0-9]+)?)$/.exec(part.trim());
-      if (!m) throw new UserError(`--resources expects NAME=NUMBER[,NAME=NUMBER...], e.g. mem_mb=8000,gpu=1; got '${part}'`);
-      if (m[1] === 'cpus') throw new UserError(`--resources cannot limit 'cpus': use -j N`);
-      out.set(m[1]!, Number(m[2]));
-    }
-  }
-  return out;
-}
-
-export async function buildCommand(args: ParsedArgs, watch: boolean): Promise<number> {
-  if (watch || flag(args, 'watch')) throw new UserError(`watch mode is not available in this version of rules yet`);
-  const executor = value(args, 'executor') ?? 'local';
-  if (executor === 'slurm') throw new UserError(`the slurm executor is not available in this version of rules yet; use --executor local`);
-  if (executor !== 'local') throw new UserError(`--executor must be 'local' or 'slurm', not '${executor}'`);
-  const logFormat = value(args, 'log-format') ?? 'text';
-  if (logFormat !== 'text' && logFormat !== 'json') throw new UserError(`--log-format must be 'text' or 'json', not '${logFormat}'`);
-  const jobs = value(args, 'jobs') !== undefined ? positiveInt(value(args, 'jobs')!, '-j') : availableParallelism();
-  const resources = parseResources(values(args, 'resources'));
-  if (flag(args, 'json') && !flag(args, 'dry-run')) throw new UserError(`--json goes with -n (print the plan as JSON)`);
-
+export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
   const project = load(args);
-  if (flag(args, 'dry-run')) {
+  if (opts.dryRun) {
     // A dry run takes no lock and writes nothing.
     const plan = planFor(args, project, openLog(project));
-    process.stdout.write(flag(args, 'json') ? formatPlanJson(plan) : formatPlanText(plan));
-    if (!flag(args, 'json') && plan.order.length === 0) process.stderr.write('rules: nothing to do\n');
+    process.stdout.write(opts.planJson ? formatPlanJson(plan) : formatPlanText(plan));
+    if (!opts.planJson && plan.order.length === 0) process.stderr.write('rules: nothing to do\n');
     return 0;
   }
   // The graph first: a build that cannot start leaves no trace, not even .rules/.
@@ -113,40 +76,76 @@ export async function buildCommand(args: ParsedArgs, watch: boolean): Promise<nu
   const lock = BuildLock.acquire(project.root);
   try {
     const log = openLog(project);
+    let plan: Plan;
+    let code: number;
     try {
-      return await build(args, project, planFor(args, project, log, graph), jobs, resources, logFormat === 'json');
+      plan = planFor(args, project, log, graph);
+      code = await build(args, project, plan, opts);
     } finally {
       log.close();
     }
+    if (code === 0) stampIfUpToDate(args, opts, project, graph, plan);
+    return code;
   } finally {
     lock.release();
   }
 }
 
-async function build(args: ParsedArgs, project: Project, plan: Plan, jobs: number, resources: Map<string, number>, json: boolean): Promise<number> {
-  const reporters: Reporter[] = [];
-  reporters.push(
-    new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
-      tty: !json && process.stdout.isTTY === true,
-      quiet: json || flag(args, 'quiet'),
-      verbose: !json && flag(args, 'verbose'),
-      columns: process.stdout.columns ?? 80,
-    }),
-  );
-  if (json) reporters.push(new JsonReporter(2));
-  if (plan.order.length > 0) {
-    rotateEventLog(project.root);
-    reporters.push(new JsonReporter(eventLogPath(project.root), { pid: process.pid }));
-  }
-  const reporter = new MultiReporter(reporters);
+/** Jobs that run a command (a phony rule without one only groups its inputs). */
+function runnable(plan: Plan): number {
+  let n = 0;
+  for (const job of plan.order) if (!isInert(job)) n++;
+  return n;
+}
 
+/**
+ * After a successful build: if every job is now up to date, write the stamp
+ * that lets the next build say so without loading anything (state/stamp.ts).
+ * A build that ran jobs is decided again first, in memory: the file system
+ * cache holds every file as the build last saw it.
+ */
+function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project, { graph, fs }: { graph: Graph; fs: CachedFileSystem }, plan: Plan): void {
+  try {
+    const { log } = plan.context;
+    if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
+      plan = makePlan({ project, graph, files: new FileOracle(fs, log, opts.check === 'hash'), log, options: { force: false, check: opts.check } });
+    }
+    if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
+    const rulefile = project.files[0]!;
+    writeStamp(project.root, {
+      key: buildKey(args, opts, rulefile),
+      files: [...project.files, ...configFilesOf(args)],
+      globs: new Map([...project.globs, ...graph.globs]),
+      paths: stampPaths(graph),
+      stat: (path) => fs.stat(path),
+      upToDate: graph.jobs.length - plan.order.length,
+      dryText: formatPlanText(plan),
+      dryJson: formatPlanJson(plan),
+    });
+  } catch {
+    // Without a stamp the next build takes the full path: slower, never wrong.
+    removeStamp(project.root);
+  }
+}
+
+/** Every file the staleness of the graph's jobs depends on: its sources and its outputs. */
+function* stampPaths(graph: Graph): Iterable<string> {
+  yield* graph.sources;
+  for (const job of graph.jobs) yield* job.outputs;
+}
+
+async function build(args: ParsedArgs, project: Project, plan: Plan, opts: BuildOptions): Promise<number> {
+  const total = runnable(plan);
+  // Jobs will change files: the stamp of the last build no longer holds.
+  if (total > 0) removeStamp(project.root);
+  const reporter = await buildReporter(args, opts.json, total > 0 ? project.root : undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const executor = new LocalExecutor(launcherFor(plan.order.length, jobs));
+  const executor = new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
-    const result = await runPlan(plan, executor, reporter, { jobs, keepGoing: flag(args, 'keep-going'), resources }, abort.signal);
+    const result = await runPlan(plan, executor, reporter, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;
   } finally {
@@ -188,6 +187,7 @@ export function cleanCommand(args: ParsedArgs): number {
     const paths = items.flatMap((i) => i.paths);
     for (const p of paths) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} ${p}\n`);
     if (!dryRun) {
+      removeStamp(project.root);
       applyClean(items, log, fs);
       log.close();
     }

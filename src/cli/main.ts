@@ -2,19 +2,11 @@
 // The `rules` command: parse arguments, run a command, map the outcome to an
 // exit status. User errors are printed without a stack trace.
 
-import { readFileSync } from 'node:fs';
 import { COMMANDS, commandHelp, mainHelp, parseArgs, type ParsedArgs } from './args.js';
-import { buildCommand, cleanCommand, configCommand, graphCommand, listCommand } from './commands.js';
+import { noopFastPath } from './noop.js';
+import { buildOptions } from './options.js';
+import { version } from './version.js';
 import { formatDiagnostic, UserError } from '../util/errors.js';
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -53,11 +45,16 @@ async function run(args: ParsedArgs): Promise<number> {
     if ((cmd.name === 'list' || cmd.name === 'config') && args.positionals.length > 0) {
       throw new UserError(`'rules ${cmd.name}' takes no targets (got '${args.positionals[0]}')`);
     }
+    if (cmd.name === 'build' || cmd.name === 'watch') {
+      const opts = buildOptions(args, cmd.name === 'watch');
+      // An up-to-date tree is answered before the rest of rules is even loaded.
+      const fast = await noopFastPath(args, opts);
+      if (fast !== undefined) return fast;
+      const { buildCommand } = await import('./commands.js');
+      return await buildCommand(args, opts);
+    }
+    const { cleanCommand, configCommand, graphCommand, listCommand } = await import('./commands.js');
     switch (cmd.name) {
-      case 'build':
-        return await buildCommand(args, false);
-      case 'watch':
-        return await buildCommand(args, true);
       case 'graph':
         return graphCommand(args);
       case 'list':

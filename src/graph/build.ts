@@ -89,7 +89,7 @@ class GraphBuilder {
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
     if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
-    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved };
+    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache };
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
     return graph;

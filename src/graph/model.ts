@@ -33,6 +33,8 @@ export interface Graph {
   sources: string[];
   /** Who makes each path: the job for outputs (and phony rule names), null for sources. */
   producers: Map<string, Job | null>;
+  /** Every glob the graph was built from, with its matches (relative to the root). */
+  globs: Map<string, string[]>;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

@@ -1,7 +1,7 @@
 // Reads a Rulefile and its includes, merges configuration layers and checks
 // every rule: the whole file is validated whatever target is asked for.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parse as parseYaml } from 'yaml';
 import type { Node } from 'yaml';
@@ -13,8 +13,10 @@ import { Config, layerFromNode, layerFromValues, nestedValue, type ConfigMap, ty
 import type { Project, Rule } from './model.js';
 import { RuleParser } from './rules.js';
 import { describeNode, SourceFile } from './source.js';
+import { findRulefile } from './find.js';
 
-export const RULEFILE_NAMES = ['Rulefile', 'Rulefile.yaml', 'Rulefile.yml'];
+export { findRulefile, RULEFILE_NAMES } from './find.js';
+
 const TOP_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
 const INCLUDE_KEYS = ['config', 'rules'];
 
@@ -29,18 +31,6 @@ export interface LoadOptions {
   configOverrides?: string[];
 }
 
-export function findRulefile(cwd: string, given?: string): string {
-  if (given !== undefined) {
-    const p = resolve(cwd, given);
-    if (!existsSync(p)) throw new UserError(`no such Rulefile: '${given}'`);
-    return p;
-  }
-  for (const name of RULEFILE_NAMES) {
-    const p = resolve(cwd, name);
-    if (existsSync(p)) return p;
-  }
-  throw new UserError(`no Rulefile here (looked for ${RULEFILE_NAMES.join(', ')} in ${cwd}); write one, or name it with -f FILE`);
-}
 
 export function loadProject(opts: LoadOptions): Project {
   const rulefilePath = findRulefile(opts.cwd, opts.rulefile);
@@ -67,6 +57,7 @@ export function loadProject(opts: LoadOptions): Project {
   // Included files, in order; each contributes config defaults and rules.
   const includes: SourceFile[] = [];
   const files = [rulefilePath];
+  const globs = new Map<string, string[]>();
   let includeFailed = false;
   const inc = entry('include');
   if (inc && inc.value !== null) {
@@ -77,7 +68,8 @@ export function loadProject(opts: LoadOptions): Project {
         problems.push({ message: `'include' entries must be file paths or globs, not ${describeNode(p)}`, loc: main.loc(p) });
         continue;
       }
-      const matches = isGlob(p.value) ? glob(fs, p.value) : [p.value];
+      let matches = [p.value];
+      if (isGlob(p.value)) globs.set(p.value, (matches = glob(fs, p.value)));
       for (const m of matches) {
         const abs = resolve(root, m);
         if (abs === rulefilePath || files.includes(abs)) continue;
@@ -162,7 +154,7 @@ export function loadProject(opts: LoadOptions): Project {
     problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
   }
 
-  const project: Project = { root, rulefile: main.display, files, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+  const project: Project = { root, rulefile: main.display, files, globs, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
 
   const def = entry('default');
   if (def && def.value !== null) {

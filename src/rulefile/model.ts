@@ -82,6 +82,8 @@ export interface Project {
   rulefile: string;
   /** The Rulefile and every included file, absolute paths. */
   files: string[];
+  /** The include globs and the files each matched (a change in these changes the project). */
+  globs: Map<string, string[]>;
   rules: Rule[];
   rulesByName: Map<string, Rule>;
   config: Config;

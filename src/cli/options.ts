@@ -1,0 +1,67 @@
+// The options of `rules build`, checked once: the no-op fast path and the full
+// build read them from here, so both accept and refuse exactly the same.
+
+import { availableParallelism } from 'node:os';
+import type { CheckMode } from '../plan/staleness.js';
+import { UserError } from '../util/errors.js';
+import { flag, value, values, type ParsedArgs } from './args.js';
+
+export interface BuildOptions {
+  executor: 'local';
+  json: boolean;
+  jobs: number;
+  resources: Map<string, number>;
+  check: CheckMode;
+  dryRun: boolean;
+  /** `--json` with `-n`: the plan as JSON. */
+  planJson: boolean;
+  force: boolean;
+}
+
+export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
+  if (watch || flag(args, 'watch')) throw new UserError(`watch mode is not available in this version of rules yet`);
+  const executor = value(args, 'executor') ?? 'local';
+  if (executor === 'slurm') throw new UserError(`the slurm executor is not available in this version of rules yet; use --executor local`);
+  if (executor !== 'local') throw new UserError(`--executor must be 'local' or 'slurm', not '${executor}'`);
+  const logFormat = value(args, 'log-format') ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UserError(`--log-format must be 'text' or 'json', not '${logFormat}'`);
+  const jobs = value(args, 'jobs') !== undefined ? positiveInt(value(args, 'jobs')!, '-j') : availableParallelism();
+  const resources = parseResources(values(args, 'resources'));
+  if (flag(args, 'json') && !flag(args, 'dry-run')) throw new UserError(`--json goes with -n (print the plan as JSON)`);
+  return {
+    executor,
+    json: logFormat === 'json',
+    jobs,
+    resources,
+    check: checkMode(args),
+    dryRun: flag(args, 'dry-run'),
+    planJson: flag(args, 'json'),
+    force: flag(args, 'force'),
+  };
+}
+
+export function checkMode(args: ParsedArgs): CheckMode {
+  const v = value(args, 'check') ?? 'hash';
+  if (v !== 'hash' && v !== 'mtime') throw new UserError(`--check must be 'hash' or 'mtime', not '${v}'`);
+  return v;
+}
+
+function positiveInt(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${what} must be a whole number >= 1, not '${text}'`);
+  return n;
+}
+
+function parseResources(specs: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const spec of specs) {
+    for (const part of spec.split(',')) {
+      if (!part) continue;
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+(?:\.[0-9]+)?)$/.exec(part.trim());
+      if (!m) throw new UserError(`--resources expects NAME=NUMBER[,NAME=NUMBER...], e.g. mem_mb=8000,gpu=1; got '${part}'`);
+      if (m[1] === 'cpus') throw new UserError(`--resources cannot limit 'cpus': use -j N`);
+      out.set(m[1]!, Number(m[2]));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+// Who hears a build's events: the console always, JSON on stderr with
+// `--log-format json`, and the event log under .rules/logs/ when jobs run.
+// The JSON reporters (and pino) are loaded only when needed.
+
+import { ConsoleReporter } from '../report/console.js';
+import { MultiReporter, type Reporter } from '../run/events.js';
+import { eventLogPath, rotateEventLog } from '../state/paths.js';
+import { flag, type ParsedArgs } from './args.js';
+
+export async function buildReporter(args: ParsedArgs, json: boolean, eventLogRoot: string | undefined): Promise<MultiReporter> {
+  const reporters: Reporter[] = [
+    new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
+      tty: !json && process.stdout.isTTY === true,
+      quiet: json || flag(args, 'quiet'),
+      verbose: !json && flag(args, 'verbose'),
+      columns: process.stdout.columns ?? 80,
+    }),
+  ];
+  if (json || eventLogRoot !== undefined) {
+    const { JsonReporter } = await import('../report/json.js');
+    if (json) reporters.push(new JsonReporter(2));
+    if (eventLogRoot !== undefined) {
+      rotateEventLog(eventLogRoot);
+      reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }));
+    }
+  }
+  return new MultiReporter(reporters);
+}
