@@ -274,6 +274,7 @@ class GraphBuilder {
   private globValues(pattern: Template, name: string, wc: Record<string, string>): string[] {
     let globText = '';
     let re = '^';
+    let captured = false;
     for (const part of pattern.parts) {
       if (typeof part === 'string') {
         globText += part;
@@ -284,19 +285,24 @@ class GraphBuilder {
       if (n !== name && wc[n] !== undefined) {
         globText += wc[n];
         re += wc[n]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      } else if (n === name) {
+      } else if (n === name && !captured) {
         globText += '*';
-        re += `(?<${name}>[^/]+)`;
+        re += '([^/]+)';
+        captured = true;
+      } else if (n === name) {
+        // The same wildcard again: it must take the same value.
+        globText += '*';
+        re += '\\1';
       } else {
         globText += '*';
         re += '[^/]+';
       }
     }
-    const matcher = new RegExp(re.replace(`(?<${name}>`, `(?<${name}>`) + '$', 'u');
+    const matcher = new RegExp(re + '$', 'u');
     const values = new Set<string>();
     for (const f of this.glob(globText)) {
       const m = matcher.exec(f);
-      if (m?.groups?.[name] !== undefined) values.add(m.groups[name]!);
+      if (m !== null) values.add(m[1]!);
     }
     return [...values].sort(compareCodePoints);
   }

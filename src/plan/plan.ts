@@ -6,7 +6,6 @@ import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
-import { Heap } from '../util/heap.js';
 import { staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 
 export interface Plan {
@@ -77,7 +76,7 @@ export function makePlan(inputs: PlanInputs): Plan {
     for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
     priority[job.id] = best + 1;
   }
-  return { graph, order: runOrder(reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
+  return { graph, order: runOrder(graph.jobs, reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
 }
 
 /** Ordering of ready jobs: longest remaining path, then rule order, then discovery order. */
@@ -91,20 +90,21 @@ export function readyBefore(priority: Int32Array): (a: Job, b: Job) => boolean {
   };
 }
 
-function runOrder(reasons: Map<Job, string>, priority: Int32Array): Job[] {
-  const waiting = new Int32Array(priority.length);
-  const first: Job[] = [];
-  for (const job of reasons.keys()) {
-    let n = 0;
-    for (const d of job.deps) if (reasons.has(d)) n++;
-    if (n === 0) first.push(job);
-    waiting[job.id] = n;
-  }
-  const ready = Heap.from(first, readyBefore(priority));
+/**
+ * The order a one-slot build would run the stale jobs in: what the ready heap
+ * pops. A stale job's priority is higher than any stale job that needs it, so
+ * the best remaining job is always ready, and the heap's order is simply the
+ * jobs sorted by priority (descending), rule order, then discovery order.
+ */
+function runOrder(jobs: readonly Job[], reasons: Map<Job, string>, priority: Int32Array): Job[] {
+  let max = 0;
+  for (const job of reasons.keys()) if (priority[job.id]! > max) max = priority[job.id]!;
+  const byPriority: Job[][] = Array.from({ length: max + 1 }, () => []);
+  for (const job of jobs) if (reasons.has(job)) byPriority[priority[job.id]!]!.push(job);
   const order: Job[] = [];
-  for (let job = ready.pop(); job; job = ready.pop()) {
-    order.push(job);
-    for (const d of job.dependents) if (reasons.has(d) && --waiting[d.id] === 0) ready.push(d);
+  for (let p = max; p > 0; p--) {
+    // Already in id order; the sort is stable, so it only groups by rule.
+    for (const job of byPriority[p]!.sort((a, b) => a.rule.index - b.rule.index)) order.push(job);
   }
   return order;
 }

@@ -12,9 +12,11 @@
 // A file is "unchanged" when its size, mtime and inode are: the same test the
 // hash cache uses to skip re-hashing a file.
 //
-// Layout: a magic line, a JSON header line, the paths (UTF-8, each ended by
-// "\n"), zero padding to a multiple of 8 bytes, then three float64 per path:
-// size (-1 for a path that did not exist), mtime in ms, inode.
+// Layout: a first line `rules-uptodate 2 <SHA-256 of the rest>`, a JSON
+// header line, the paths (UTF-8, each ended by "\n"), zero padding to a
+// multiple of 8 bytes, then three float64 per path: size (-1 for a path that
+// did not exist), mtime in ms, inode. A stamp whose digest or structure is
+// off is no stamp.
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +24,9 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { stateDir } from './paths.js';
 
-const MAGIC = 'rules-uptodate 1\n';
+const MAGIC = 'rules-uptodate 2 ';
+/** The first line: MAGIC, 64 hex digits, a newline. */
+const FIRST_LINE = MAGIC.length + 65;
 /** Paths per unit of work: threads take chunks of this many until none are left. */
 const CHUNK = 4096;
 /** Below this many paths, threads cost more to start than they save. */
@@ -124,25 +128,55 @@ export function writeStamp(root: string, facts: StampFacts): void {
     pathBytes: bytes,
     chunks,
   };
-  const head = Buffer.from(MAGIC + JSON.stringify(header) + '\n');
-  const pathsStart = head.length;
+  const head = Buffer.from(JSON.stringify(header) + '\n');
+  const pathsStart = FIRST_LINE + head.length;
   const statsStart = align8(pathsStart + bytes);
   const out = Buffer.alloc(statsStart + values.length * 8);
-  head.copy(out, 0);
+  head.copy(out, FIRST_LINE);
   let at = pathsStart;
   for (const p of paths) {
     at += out.write(p, at);
     out[at++] = 10;
   }
   new Float64Array(out.buffer, out.byteOffset + statsStart, values.length).set(values);
+  const digest = createHash('sha256').update(out.subarray(FIRST_LINE)).digest('hex');
+  out.write(`${MAGIC}${digest}\n`, 0, 'latin1');
   const path = stampPath(root);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, out);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, out);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
+/** Deletes the stamp; never fails (a stamp that cannot be read is no stamp anyway). */
 export function removeStamp(root: string): void {
-  rmSync(stampPath(root), { force: true });
+  try {
+    rmSync(stampPath(root), { force: true });
+  } catch {
+    // Not a file (a directory in its place): left alone.
+  }
+}
+
+/** The header's numbers agree with each other: one chunk per CHUNK paths, in order, inside the paths. */
+function wellFormed(h: StampHeader, bytesAfterHeader: number): boolean {
+  const int = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!int(h.count) || !int(h.pathBytes) || !int(h.upToDate) || h.pathBytes > bytesAfterHeader) return false;
+  if (!Array.isArray(h.chunks) || h.chunks.length !== Math.ceil(h.count / CHUNK)) return false;
+  for (let k = 0; k < h.chunks.length; k++) {
+    const at = h.chunks[k];
+    if (!int(at) || (k === 0 ? at !== 0 : at <= h.chunks[k - 1]!) || at >= h.pathBytes) return false;
+  }
+  return (
+    typeof h.dryText === 'string' &&
+    typeof h.dryJson === 'string' &&
+    Array.isArray(h.files) &&
+    Array.isArray(h.globs) &&
+    (h.log === null || Array.isArray(h.log))
+  );
 }
 
 function align8(n: number): number {
@@ -174,15 +208,19 @@ export function loadStamp(root: string, key: string): LoadedStamp | undefined {
       if (n <= 0) return undefined;
       got += n;
     }
-    const magic = Buffer.from(MAGIC);
-    if (size < magic.length || Buffer.compare(Buffer.from(buffer, 0, magic.length), magic) !== 0) return undefined;
-    const end = bytes.indexOf(10, magic.length);
+    if (size < FIRST_LINE) return undefined;
+    const first = Buffer.from(buffer, 0, FIRST_LINE).toString('latin1');
+    if (!first.startsWith(MAGIC) || first[FIRST_LINE - 1] !== '\n') return undefined;
+    const end = bytes.indexOf(10, FIRST_LINE);
     if (end < 0) return undefined;
-    const header = JSON.parse(Buffer.from(buffer, magic.length, end - magic.length).toString('utf8')) as StampHeader;
+    const header = JSON.parse(Buffer.from(buffer, FIRST_LINE, end - FIRST_LINE).toString('utf8')) as StampHeader;
     if (header.key !== key) return undefined;
     const pathsStart = end + 1;
+    if (!wellFormed(header, size - pathsStart)) return undefined;
     const statsStart = align8(pathsStart + header.pathBytes);
     if (statsStart + header.count * 24 !== size) return undefined;
+    const digest = createHash('sha256').update(bytes.subarray(FIRST_LINE)).digest('hex');
+    if (first.slice(MAGIC.length, FIRST_LINE - 1) !== digest) return undefined;
     return { header, buffer, pathsStart, statsStart };
   } catch {
     return undefined;
@@ -228,7 +266,8 @@ export async function stampHolds(
 }
 
 function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array): { worker: Worker; done: Promise<boolean> }[] {
-  const n = Math.min(4, Math.max(1, availableParallelism()));
+  // The main thread checks too: one worker fewer than the cores.
+  const n = Math.min(3, availableParallelism() - 1);
   const out: { worker: Worker; done: Promise<boolean> }[] = [];
   for (let i = 0; i < n; i++) {
     const worker = new Worker(new URL('./stamp-worker.js', import.meta.url), {
@@ -266,8 +305,14 @@ export function checkChunks(
     const from = header.chunks[k]!;
     const to = k + 1 < header.chunks.length ? header.chunks[k + 1]! : header.pathBytes;
     const names = Buffer.from(buffer, pathsStart + from, to - from).toString('utf8').split('\n');
+    // Each path ends with a newline: CHUNK of them (fewer in the last chunk), then nothing.
+    const expected = Math.min(CHUNK, header.count - k * CHUNK);
+    if (names.length !== expected + 1 || names[expected] !== '') {
+      Atomics.store(control, 1, 1);
+      return false;
+    }
     let i = k * CHUNK * 3;
-    for (let j = 0; j < names.length - 1; j++, i += 3) {
+    for (let j = 0; j < expected; j++, i += 3) {
       const name = names[j]!;
       const st = statSync(name.charCodeAt(0) === 47 ? name : prefix + name, { throwIfNoEntry: false });
       const same = st === undefined ? stats[i] === -1 : st.size === stats[i] && st.mtimeMs === stats[i + 1] && st.ino === stats[i + 2];

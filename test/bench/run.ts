@@ -2,7 +2,11 @@
 // one run. Not part of `npm test`.
 //
 //   npm run bench -- [--size N] [--shape pipeline|wide] [--runs R] [--jobs J]
-//                    [--metrics full,noop,dry,content,touch] [--keep DIR]
+//                    [--metrics full,noop,dry,content,touch] [--tools rules,make,ninja]
+//                    [--keep DIR [--reuse]]
+//
+// --reuse takes the trees a run with --keep DIR left built (same size and
+// shape) instead of generating and building them again: for the largest sizes.
 //
 // Each tool builds its own copy of the tree. For every metric the tools' runs
 // are interleaved (rules, make, ninja, rules, ...) so machine noise hits them
@@ -109,6 +113,13 @@ function outputDigest(dir: string): { files: number; digest: string } {
   return { files, digest: h.digest('hex').slice(0, 16) };
 }
 
+/** The job count of an already generated tree (for --reuse). */
+function counted(dir: string, size: number, shape: Shape): { jobs: number; sources: number } {
+  const sources = readdirSync(join(dir, 'src')).length;
+  if (sources !== size) throw new Error(`--reuse: ${dir} has ${sources} sources, not ${size}`);
+  return { jobs: shape === 'wide' ? size : 3 * size + Math.ceil(size / 100) + 1, sources };
+}
+
 /** Removes every product and the tool's state, for a full build from scratch. */
 function cleanTree(dir: string): void {
   for (const top of readdirSync(dir)) {
@@ -129,15 +140,22 @@ function main(): void {
   const jobs = Number(get('--jobs', '2'));
   const metrics = get('--metrics', METRICS.join(',')).split(',') as Metric[];
   const keep = get('--keep', '');
+  const reuse = argv.includes('--reuse');
+  if (reuse && !keep) throw new Error('--reuse needs --keep DIR');
+  const tools = get('--tools', TOOLS.join(',')).split(',') as Tool[];
+  for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}'; use ${TOOLS.join(',')}`);
+  if (!tools.includes('rules')) throw new Error('--tools must include rules');
   for (const m of metrics) if (!METRICS.includes(m)) throw new Error(`unknown metric '${m}'; use ${METRICS.join(',')}`);
   ensureTools();
 
   const base = keep || mkdtempSync(join(tmpdir(), 'rules-bench-'));
-  const gen = generate(join(base, 'gen'), size, shape);
   const dirs = Object.fromEntries(TOOLS.map((t) => [t, join(base, t)])) as Record<Tool, string>;
-  for (const t of TOOLS) {
-    rmSync(dirs[t], { recursive: true, force: true });
-    cpSync(join(base, 'gen'), dirs[t], { recursive: true });
+  const gen = reuse ? counted(dirs.rules, size, shape) : generate(join(base, 'gen'), size, shape);
+  if (!reuse) {
+    for (const t of tools) {
+      rmSync(dirs[t], { recursive: true, force: true });
+      cpSync(join(base, 'gen'), dirs[t], { recursive: true });
+    }
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`graph: ${shape}, ${size} sources, ${gen.jobs} jobs; ${runs} run(s) each, -j${jobs}; ${cpus().length} x ${cpu}; node ${process.version}`);
@@ -150,19 +168,19 @@ function main(): void {
 
   // Every metric needs built trees; the full build makes them (and is measured if asked).
   for (let r = 0; r < runs; r++) {
-    const fullRun = r === 0 || metrics.includes('full');
+    const fullRun = (r === 0 && !reuse) || metrics.includes('full');
     if (fullRun) {
-      for (const t of TOOLS) {
+      for (const t of tools) {
         cleanTree(dirs[t]);
         const s = measure(t, dirs[t], t === 'rules' ? ['build', '-q'] : [], jobs);
         if (metrics.includes('full')) add('full', t, { ...s, jobs: t === 'rules' ? gen.jobs : s.jobs });
         process.stdout.write(`  full ${t}: ${s.seconds}s\n`);
       }
     }
-    if (r === 0) checkSameWork(dirs, gen.jobs, results);
+    if (r === 0) checkSameWork(tools, dirs, gen.jobs, results);
     for (const m of metrics) {
       if (m === 'full') continue;
-      for (const t of TOOLS) {
+      for (const t of tools) {
         const dir = dirs[t];
         const src = join(dir, 'src', first);
         if (m === 'content') appendFileSync(src, `change ${r}\n`);
@@ -181,10 +199,11 @@ function main(): void {
   for (const m of METRICS) {
     if (!metrics.includes(m)) continue;
     const row = TOOLS.map((t) => {
-      const xs = results.get(`${m}/${t}`)!;
+      const xs = results.get(`${m}/${t}`);
+      if (!xs) return { s: 0, rss: 0, jobs: 0 };
       return { s: median(xs.map((x) => x.seconds)), rss: Math.max(...xs.map((x) => x.rssKb)) / 1024, jobs: median(xs.map((x) => x.jobs)) };
     });
-    const cells = row.map((c) => `${c.s.toFixed(2)} (${c.rss.toFixed(0)}) [${c.jobs}]`.padStart(22)).join('');
+    const cells = row.map((c, i) => (tools.includes(TOOLS[i]!) ? `${c.s.toFixed(2)} (${c.rss.toFixed(0)}) [${c.jobs}]` : '—').padStart(22)).join('');
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
     console.log(`${LABEL[m].padEnd(26)}${cells}   ${ratio(row[0]!.s, row[1]!.s).padStart(10)}  ${ratio(row[0]!.s, row[2]!.s).padStart(11)}`);
   }
@@ -192,8 +211,8 @@ function main(): void {
 }
 
 /** After the first full builds: the same files with the same contents, and the same number of jobs. */
-function checkSameWork(dirs: Record<Tool, string>, expectedJobs: number, results: Map<string, Sample[]>): void {
-  const digests = TOOLS.map((t) => ({ t, ...outputDigest(dirs[t]) }));
+function checkSameWork(tools: Tool[], dirs: Record<Tool, string>, expectedJobs: number, results: Map<string, Sample[]>): void {
+  const digests = tools.map((t) => ({ t, ...outputDigest(dirs[t]) }));
   const ref = digests[0]!;
   for (const d of digests) {
     if (d.files !== ref.files || d.digest !== ref.digest) {

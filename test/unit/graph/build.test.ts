@@ -170,6 +170,22 @@ describe('jobs', () => {
     assert.deepEqual(g.jobs[0]!.inputs, ['out/f1_r.txt', 'out/f1_g.txt', 'out/f10_r.txt', 'out/f10_g.txt', 'out/f2_r.txt', 'out/f2_g.txt']);
   });
 
+  test('expand from a glob naming its wildcard twice: both places take the same value', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs:
+            - expand: "out/{run}.txt"
+              run: { glob: "raw/{run}/{run}.dat" }
+        make:
+          outputs: "out/{run}.txt"
+          run: touch {output}
+    `;
+    const fs = new FakeFileSystem().write('raw/a/a.dat', 'raw/b/b.dat', 'raw/c/other.dat', 'raw/d.x/d.x.dat');
+    const g = graphOf(r, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['out/a.txt', 'out/b.txt', 'out/d.x.txt']);
+  });
+
   test('expand in a pattern rule uses the job\'s own wildcards', () => {
     const r = yaml`
       rules:

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Plan } from '../../../src/plan/plan.js';
+import { readyBefore, type Plan } from '../../../src/plan/plan.js';
+import type { Job } from '../../../src/graph/model.js';
+import { Heap } from '../../../src/util/heap.js';
 import { MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
@@ -127,5 +129,45 @@ describe('run order', () => {
     const p = plan(fs, false, r);
     assert.deepEqual(p.order.map((j) => j.name), ['long.mid', 'z.one', 'a.one', 'long.out', 'short.out', 'all']);
     assert.equal(p.priority[p.order[0]!.id], 3);
+  });
+});
+
+describe('run order, against a one-slot build', () => {
+  /** What a one-slot build runs next: the best ready job, popped from a heap. */
+  function simulated(p: Plan): string[] {
+    const waiting = new Map<Job, number>();
+    const ready = new Heap<Job>(readyBefore(p.priority));
+    for (const job of p.reasons.keys()) {
+      const n = job.deps.filter((d) => p.reasons.has(d)).length;
+      waiting.set(job, n);
+      if (n === 0) ready.push(job);
+    }
+    const out: string[] = [];
+    for (let job = ready.pop(); job; job = ready.pop()) {
+      out.push(job.name);
+      for (const d of job.dependents) if (p.reasons.has(d) && waiting.set(d, waiting.get(d)! - 1).get(d) === 0) ready.push(d);
+    }
+    return out;
+  }
+
+  test('random DAGs: the plan order is the order the ready heap pops', () => {
+    let seed = 7;
+    const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    for (let round = 0; round < 60; round++) {
+      const n = 3 + Math.floor(r() * 25);
+      const outs = Array.from({ length: n }, (_, i) => `f${i}.out`);
+      // Rules listed in a shuffled order, so rule order and discovery order disagree.
+      const rules = outs.map((out, i) => {
+        const pool = ['a.src', 'b.src', ...outs.slice(0, i)];
+        const inputs = pool.filter(() => r() < 0.3);
+        if (inputs.length === 0) inputs.push(pool[Math.floor(r() * pool.length)]!);
+        return `  r${i}:\n    inputs: [${inputs.join(', ')}]\n    outputs: ${out}\n    run: make {output}\n`;
+      });
+      rules.sort(() => r() - 0.5);
+      const text = `rules:\n  all:\n    inputs: [${[...outs].sort(() => r() - 0.5).join(', ')}]\n` + rules.join('');
+      const p = plan(new FakeFileSystem().write('a.src', 'b.src'), false, text);
+      assert.deepEqual(p.order.map((j) => j.name), simulated(p), `round ${round}`);
+      assert.equal(p.order.length, n + 1);
+    }
   });
 });

@@ -127,7 +127,18 @@ describe('the up-to-date stamp', () => {
     setUp(root);
     writeStamp(root, facts(root));
     const good = fs.readFileSync(stampPath(root));
-    for (const bad of [Buffer.alloc(0), good.subarray(0, good.length - 8), good.subarray(0, 30), Buffer.from('garbage\n{}\n'), Buffer.concat([good, Buffer.from('x')])]) {
+    const flipped = (at: number) => {
+      const b = Buffer.from(good);
+      b[at] = b[at]! ^ 1;
+      return b;
+    };
+    // A header rewritten to check nothing, with the digest of the original: caught by the digest.
+    const text = good.toString('latin1');
+    const noChunks = Buffer.from(text.replace(/"chunks":\[[0-9,]*\]/, '"chunks":[]'), 'latin1');
+    assert.notEqual(noChunks.length, good.length);
+    const damaged = [Buffer.alloc(0), good.subarray(0, good.length - 8), good.subarray(0, 30), Buffer.from('garbage\n{}\n'), Buffer.concat([good, Buffer.from('x')])];
+    damaged.push(flipped(good.length - 3), flipped(good.indexOf('src/a.txt')), flipped(20), noChunks);
+    for (const bad of damaged) {
       fs.writeFileSync(stampPath(root), bad);
       assert.equal(loadStamp(root, 'k1'), undefined, `${bad.length} bytes`);
     }
