@@ -314,7 +314,14 @@ export function checkChunks(
     let i = k * CHUNK * 3;
     for (let j = 0; j < expected; j++, i += 3) {
       const name = names[j]!;
-      const st = statSync(name.charCodeAt(0) === 47 ? name : prefix + name, { throwIfNoEntry: false });
+      let st;
+      try {
+        st = statSync(name.charCodeAt(0) === 47 ? name : prefix + name, { throwIfNoEntry: false });
+      } catch {
+        // Not even a "does not exist" (a file where a directory should be, no permission): let the full path judge.
+        Atomics.store(control, 1, 1);
+        return false;
+      }
       const same = st === undefined ? stats[i] === -1 : st.size === stats[i] && st.mtimeMs === stats[i + 1] && st.ino === stats[i + 2];
       if (!same) {
         Atomics.store(control, 1, 1);

@@ -43,7 +43,14 @@ export class DiskFileSystem implements FileSystem {
   }
 
   stat(path: string): FileStat | undefined {
-    const s = statSync(this.abs(path), { throwIfNoEntry: false });
+    let s;
+    try {
+      s = statSync(this.abs(path), { throwIfNoEntry: false });
+    } catch (e) {
+      // A file where a directory of the path should be: the path does not exist.
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
     if (!s) return undefined;
     return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino, isDirectory: s.isDirectory() };
   }
@@ -68,7 +75,12 @@ export class DiskFileSystem implements FileSystem {
   }
 
   remove(path: string): void {
-    rmSync(this.abs(path), { force: true, recursive: true });
+    try {
+      rmSync(this.abs(path), { force: true, recursive: true });
+    } catch (e) {
+      // A file where a directory of the path should be: there is nothing to remove.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    }
   }
 
   mkdirp(path: string): void {

@@ -240,6 +240,30 @@ describe('an output edited by hand', () => {
   });
 });
 
+describe('an output directory replaced by a file', () => {
+  test('the job is stale (output missing) and fails with the reason, on both the full path and the fast one', (t) => {
+    const p = project(t, {
+      Rulefile: yaml('rules:', '  copy:', '    inputs: src.txt', '    outputs: out/copy.txt', '    run: cp {input} {output}'),
+      'src.txt': 'x\n',
+    });
+    let r = p.run(['build', 'out/copy.txt']);
+    assert.equal(r.status, 0, show(r));
+    fs.renameSync(p.path('out'), p.path('out.d'));
+    p.write({ out: 'a file where the directory was\n' });
+    for (const stamp of [true, false]) {
+      if (!stamp) fs.rmSync(p.path('.rules/uptodate'), { force: true });
+      r = p.run(['build', '-n', 'out/copy.txt']);
+      assert.equal(r.status, 0, show(r));
+      assert.equal(r.stdout, 'copy out/copy.txt: output missing: out/copy.txt\n');
+    }
+    r = p.run(['build', 'out/copy.txt']);
+    assert.equal(r.status, 1, show(r));
+    assert.match(r.stderr, /FAILED: copy: cannot prepare the job: .*out/);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    assert.equal(p.read('out'), 'a file where the directory was\n');
+  });
+});
+
 describe('adopting an existing tree without .rules/', () => {
   const rulefile = yaml(
     'rules:',
