@@ -20,7 +20,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   force: { long: 'force', short: 'B', help: 'consider every job stale' },
   check: { long: 'check', value: 'hash|mtime', help: 'how changes are detected (default: hash)' },
   json: { long: 'json', help: 'with -n: print the plan as JSON; with config: print JSON' },
-  watch: { long: 'watch', help: 'after building, watch inputs and rebuild on change (not available yet)' },
+  watch: { long: 'watch', help: 'after building, watch inputs and rebuild on change (as rules watch)' },
   executor: { long: 'executor', value: 'local|slurm', help: 'where jobs run (default: local; slurm is not available yet)' },
   resources: { long: 'resources', value: 'NAME=N,...', repeatable: true, help: 'limits for resources other than cpus, e.g. mem_mb=8000,gpu=1' },
   config: { long: 'config', value: 'KEY=VALUE', repeatable: true, help: 'set a config value (VALUE is YAML); overrides everything else' },
@@ -47,7 +47,7 @@ const BUILD_FLAGS = ['jobs', 'keep-going', 'dry-run', 'force', 'check', 'json', 
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },
-  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes (= build --watch; not available yet)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json') },
+  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes, until Ctrl-C (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json') },
   { name: 'graph', args: '[TARGET...]', summary: 'print the job graph (stale jobs marked)', flags: ['format', 'force', 'check', ...CONFIG_FLAGS] },
   { name: 'list', args: '', summary: 'list rules with their descriptions, inputs and outputs', flags: CONFIG_FLAGS },
   {

@@ -63,7 +63,25 @@ function planFor(args: ParsedArgs, project: Project, log: BuildLog, { graph, fs 
 }
 
 export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
+  return runBuild(args, opts);
+}
+
+/** What one build was made of, for watch mode: told as soon as it is known. */
+export interface BuildScope {
+  project: Project;
+  graph?: Graph;
+  /** The files as the build saw them (stats cached during the build). */
+  fs?: CachedFileSystem;
+}
+
+/**
+ * One build, from loading the Rulefile to the last job. `signal` (watch mode)
+ * replaces the build's own SIGINT/SIGTERM handling; `seen` hears the project
+ * and graph as soon as they are known, even if the build then fails.
+ */
+export async function runBuild(args: ParsedArgs, opts: BuildOptions, signal?: AbortSignal, seen?: (scope: BuildScope) => void): Promise<number> {
   const project = load(args);
+  seen?.({ project });
   if (opts.dryRun) {
     // A dry run takes no lock and writes nothing.
     const plan = planFor(args, project, openLog(project));
@@ -73,6 +91,7 @@ export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promis
   }
   // The graph first: a build that cannot start leaves no trace, not even .rules/.
   const graph = graphFor(args, project);
+  seen?.({ project, ...graph });
   const lock = BuildLock.acquire(project.root);
   try {
     const log = openLog(project);
@@ -80,7 +99,7 @@ export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promis
     let code: number;
     try {
       plan = planFor(args, project, log, graph);
-      code = await build(args, project, plan, opts);
+      code = await build(args, project, plan, opts, signal);
     } finally {
       log.close();
     }
@@ -134,15 +153,19 @@ function* stampPaths(graph: Graph): Iterable<string> {
   for (const job of graph.jobs) yield* job.outputs;
 }
 
-async function build(args: ParsedArgs, project: Project, plan: Plan, opts: BuildOptions): Promise<number> {
+async function build(args: ParsedArgs, project: Project, plan: Plan, opts: BuildOptions, signal?: AbortSignal): Promise<number> {
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
   const reporter = await buildReporter(args, opts.json, total > 0 ? project.root : undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (signal) signal.addEventListener('abort', onSignal);
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  if (signal?.aborted) abort.abort();
   const executor = new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
     const result = await runPlan(plan, executor, reporter, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
@@ -150,8 +173,11 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
     return result.ok ? 0 : 1;
   } finally {
     executor.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (signal) signal.removeEventListener('abort', onSignal);
+    else {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     await reporter.close();
   }
 }

@@ -46,7 +46,11 @@ async function run(args: ParsedArgs): Promise<number> {
       throw new UserError(`'rules ${cmd.name}' takes no targets (got '${args.positionals[0]}')`);
     }
     if (cmd.name === 'build' || cmd.name === 'watch') {
-      const opts = buildOptions(args, cmd.name === 'watch');
+      const opts = buildOptions(args, cmd.name === 'watch' || args.flags.has('watch'));
+      if (opts.watch) {
+        const { watchCommand } = await import('../watch/watch.js');
+        return await watchCommand(args, opts);
+      }
       // An up-to-date tree is answered before the rest of rules is even loaded.
       const fast = await noopFastPath(args, opts);
       if (fast !== undefined) return fast;

@@ -16,10 +16,12 @@ export interface BuildOptions {
   /** `--json` with `-n`: the plan as JSON. */
   planJson: boolean;
   force: boolean;
+  /** `rules watch` or `build --watch`. */
+  watch: boolean;
 }
 
 export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
-  if (watch || flag(args, 'watch')) throw new UserError(`watch mode is not available in this version of rules yet`);
+  if (watch && flag(args, 'dry-run')) throw new UserError(`a dry run cannot watch: use 'rules build -n', or 'rules watch' without -n`);
   const executor = value(args, 'executor') ?? 'local';
   if (executor === 'slurm') throw new UserError(`the slurm executor is not available in this version of rules yet; use --executor local`);
   if (executor !== 'local') throw new UserError(`--executor must be 'local' or 'slurm', not '${executor}'`);
@@ -37,6 +39,7 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
     dryRun: flag(args, 'dry-run'),
     planJson: flag(args, 'json'),
     force: flag(args, 'force'),
+    watch,
   };
 }
 

@@ -63,6 +63,15 @@ export class ConsoleReporter implements Reporter {
         this.print(this.err, text);
         break;
       }
+      case 'watch-idle':
+        if (!this.opts.quiet) this.print(this.out, `rules: watching ${e.files} file${e.files === 1 ? '' : 's'} in ${e.dirs} director${e.dirs === 1 ? 'y' : 'ies'}; Ctrl-C to stop\n`);
+        break;
+      case 'watch-change': {
+        const shown = e.paths.slice(0, 3).join(', ');
+        const more = e.paths.length > 3 ? ` and ${e.paths.length - 3} more` : '';
+        this.print(this.out, `rules: changed: ${shown}${more}; building\n`);
+        break;
+      }
       case 'build-finish': {
         this.clearStatus(true);
         const secs = (e.durationMs / 1000).toFixed(1);

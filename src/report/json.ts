@@ -42,6 +42,12 @@ export class JsonReporter implements Reporter {
           `failed ${e.job.label}: ${e.error}`,
         );
         break;
+      case 'watch-idle':
+        this.log.info({ event: 'watch-waiting', files: e.files, dirs: e.dirs }, 'watching for changes');
+        break;
+      case 'watch-change':
+        this.log.info({ event: 'watch-changed', paths: e.paths }, `changed: ${e.paths.length} path${e.paths.length === 1 ? '' : 's'}`);
+        break;
       case 'build-finish':
         this.log[e.ok ? 'info' : 'error'](
           { event: 'build-finished', ok: e.ok, ran: e.ran, skipped: e.skipped, failed: e.failed, notRun: e.notRun, interrupted: e.interrupted, durationMs: e.durationMs },

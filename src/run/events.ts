@@ -19,6 +19,10 @@ export type BuildEvent =
       error: string;
       willRetry: boolean;
     }
+  /** Watch mode: waiting for a change to these many files (and files in these many directories). */
+  | { type: 'watch-idle'; files: number; dirs: number }
+  /** Watch mode: these paths changed; a build starts. */
+  | { type: 'watch-change'; paths: string[] }
   | {
       type: 'build-finish';
       ok: boolean;

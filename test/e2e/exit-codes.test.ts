@@ -116,9 +116,9 @@ describe('exit status 2: the build cannot start', () => {
     assertCouldNotStart(p, ['build', '--config', 'novalue'], /--config/);
   });
 
-  test('commands not available yet exit 2', (t) => {
+  test('what is not available yet, or makes no sense, exits 2 before anything runs', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  a:', '    outputs: a.txt', '    run: echo a >> ran.log; touch a.txt') });
-    for (const args of [['watch'], ['build', '--watch'], ['build', '--executor', 'slurm']]) {
+    for (const args of [['watch', '-n'], ['build', '--watch', '-n'], ['build', '--executor', 'slurm'], ['watch', '--executor', 'slurm']]) {
       const r = p.run(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${show(r)}`);
     }

@@ -1,0 +1,128 @@
+// What watch mode watches, and which changes matter. Directories are watched,
+// not single files: a directory holding sources (flat: its own entries only),
+// the directories globs search (deep when the glob can match below them), and
+// the directories of the Rulefile, its includes and config files. A change
+// matters when it is to a source, a Rulefile or config file, or a path a glob
+// matches, and not to an output or log of the graph or anything under .rules/.
+
+import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
+import type { Graph } from '../graph/model.js';
+import type { Project } from '../rulefile/model.js';
+
+export type Depth = 'flat' | 'deep';
+
+/** Directories never looked into, as in globbing. */
+const SKIP_DIRS = new Set(['.rules', '.git', 'node_modules']);
+
+export interface ScopeInputs {
+  root: string;
+  /** Absolute paths of the Rulefile, its includes and config files. */
+  files: string[];
+  project?: Project;
+  graph?: Graph;
+}
+
+export class WatchScope {
+  /** Absolute directory → how deep it is watched. */
+  readonly roots = new Map<string, Depth>();
+  /** Sources (relative to the root, or absolute) and Rulefile/config files (absolute). */
+  private readonly files = new Set<string>();
+  /** The graph's sources, as it names them. */
+  readonly sources: readonly string[];
+  /** The graph's globs and their matches when the build ran. */
+  readonly globMatches: ReadonlyMap<string, readonly string[]>;
+  private readonly outputs = new Set<string>();
+  private readonly globs: ((path: string) => boolean)[] = [];
+  /** Without a graph (the Rulefile did not load): every file under the root matters. */
+  private readonly everything: boolean;
+  readonly root: string;
+
+  constructor(inputs: ScopeInputs) {
+    const { root, graph, project } = inputs;
+    this.root = root;
+    for (const f of inputs.files) {
+      this.files.add(f);
+      this.addRoot(dirname(f), 'flat');
+    }
+    this.everything = graph === undefined;
+    this.sources = graph?.sources ?? [];
+    this.globMatches = new Map([...(project?.globs ?? []), ...(graph?.globs ?? [])]);
+    if (this.everything) this.addRoot(root, 'deep');
+    if (graph) {
+      for (const s of graph.sources) {
+        this.files.add(s);
+        this.addRoot(this.abs(posix.dirname(s)), 'flat');
+      }
+      for (const job of graph.jobs) {
+        for (const o of job.outputs) this.outputs.add(o);
+        if (job.log !== undefined) this.outputs.add(job.log);
+      }
+    }
+    const patterns = [...(project?.globs.keys() ?? []), ...(graph?.globs.keys() ?? [])];
+    for (const pattern of new Set(patterns)) {
+      const scan = picomatch.scan(pattern);
+      const base = scan.base === '.' ? '' : scan.base;
+      // One level (`raw/*.fits`) is flat; `**` or a wildcard directory (`raw/*/x`) is deep.
+      const deep = scan.glob.includes('**') || scan.glob.includes('/');
+      this.addRoot(this.abs(base), deep ? 'deep' : 'flat');
+      this.globs.push(picomatch(pattern, { dot: false }));
+    }
+  }
+
+  /** How many files and directories are watched, for the console. */
+  get counts(): { files: number; dirs: number } {
+    return { files: this.files.size, dirs: this.roots.size };
+  }
+
+  private abs(rel: string): string {
+    if (isAbsolute(rel)) return rel;
+    return rel === '' || rel === '.' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /** The path as the graph names it: relative to the root when inside it. */
+  rel(absPath: string): string {
+    const r = relative(this.root, absPath);
+    if (r === '' || r.startsWith('..') || isAbsolute(r)) return absPath;
+    return sep === '/' ? r : r.split(sep).join('/');
+  }
+
+  private addRoot(dir: string, depth: Depth): void {
+    if (this.roots.get(dir) !== 'deep') this.roots.set(dir, depth);
+  }
+
+  /** Whether the watcher should leave `absPath` alone (not watch it, not descend into it). */
+  ignored(absPath: string): boolean {
+    if (this.roots.has(absPath)) return false;
+    // .rules/, .git/, node_modules/ anywhere below a watched directory.
+    for (let d = absPath; !this.roots.has(d) && d !== dirname(d); d = dirname(d)) {
+      if (SKIP_DIRS.has(d.slice(d.lastIndexOf('/') + 1))) return true;
+    }
+    // An entry of a watched directory; deeper only under a deep one.
+    if (this.roots.has(dirname(absPath))) return false;
+    for (let d = dirname(absPath); ; d = dirname(d)) {
+      if (this.roots.get(d) === 'deep') return false;
+      if (d === dirname(d)) return true;
+    }
+  }
+
+  /** Whether `absDir` lies where a glob searches below its base (a new directory there may hold matches). */
+  searchedByGlob(absDir: string): boolean {
+    if (this.everything) return !this.ignored(absDir);
+    for (let d = dirname(absDir); d !== dirname(d); d = dirname(d)) if (this.roots.get(d) === 'deep') return !this.ignored(absDir);
+    return false;
+  }
+
+  /** Whether a change to `absPath` (a file) should start a build. */
+  matters(absPath: string): boolean {
+    if (this.files.has(absPath)) return true;
+    const rel = this.rel(absPath);
+    if (rel === '.rules' || rel.startsWith('.rules/')) return false;
+    if (this.outputs.has(rel)) return false;
+    if (this.files.has(rel)) return true;
+    if (this.everything) return !this.ignored(absPath);
+    for (const isMatch of this.globs) if (isMatch(rel)) return true;
+    return false;
+  }
+
+}

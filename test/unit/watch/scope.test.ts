@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildGraph } from '../../../src/graph/build.js';
+import { WatchScope } from '../../../src/watch/scope.js';
+import { FakeFileSystem } from '../../support/fakefs.js';
+import { projectFrom, yaml } from '../../support/project.js';
+
+const ROOT = '/p';
+
+/** Sources in src/ (a glob) and notes/, outputs next to their sources in data/. */
+function scope(): WatchScope {
+  const project = projectFrom(yaml`
+    rules:
+      all:
+        inputs:
+          - expand: "out/{x}.txt"
+            x: { glob: "src/{x}.txt" }
+          - data/a.out
+          - deep.sum
+      copy:
+        inputs: ["src/{x}.txt", notes/readme.md]
+        outputs: "out/{x}.txt"
+        run: cp {input} {output}
+      side:
+        inputs: "data/{x}.in"
+        outputs: "data/{x}.out"
+        log: "data/{x}.log"
+        run: cp {input} {output}
+      deep:
+        inputs:
+          - "raw/**/*.dat"
+        outputs: deep.sum
+        run: cat {input} > {output}
+  `);
+  const fs = new FakeFileSystem().write('src/a.txt', 'src/b.txt', 'notes/readme.md', 'data/a.in', 'raw/x/y/1.dat');
+  const graph = buildGraph(project, ['all'], fs);
+  return new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`, '/etc/rules-config.yaml'], project, graph });
+}
+
+describe('what watch mode watches', () => {
+  test('the directories of sources and of config files, flat; glob directories, deep when the glob reaches below', () => {
+    const s = scope();
+    assert.deepEqual(Object.fromEntries([...s.roots].sort()), {
+      '/etc': 'flat',
+      '/p': 'flat',
+      '/p/data': 'flat',
+      '/p/notes': 'flat',
+      '/p/raw': 'deep',
+      '/p/raw/x/y': 'flat',
+      '/p/src': 'flat',
+    });
+  });
+
+  test('the watcher leaves alone what is not in scope', () => {
+    const s = scope();
+    assert.equal(s.ignored('/p/src'), false);
+    assert.equal(s.ignored('/p/src/new.txt'), false);
+    assert.equal(s.ignored('/p/src/sub/deeper.txt'), true, 'a flat directory is not descended into');
+    assert.equal(s.ignored('/p/raw/a/b/c/new.dat'), false, 'a deep one is');
+    assert.equal(s.ignored('/p/.rules'), true);
+    assert.equal(s.ignored('/p/src/node_modules'), true);
+    assert.equal(s.ignored('/p/out/a.txt'), true, 'outputs only: not watched');
+    assert.equal(s.ignored('/elsewhere/file'), true);
+  });
+
+  test('changes that matter: sources, glob matches, Rulefile and config files', () => {
+    const s = scope();
+    for (const p of ['/p/src/a.txt', '/p/src/new.txt', '/p/notes/readme.md', '/p/data/a.in', '/p/raw/q/new.dat', '/p/Rulefile', '/etc/rules-config.yaml']) {
+      assert.equal(s.matters(p), true, p);
+    }
+  });
+
+  test('changes that do not: outputs and logs (even beside sources), other files, .rules/', () => {
+    const s = scope();
+    for (const p of ['/p/data/a.out', '/p/data/a.log', '/p/out/a.txt', '/p/deep.sum', '/p/src/notes.md', '/p/data/tmp123', '/p/.rules/log', '/p/notes/other.md', '/etc/passwd']) {
+      assert.equal(s.matters(p), false, p);
+    }
+  });
+
+  test('without a graph (the Rulefile did not load), everything under the root matters but .rules/', () => {
+    const s = new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`] });
+    assert.equal(s.roots.get('/p'), 'deep');
+    assert.equal(s.matters('/p/anything/at/all.txt'), true);
+    assert.equal(s.matters('/p/.rules/log'), false);
+    assert.equal(s.matters('/p/node_modules/x/index.js'), false);
+  });
+
+  test('paths are shown relative to the root', () => {
+    const s = scope();
+    assert.equal(s.rel('/p/src/a.txt'), 'src/a.txt');
+    assert.equal(s.rel('/etc/rules-config.yaml'), '/etc/rules-config.yaml');
+  });
+});
