@@ -106,6 +106,14 @@ export class WatchScope {
     }
   }
 
+  /** Whether `absPath` is a watched directory or holds one: its coming or going changes what is there to see. */
+  holdsRoot(absPath: string): boolean {
+    if (this.roots.has(absPath)) return true;
+    const prefix = `${absPath}/`;
+    for (const r of this.roots.keys()) if (r.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** Whether `absDir` lies where a glob searches below its base (a new directory there may hold matches). */
   searchedByGlob(absDir: string): boolean {
     if (this.everything) return !this.ignored(absDir);

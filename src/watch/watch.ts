@@ -46,7 +46,7 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
       const next = seen?.graph ? new WatchScope({ root, files, project: seen.project, graph: seen.graph }) : (scope ?? new WatchScope({ root, files }));
       // Changes seen during the build through the old scope: only what matters now counts (not its own outputs).
-      if (next !== scope) queue.retain((p) => next.matters(p) || next.searchedByGlob(p));
+      if (next !== scope) queue.retain((p) => next.matters(p) || next.searchedByGlob(p) || next.holdsRoot(p));
       await watcher.use(next);
       if (seen?.graph) missedDuringBuild(next, seen, queue);
       seen = undefined;
@@ -113,7 +113,8 @@ class Watcher {
       const dir = (details as { watchedPath?: string } | undefined)?.watchedPath;
       if (!name || !dir) return;
       const path = join(dir, name);
-      if (this.scope!.matters(path)) this.queue.add(path);
+      // A watched directory made (files written into it at once are seen by no watcher yet) or removed.
+      if (this.scope!.matters(path) || this.scope!.holdsRoot(path)) this.queue.add(path);
     });
     // A directory appearing or going where a glob looks deep: its files may match.
     fsw.on('addDir', (path) => this.scope!.searchedByGlob(path) && this.queue.add(path));

@@ -85,6 +85,14 @@ describe('what watch mode watches', () => {
     assert.equal(s.matters('/p/node_modules/x/index.js'), false);
   });
 
+  test('a watched directory, or one holding it, coming or going', () => {
+    const s = scope();
+    assert.equal(s.holdsRoot('/p/raw'), true);
+    assert.equal(s.holdsRoot('/p/raw/x'), true, 'holds raw/x/y');
+    assert.equal(s.holdsRoot('/p/out'), false);
+    assert.equal(s.holdsRoot('/p/sr'), false);
+  });
+
   test('paths are shown relative to the root', () => {
     const s = scope();
     assert.equal(s.rel('/p/src/a.txt'), 'src/a.txt');
