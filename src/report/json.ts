@@ -12,6 +12,7 @@ function jobFields(job: Job) {
 export class JsonReporter implements Reporter {
   private readonly log: pino.Logger;
   private readonly dest: ReturnType<typeof pino.destination>;
+  private readonly ownsFile: boolean;
 
   /** `target` is a file descriptor (2 for stderr) or a file path appended to. */
   constructor(target: number | string, extra: Record<string, unknown> = {}) {
@@ -19,6 +20,7 @@ export class JsonReporter implements Reporter {
       typeof target === 'number'
         ? pino.destination({ fd: target, sync: true })
         : pino.destination({ dest: target, append: true, mkdir: true, sync: true, minLength: 4096 });
+    this.ownsFile = typeof target === 'string';
     this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
   }
 
@@ -59,5 +61,7 @@ export class JsonReporter implements Reporter {
 
   close(): void {
     this.dest.flushSync();
+    // A file it opened is closed (a watch session builds many times); stderr stays open.
+    if (this.ownsFile) this.dest.destroy();
   }
 }

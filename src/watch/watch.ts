@@ -42,6 +42,11 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
         for (const d of e.diagnostics) process.stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
       }
       if (abort.signal.aborted) break;
+      // -B forces the first build; the rebuilds run what the changes make stale.
+      if (args.flags.has('force')) {
+        args = { ...args, flags: new Map([...args.flags].filter(([k]) => k !== 'force')) };
+        opts = { ...opts, force: false };
+      }
       const files = [...new Set([rulefile, ...(seen?.project.files ?? []), ...configFiles])];
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
       const next = seen?.graph ? new WatchScope({ root, files, project: seen.project, graph: seen.graph }) : (scope ?? new WatchScope({ root, files }));
