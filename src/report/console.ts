@@ -67,6 +67,7 @@ export class ConsoleReporter implements Reporter {
         if (!this.opts.quiet) this.print(this.out, `rules: watching ${e.files} file${e.files === 1 ? '' : 's'} in ${e.dirs} director${e.dirs === 1 ? 'y' : 'ies'}; Ctrl-C to stop\n`);
         break;
       case 'watch-change': {
+        if (this.opts.quiet) break;
         const shown = e.paths.slice(0, 3).join(', ');
         const more = e.paths.length > 3 ? ` and ${e.paths.length - 3} more` : '';
         this.print(this.out, `rules: changed: ${shown}${more}; building\n`);

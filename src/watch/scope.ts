@@ -5,6 +5,7 @@
 // matters when it is to a source, a Rulefile or config file, or a path a glob
 // matches, and not to an output or log of the graph or anything under .rules/.
 
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Graph } from '../graph/model.js';
@@ -21,6 +22,8 @@ export interface ScopeInputs {
   files: string[];
   project?: Project;
   graph?: Graph;
+  /** Whether a directory exists (the disk by default). */
+  exists?: (dir: string) => boolean;
 }
 
 export class WatchScope {
@@ -34,6 +37,8 @@ export class WatchScope {
   readonly globMatches: ReadonlyMap<string, readonly string[]>;
   private readonly outputs = new Set<string>();
   private readonly globs: ((path: string) => boolean)[] = [];
+  /** Roots that do not exist (yet): watched through an existing parent. */
+  private readonly missing = new Set<string>();
   /** Without a graph (the Rulefile did not load): every file under the root matters. */
   private readonly everything: boolean;
   readonly root: string;
@@ -68,11 +73,25 @@ export class WatchScope {
       this.addRoot(this.abs(base), deep ? 'deep' : 'flat');
       this.globs.push(picomatch(pattern, { dot: false }));
     }
+    const exists = inputs.exists ?? ((dir: string) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true);
+    // A directory that does not exist yet is seen appearing from its nearest existing parent.
+    for (const dir of [...this.roots.keys()]) {
+      if (exists(dir)) continue;
+      this.missing.add(dir);
+      let d = dirname(dir);
+      while (d !== dirname(d) && !exists(d)) d = dirname(d);
+      this.addRoot(d, 'flat');
+    }
+  }
+
+  /** The directories to hand the watcher: the roots that exist. */
+  get watchList(): string[] {
+    return [...this.roots.keys()].filter((d) => !this.missing.has(d)).sort();
   }
 
   /** How many files and directories are watched, for the console. */
   get counts(): { files: number; dirs: number } {
-    return { files: this.files.size, dirs: this.roots.size };
+    return { files: this.files.size, dirs: this.roots.size - this.missing.size };
   }
 
   private abs(rel: string): string {

@@ -5,7 +5,7 @@
 // failed job is reported and watching goes on. Ctrl-C stops the running
 // build as in any build (jobs killed, their outputs removed) and exits 130.
 
-import { statSync, type Stats } from 'node:fs';
+import { fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import { runBuild, type BuildScope } from '../cli/commands.js';
@@ -30,7 +30,7 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const queue = new ChangeQueue();
-  const watcher = new Watcher(queue);
+  const watcher = new Watcher(queue, ownOutputs());
   try {
     let scope: WatchScope | undefined;
     for (;;) {
@@ -68,7 +68,23 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
     await watcher.close();
     await reporter.close();
   }
+  // Stopped: leave now, whatever timers the watcher left behind (output is written synchronously).
+  setTimeout(() => process.exit(130), 0).unref();
   return 130;
+}
+
+/** Our own stdout and stderr when they are files (`rules watch > watch.log`): writing them is no change. */
+function ownOutputs(): Set<string> {
+  const own = new Set<string>();
+  for (const fd of [1, 2]) {
+    try {
+      const st = fstatSync(fd);
+      if (st.isFile()) own.add(`${st.dev}:${st.ino}`);
+    } catch {
+      // Closed: nothing to skip.
+    }
+  }
+  return own;
 }
 
 /**
@@ -88,8 +104,10 @@ function missedDuringBuild(scope: WatchScope, seen: BuildScope, queue: ChangeQue
   }
   const disk = new DiskFileSystem(scope.root);
   for (const [pattern, matches] of scope.globMatches) {
-    const current = glob(disk, pattern);
-    if (current.length !== matches.length || current.some((m, i) => m !== matches[i])) queue.add(`${scope.root}/${pattern}`);
+    const now = new Set(glob(disk, pattern));
+    const then = new Set(matches);
+    for (const m of now) if (!then.has(m)) queue.add(`${scope.root}/${m}`);
+    for (const m of then) if (!now.has(m)) queue.add(`${scope.root}/${m}`);
   }
 }
 
@@ -103,13 +121,22 @@ class Watcher {
   private fsw: FSWatcher | undefined;
   private scope: WatchScope | undefined;
 
-  constructor(private readonly queue: ChangeQueue) {}
+  constructor(
+    private readonly queue: ChangeQueue,
+    private readonly own: Set<string>,
+  ) {}
+
+  private isOwnOutput(path: string): boolean {
+    if (this.own.size === 0) return false;
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st !== undefined && this.own.has(`${st.dev}:${st.ino}`);
+  }
 
   async use(scope: WatchScope): Promise<void> {
     const same = this.scope !== undefined && sameRoots(this.scope, scope);
     this.scope = scope;
     if (same) return;
-    const fsw = watchFiles([...scope.roots.keys()], {
+    const fsw = watchFiles(scope.watchList, {
       ignoreInitial: true,
       ignored: (path: string, stats?: Stats) => this.scope!.ignored(path) || isFile(path, stats),
       persistent: true,
@@ -119,7 +146,7 @@ class Watcher {
       if (!name || !dir) return;
       const path = join(dir, name);
       // A watched directory made (files written into it at once are seen by no watcher yet) or removed.
-      if (this.scope!.matters(path) || this.scope!.holdsRoot(path)) this.queue.add(path);
+      if ((this.scope!.matters(path) || this.scope!.holdsRoot(path)) && !this.isOwnOutput(path)) this.queue.add(path);
     });
     // A directory appearing or going where a glob looks deep: its files may match.
     fsw.on('addDir', (path) => this.scope!.searchedByGlob(path) && this.queue.add(path));
@@ -145,7 +172,7 @@ function isFile(path: string, stats?: Stats): boolean {
 }
 
 function sameRoots(a: WatchScope, b: WatchScope): boolean {
-  if (a.roots.size !== b.roots.size) return false;
+  if (a.roots.size !== b.roots.size || a.watchList.join('\0') !== b.watchList.join('\0')) return false;
   for (const [dir, depth] of a.roots) if (b.roots.get(dir) !== depth) return false;
   return true;
 }

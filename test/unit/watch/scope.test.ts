@@ -34,7 +34,7 @@ function scope(): WatchScope {
   `);
   const fs = new FakeFileSystem().write('src/a.txt', 'src/b.txt', 'notes/readme.md', 'data/a.in', 'raw/x/y/1.dat');
   const graph = buildGraph(project, ['all'], fs);
-  return new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`, '/etc/rules-config.yaml'], project, graph });
+  return new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`, '/etc/rules-config.yaml'], project, graph, exists: () => true });
 }
 
 describe('what watch mode watches', () => {
@@ -78,7 +78,7 @@ describe('what watch mode watches', () => {
   });
 
   test('without a graph (the Rulefile did not load), everything under the root matters but .rules/', () => {
-    const s = new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`] });
+    const s = new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`], exists: () => true });
     assert.equal(s.roots.get('/p'), 'deep');
     assert.equal(s.matters('/p/anything/at/all.txt'), true);
     assert.equal(s.matters('/p/.rules/log'), false);
@@ -91,6 +91,26 @@ describe('what watch mode watches', () => {
     assert.equal(s.holdsRoot('/p/raw/x'), true, 'holds raw/x/y');
     assert.equal(s.holdsRoot('/p/out'), false);
     assert.equal(s.holdsRoot('/p/sr'), false);
+  });
+
+  test('a directory that does not exist yet is watched for through its nearest existing parent', () => {
+    const project = projectFrom(yaml`
+      rules:
+        all:
+          inputs:
+            - expand: "out/{x}.txt"
+              x: { glob: "data/new/{x}.txt" }
+        copy:
+          inputs: "data/new/{x}.txt"
+          outputs: "out/{x}.txt"
+          run: cp {input} {output}
+    `);
+    const graph = buildGraph(project, ['all'], new FakeFileSystem());
+    const s = new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`], project, graph, exists: (d) => d === '/p' || d === '/' });
+    assert.deepEqual(s.watchList, ['/p']);
+    assert.equal(s.roots.get('/p/data/new'), 'flat');
+    assert.equal(s.holdsRoot('/p/data'), true, 'its appearing is a change');
+    assert.deepEqual(s.counts, { files: 1, dirs: 1 });
   });
 
   test('paths are shown relative to the root', () => {
