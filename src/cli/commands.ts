@@ -3,8 +3,8 @@
 import { relative, resolve, sep } from 'node:path';
 import { buildGraph, defaultTargets } from '../graph/build.js';
 import type { Graph } from '../graph/model.js';
-import { makePlan, type Plan } from '../plan/plan.js';
-import { isInert } from '../plan/staleness.js';
+import { makePlan, planOf, type Plan } from '../plan/plan.js';
+import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
 import { loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
@@ -120,14 +120,30 @@ function runnable(plan: Plan): number {
 /**
  * After a successful build: if every job is now up to date, write the stamp
  * that lets the next build say so without loading anything (state/stamp.ts).
- * A build that ran jobs is decided again first, in memory: the file system
- * cache holds every file as the build last saw it.
+ *
+ * After a build that ran jobs, the jobs the plan found stale (or up to date
+ * but without a fresh record) are decided again, in memory: the file system
+ * cache holds every file as the build last saw it. The others need not be: a
+ * job up to date in the plan had no stale job upstream (that would have made
+ * it stale), so none of its files was written by this build.
  */
 function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project, { graph, fs }: { graph: Graph; fs: CachedFileSystem }, plan: Plan): void {
   try {
     const { log } = plan.context;
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
-      plan = makePlan({ project, graph, files: new FileOracle(fs, log, opts.check === 'hash'), log, options: { force: false, check: opts.check } });
+      const ctx: StalenessContext = {
+        project,
+        graph,
+        files: new FileOracle(fs, log, opts.check === 'hash'),
+        log,
+        options: { force: false, check: opts.check },
+        willRun: () => false,
+        needsRecord: new Set(),
+      };
+      for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
+      if (ctx.needsRecord.size > 0) return;
+      // Up to date: what a next plan holds is the phony groupings, always "run".
+      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, 'always'])));
     }
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
     const rulefile = project.files[0]!;

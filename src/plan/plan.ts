@@ -68,6 +68,12 @@ export function makePlan(inputs: PlanInputs): Plan {
     const reason = staleReason(job, ctx);
     if (reason !== undefined) reasons.set(job, reason);
   }
+  return planOf(ctx, reasons, topo);
+}
+
+/** The plan for jobs already decided: priorities and run order. */
+export function planOf(ctx: StalenessContext, reasons: Map<Job, string>, topo = topologicalOrder(ctx.graph)): Plan {
+  const { graph } = ctx;
   const priority = new Int32Array(graph.jobs.length);
   for (let i = topo.length - 1; i >= 0; i--) {
     const job = topo[i]!;
