@@ -173,7 +173,8 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
-  const reporter = await buildReporter(args, opts.json, total > 0 ? project.root : undefined);
+  // Every build appends its events to .rules/logs/ (SPEC §3), a no-op too.
+  const reporter = await buildReporter(args, opts.json, project.root);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   if (signal) signal.addEventListener('abort', onSignal);

@@ -66,7 +66,7 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
   try {
     if (!(await stampHolds(stamp, root, globs))) return undefined;
     said();
-    const reporter = await buildReporter(args, opts.json, undefined);
+    const reporter = await buildReporter(args, opts.json, root);
     reporter.emit({ type: 'build-start', total: 0, upToDate: header.upToDate });
     reporter.emit({ type: 'build-finish', ok: true, ran: 0, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: Date.now() - start });
     await reporter.close();
