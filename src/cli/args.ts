@@ -21,7 +21,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   check: { long: 'check', value: 'hash|mtime', help: 'how changes are detected (default: hash)' },
   json: { long: 'json', help: 'with -n: print the plan as JSON; with config: print JSON' },
   watch: { long: 'watch', help: 'after building, watch inputs and rebuild on change (as rules watch)' },
-  executor: { long: 'executor', value: 'local|slurm', help: 'where jobs run (default: local; slurm is not available yet)' },
+  executor: { long: 'executor', value: 'local|slurm', help: 'where jobs run: local processes (default), or batch jobs on a SLURM cluster' },
+  'slurm-partition': { long: 'slurm-partition', value: 'NAME', help: 'with --executor slurm: the partition for jobs whose rule names none' },
+  'slurm-account': { long: 'slurm-account', value: 'NAME', help: 'with --executor slurm: the account for jobs whose rule names none' },
+  'slurm-extra': { long: 'slurm-extra', value: 'FLAGS', repeatable: true, help: 'with --executor slurm: more sbatch flags for every job, e.g. "--qos=long"' },
+  'slurm-output-wait': { long: 'slurm-output-wait', value: 'SECONDS', help: 'with --executor slurm: how long to wait for a finished job\'s outputs to appear (default: 30)' },
   resources: { long: 'resources', value: 'NAME=N,...', repeatable: true, help: 'limits for resources other than cpus, e.g. mem_mb=8000,gpu=1' },
   config: { long: 'config', value: 'KEY=VALUE', repeatable: true, help: 'set a config value (VALUE is YAML); overrides everything else' },
   configfile: { long: 'configfile', value: 'FILE', repeatable: true, help: 'YAML or JSON config overriding the Rulefile (later files win)' },
@@ -43,7 +47,8 @@ export interface CommandSpec {
 }
 
 const CONFIG_FLAGS = ['file', 'config', 'configfile'];
-const BUILD_FLAGS = ['jobs', 'keep-going', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
+const SLURM_FLAGS = ['slurm-partition', 'slurm-account', 'slurm-extra', 'slurm-output-wait'];
+const BUILD_FLAGS = ['jobs', 'keep-going', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },

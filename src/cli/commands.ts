@@ -14,6 +14,8 @@ import { formatPlanJson, formatPlanText } from '../report/plan.js';
 import { launcherFor, LocalExecutor } from '../run/local.js';
 import { applyClean, planClean } from '../run/clean.js';
 import { runPlan } from '../run/scheduler.js';
+import { SlurmExecutor } from '../run/slurm.js';
+import { stateDir } from '../state/paths.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog } from '../state/log.js';
@@ -183,7 +185,10 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
     process.on('SIGTERM', onSignal);
   }
   if (signal?.aborted) abort.abort();
-  const executor = new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
+  const executor =
+    opts.executor === 'slurm'
+      ? new SlurmExecutor({ dir: `${stateDir(project.root)}/slurm`, jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
+      : new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
     const result = await runPlan(plan, executor, reporter, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
     if (result.interrupted) return 130;

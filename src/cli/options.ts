@@ -6,8 +6,16 @@ import type { CheckMode } from '../plan/staleness.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
 
+export interface SlurmSettings {
+  partition?: string;
+  account?: string;
+  extra: string[];
+  outputWaitMs: number;
+}
+
 export interface BuildOptions {
-  executor: 'local';
+  executor: 'local' | 'slurm';
+  slurm: SlurmSettings;
   json: boolean;
   jobs: number;
   resources: Map<string, number>;
@@ -23,8 +31,15 @@ export interface BuildOptions {
 export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   if (watch && flag(args, 'dry-run')) throw new UserError(`a dry run cannot watch: use 'rules build -n', or 'rules watch' without -n`);
   const executor = value(args, 'executor') ?? 'local';
-  if (executor === 'slurm') throw new UserError(`the slurm executor is not available in this version of rules yet; use --executor local`);
-  if (executor !== 'local') throw new UserError(`--executor must be 'local' or 'slurm', not '${executor}'`);
+  if (executor !== 'local' && executor !== 'slurm') throw new UserError(`--executor must be 'local' or 'slurm', not '${executor}'`);
+  const wait = value(args, 'slurm-output-wait') ?? '30';
+  if (!/^\d+(\.\d+)?$/.test(wait)) throw new UserError(`--slurm-output-wait must be a number of seconds, not '${wait}'`);
+  const slurm: SlurmSettings = {
+    extra: values(args, 'slurm-extra').flatMap((f) => f.split(/\s+/).filter(Boolean)),
+    outputWaitMs: Number(wait) * 1000,
+  };
+  if (value(args, 'slurm-partition') !== undefined) slurm.partition = value(args, 'slurm-partition')!;
+  if (value(args, 'slurm-account') !== undefined) slurm.account = value(args, 'slurm-account')!;
   const logFormat = value(args, 'log-format') ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UserError(`--log-format must be 'text' or 'json', not '${logFormat}'`);
   const jobs = value(args, 'jobs') !== undefined ? positiveInt(value(args, 'jobs')!, '-j') : availableParallelism();
@@ -32,6 +47,7 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   if (flag(args, 'json') && !flag(args, 'dry-run')) throw new UserError(`--json goes with -n (print the plan as JSON)`);
   return {
     executor,
+    slurm,
     json: logFormat === 'json',
     jobs,
     resources,

@@ -71,6 +71,8 @@ export interface Rule {
   retries: number;
   env: { name: string; value: Template }[];
   always: boolean;
+  /** `slurm:` settings for the SLURM executor. */
+  slurm?: { partition?: string; account?: string; extra: string[] };
   /** No outputs: built by its name, always runs. */
   phony: boolean;
 }

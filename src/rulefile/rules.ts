@@ -23,6 +23,7 @@ export const RULE_KEYS = [
   'description',
   'order_only',
   'always',
+  'slurm',
 ] as const;
 
 /** Names with a meaning of their own in templates; no wildcard may take them. */
@@ -98,6 +99,7 @@ export class RuleParser {
     if (has('inputs')) rule.inputs = this.parseInputs(rule, get('inputs')!, 'inputs');
     if (has('order_only')) rule.orderOnly = this.parseInputs(rule, get('order_only')!, 'order_only');
     if (has('resources')) this.parseResources(rule, get('resources')!);
+    if (has('slurm')) this.parseSlurm(rule, get('slurm')!);
     if (has('retries')) {
       const n = this.number(get('retries'), `'retries' of rule '${name}'`);
       if (n !== undefined && (!Number.isInteger(n) || n < 0)) this.error(`'retries' of rule '${name}' must be a whole number >= 0`, src.loc(get('retries')));
@@ -485,6 +487,37 @@ export class RuleParser {
       }
       rule.resources.set(e.key, n);
     }
+  }
+
+  /** `slurm: { partition: P, account: A, extra: "--flag ..." or [--flag, ...] }`. */
+  private parseSlurm(rule: Rule, node: Node): void {
+    const keys = ['partition', 'account', 'extra'];
+    if (!isMap(node)) {
+      this.error(`'slurm' of rule '${rule.name}' must be a map with keys ${keys.join(', ')}, not ${describeNode(node)}`, this.src.loc(node));
+      return;
+    }
+    const slurm: NonNullable<Rule['slurm']> = { extra: [] };
+    for (const e of this.src.entries(node)) {
+      const what = `'slurm.${e.key}' of rule '${rule.name}'`;
+      if (e.key === 'partition' || e.key === 'account') {
+        const v = this.string(this.src.resolve(e.value), what, e.keyNode);
+        if (v !== undefined) slurm[e.key] = v;
+      } else if (e.key === 'extra') {
+        const v = this.src.resolve(e.value);
+        if (isSeq(v)) {
+          for (const item of v.items) {
+            const s = this.string(this.src.resolve(item as Node), what, e.keyNode);
+            if (s !== undefined) slurm.extra.push(s);
+          }
+        } else {
+          const s = this.string(v, what, e.keyNode);
+          if (s !== undefined) slurm.extra.push(...s.split(/\s+/).filter(Boolean));
+        }
+      } else {
+        this.error(`unknown key '${e.key}' in 'slurm' of rule '${rule.name}'${didYouMean(e.key, keys)}; allowed: ${keys.join(', ')}`, this.src.loc(e.keyNode));
+      }
+    }
+    rule.slurm = slurm;
   }
 
   private parseEnv(rule: Rule, node: Node): void {

@@ -118,7 +118,7 @@ describe('exit status 2: the build cannot start', () => {
 
   test('what is not available yet, or makes no sense, exits 2 before anything runs', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  a:', '    outputs: a.txt', '    run: echo a >> ran.log; touch a.txt') });
-    for (const args of [['watch', '-n'], ['build', '--watch', '-n'], ['build', '--executor', 'slurm'], ['watch', '--executor', 'slurm']]) {
+    for (const args of [['watch', '-n'], ['build', '--watch', '-n'], ['build', '--executor', 'pbs'], ['watch', '--executor', 'pbs'], ['build', '--slurm-output-wait', 'soon']]) {
       const r = p.run(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${show(r)}`);
     }

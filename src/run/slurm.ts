@@ -1,0 +1,261 @@
+// The SLURM executor: each job is a batch job submitted with `sbatch`. All
+// the build's jobs carry one job name, so one `squeue --name` per poll tracks
+// them all (polls back off while nothing changes); a job that leaves the
+// running states is read once with `scontrol show job` (or `sacct` where the
+// controller has forgotten it). Staleness, records, failure cleanup and early
+// cutoff stay in the scheduler, as for local jobs.
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { shellQuote } from '../util/strings.js';
+import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+
+export interface SlurmOptions {
+  /** Absolute directory for job scripts and logs (`.rules/slurm`). */
+  dir: string;
+  /** Job name shared by every job of this build. */
+  jobName: string;
+  partition?: string;
+  account?: string;
+  /** More `sbatch` flags, for every job. */
+  extra: string[];
+  /** First polling interval; it grows to 10× while nothing changes. */
+  pollMs: number;
+  /** How long to wait for a finished job's outputs to appear (shared file systems lag). */
+  outputWaitMs: number;
+  /** Runs a SLURM command (tests record them); resolves with stdout, rejects with the error text. */
+  run?: (cmd: string, args: string[]) => Promise<string>;
+}
+
+/** States a job leaves SLURM in; anything else is still queued or running. */
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
+
+export interface FinalState {
+  state: string;
+  exitCode: number | null;
+  signal: number | null;
+}
+
+/** `squeue -h -o '%i|%T'` → job id → state. */
+export function parseSqueue(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [id, state] = line.trim().split('|');
+    if (id && state) out.set(id, state.replace(/\+$/, ''));
+  }
+  return out;
+}
+
+/** `scontrol -o show job ID` → its final state, or undefined if it is not final (or not there). */
+export function parseScontrol(text: string): FinalState | undefined {
+  const state = /(?:^|\s)JobState=(\S+)/.exec(text)?.[1];
+  if (!state || !FINAL.has(state)) return undefined;
+  return { state, ...exitOf(/(?:^|\s)ExitCode=(\S+)/.exec(text)?.[1]) };
+}
+
+/** `sacct -n -P -X -o JobID,State,ExitCode` → job id → final state. */
+export function parseSacct(text: string): Map<string, FinalState> {
+  const out = new Map<string, FinalState>();
+  for (const line of text.split('\n')) {
+    const [id, rawState, exit] = line.trim().split('|');
+    if (!id || !rawState) continue;
+    // "CANCELLED by 0" → CANCELLED
+    const state = rawState.split(' ')[0]!.replace(/\+$/, '');
+    if (FINAL.has(state)) out.set(id, { state, ...exitOf(exit) });
+  }
+  return out;
+}
+
+/** `3:0` (exit code : signal). */
+function exitOf(text: string | undefined): { exitCode: number | null; signal: number | null } {
+  const m = /^(\d+):(\d+)$/.exec(text ?? '');
+  if (!m) return { exitCode: null, signal: null };
+  return { exitCode: Number(m[1]), signal: Number(m[2]) };
+}
+
+/** The sbatch flags for a job: resources, then the rule's `slurm:` settings, then the build's. */
+export function sbatchArgs(spec: JobSpec, opts: SlurmOptions, script: string, log: string): string[] {
+  const rule = spec.job.rule;
+  const args = ['--parsable', `--job-name=${opts.jobName}`, `--output=${log}`, `--chdir=${spec.cwd}`, '--export=ALL'];
+  const cpus = rule.resources.get('cpus');
+  if (cpus !== undefined) args.push(`--cpus-per-task=${Math.max(1, Math.ceil(cpus))}`);
+  const mem = rule.resources.get('mem_mb');
+  if (mem !== undefined) args.push(`--mem=${Math.ceil(mem)}M`);
+  const runtime = rule.resources.get('runtime');
+  if (runtime !== undefined) args.push(`--time=${Math.max(1, Math.ceil(runtime))}`);
+  const partition = rule.slurm?.partition ?? opts.partition;
+  if (partition !== undefined) args.push(`--partition=${partition}`);
+  const account = rule.slurm?.account ?? opts.account;
+  if (account !== undefined) args.push(`--account=${account}`);
+  args.push(...opts.extra, ...(rule.slurm?.extra ?? []), script);
+  return args;
+}
+
+/** The job's script: its environment, then its command in the Rulefile's shell. */
+export function jobScript(spec: JobSpec): string {
+  let text = '#!/bin/sh\n# Written by rules for one job; its log is the --output of the batch job.\n';
+  for (const [name, value] of Object.entries(spec.env)) text += `export ${name}=${shellQuote(value)}\n`;
+  text += `exec ${[...spec.shell, spec.command].map(shellQuote).join(' ')}\n`;
+  return text;
+}
+
+function runCommand(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error((stderr || err.message).trim()));
+      else resolve(stdout);
+    });
+  });
+}
+
+interface Tracked {
+  resolve(state: FinalState | { vanished: true }): void;
+}
+
+export class SlurmExecutor implements Executor {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly toCancel = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private interval: number;
+  private polling = false;
+  private closed = false;
+  private seq = 0;
+  private readonly run: (cmd: string, args: string[]) => Promise<string>;
+  /** Status-query processes started (for the benchmark). */
+  queries = 0;
+
+  constructor(private readonly opts: SlurmOptions) {
+    this.interval = opts.pollMs;
+    this.run = opts.run ?? runCommand;
+    mkdirSync(opts.dir, { recursive: true });
+  }
+
+  start(spec: JobSpec): RunningJob {
+    const n = ++this.seq;
+    const base = `${this.opts.dir}/${process.pid}-${n}`;
+    const script = `${base}.sh`;
+    // With a rule `log:`, the job writes there; otherwise the output is read back from SLURM's log.
+    const log = spec.logPath ?? `${base}.log`;
+    let id: string | undefined;
+    let cancelled = false;
+    const done = (async (): Promise<JobOutcome> => {
+      try {
+        writeFileSync(script, jobScript(spec), { mode: 0o755 });
+        id = (await this.run('sbatch', sbatchArgs(spec, this.opts, script, log))).trim().split(';')[0]!;
+      } catch (e) {
+        return { ok: false, exitCode: null, signal: null, output: '', error: `sbatch refused the job: ${(e as Error).message}` };
+      }
+      if (cancelled) this.cancel(id);
+      const final = await this.track(id);
+      const output = spec.logPath === undefined ? readOr(log) : '';
+      if ('vanished' in final) {
+        return { ok: false, exitCode: null, signal: null, output, error: `SLURM job ${id} left the queue in an unknown state` };
+      }
+      const { state, exitCode, signal } = final;
+      if (state === 'COMPLETED' && exitCode === 0) {
+        // A shared file system may show the outputs late: wait for them, a while.
+        await this.outputsAppear(spec.job.outputs.map((o) => (o.startsWith('/') ? o : `${spec.cwd}/${o}`)));
+        return { ok: true, exitCode: 0, signal: null, output };
+      }
+      const how = signal ? `signal ${signal}` : exitCode !== null ? `exit status ${exitCode}` : 'no exit status';
+      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, error: cancelled ? 'interrupted' : `SLURM job ${id} ${state}, ${how}` };
+    })();
+    return {
+      done,
+      kill: () => {
+        cancelled = true;
+        if (id !== undefined) this.cancel(id);
+      },
+    };
+  }
+
+  /** Cancels soon, together with the other jobs cancelled at the same moment (one scancel for a Ctrl-C). */
+  private cancel(id: string): void {
+    this.toCancel.add(id);
+    if (this.toCancel.size > 1) return;
+    setImmediate(() => {
+      const ids = [...this.toCancel];
+      this.toCancel.clear();
+      this.run('scancel', ids).catch(() => {
+        // Gone already.
+      });
+    });
+  }
+
+  private track(id: string): Promise<FinalState | { vanished: true }> {
+    return new Promise((resolve) => {
+      this.tracked.set(id, { resolve });
+      this.interval = this.opts.pollMs;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.closed || this.polling || this.tracked.size === 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), this.interval);
+  }
+
+  /** One poll: one squeue for every job of the build; scontrol (or sacct) for those that ended. */
+  private async poll(): Promise<void> {
+    this.polling = true;
+    let changed = false;
+    try {
+      this.queries++;
+      const states = parseSqueue(await this.run('squeue', ['-h', '-t', 'all', `--name=${this.opts.jobName}`, '-o', '%i|%T']));
+      const ended: string[] = [];
+      for (const id of this.tracked.keys()) {
+        const state = states.get(id);
+        if (state === undefined || FINAL.has(state)) ended.push(id);
+      }
+      const unknown: string[] = [];
+      for (const id of ended) {
+        this.queries++;
+        const final = await this.run('scontrol', ['-o', 'show', 'job', id]).then(parseScontrol, () => undefined);
+        if (final) this.settle(id, final);
+        else if (!states.has(id)) unknown.push(id);
+        changed = true;
+      }
+      if (unknown.length > 0) {
+        this.queries++;
+        const acct = await this.run('sacct', ['-n', '-P', '-X', '-j', unknown.join(','), '-o', 'JobID,State,ExitCode']).then(parseSacct, () => new Map<string, FinalState>());
+        for (const id of unknown) this.settle(id, acct.get(id) ?? { vanished: true });
+      }
+    } catch {
+      // squeue failed (the controller is busy or restarting): try again later.
+    } finally {
+      this.polling = false;
+    }
+    this.interval = changed ? this.opts.pollMs : Math.min(this.interval * 1.5, this.opts.pollMs * 10);
+    this.schedule();
+  }
+
+  private settle(id: string, final: FinalState | { vanished: true }): void {
+    const t = this.tracked.get(id);
+    if (!t) return;
+    this.tracked.delete(id);
+    t.resolve(final);
+  }
+
+  private async outputsAppear(paths: string[]): Promise<void> {
+    const until = Date.now() + this.opts.outputWaitMs;
+    for (;;) {
+      if (paths.every((p) => statSync(p, { throwIfNoEntry: false }) !== undefined)) return;
+      if (Date.now() >= until) return; // the scheduler reports the missing output
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
