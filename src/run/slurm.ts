@@ -6,7 +6,7 @@
 // cutoff stay in the scheduler, as for local jobs.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { shellQuote } from '../util/strings.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
 
@@ -155,6 +155,9 @@ export class SlurmExecutor implements Executor {
       if (state === 'COMPLETED' && exitCode === 0) {
         // A shared file system may show the outputs late: wait for them, a while.
         await this.outputsAppear(spec.job.outputs.map((o) => (o.startsWith('/') ? o : `${spec.cwd}/${o}`)));
+        // Done with: the script and log of a failed job stay, to look into.
+        rmSync(script, { force: true });
+        if (spec.logPath === undefined) rmSync(log, { force: true });
         return { ok: true, exitCode: 0, signal: null, output };
       }
       const how = signal ? `signal ${signal}` : exitCode !== null ? `exit status ${exitCode}` : 'no exit status';
