@@ -1,6 +1,7 @@
 // The options of `rules build`, checked once: the no-op fast path and the full
 // build read them from here, so both accept and refuse exactly the same.
 
+import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CheckMode } from '../plan/staleness.js';
 import { UserError } from '../util/errors.js';
@@ -40,6 +41,9 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   };
   if (value(args, 'slurm-partition') !== undefined) slurm.partition = value(args, 'slurm-partition')!;
   if (value(args, 'slurm-account') !== undefined) slurm.account = value(args, 'slurm-account')!;
+  if (executor === 'slurm' && !flag(args, 'dry-run') && !onPath('sbatch')) {
+    throw new UserError(`--executor slurm: 'sbatch' is not on PATH; run rules where SLURM's commands are (a login node), or use --executor local`);
+  }
   const logFormat = value(args, 'log-format') ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UserError(`--log-format must be 'text' or 'json', not '${logFormat}'`);
   const jobs = value(args, 'jobs') !== undefined ? positiveInt(value(args, 'jobs')!, '-j') : availableParallelism();
@@ -63,6 +67,20 @@ export function checkMode(args: ParsedArgs): CheckMode {
   const v = value(args, 'check') ?? 'hash';
   if (v !== 'hash' && v !== 'mtime') throw new UserError(`--check must be 'hash' or 'mtime', not '${v}'`);
   return v;
+}
+
+/** Whether `cmd` is an executable on PATH. */
+export function onPath(cmd: string, path = process.env.PATH ?? ''): boolean {
+  for (const dir of path.split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(`${dir}/${cmd}`, constants.X_OK);
+      return true;
+    } catch {
+      // Not here.
+    }
+  }
+  return false;
 }
 
 function positiveInt(text: string, what: string): number {
