@@ -76,7 +76,8 @@ function exitOf(text: string | undefined): { exitCode: number | null; signal: nu
 /** The sbatch flags for a job: resources, then the rule's `slurm:` settings, then the build's. */
 export function sbatchArgs(spec: JobSpec, opts: SlurmOptions, script: string, log: string): string[] {
   const rule = spec.job.rule;
-  const args = ['--parsable', `--job-name=${opts.jobName}`, `--output=${log}`, `--chdir=${spec.cwd}`, '--export=ALL'];
+  // --output is a filename pattern (%j is the job id): a literal % is written %%.
+  const args = ['--parsable', `--job-name=${opts.jobName}`, `--output=${log.replaceAll('%', '%%')}`, `--chdir=${spec.cwd}`, '--export=ALL'];
   const cpus = rule.resources.get('cpus');
   if (cpus !== undefined) args.push(`--cpus-per-task=${Math.max(1, Math.ceil(cpus))}`);
   const mem = rule.resources.get('mem_mb');
@@ -91,12 +92,15 @@ export function sbatchArgs(spec: JobSpec, opts: SlurmOptions, script: string, lo
   return args;
 }
 
-/** The job's script: its environment, then its command in the Rulefile's shell. */
+/**
+ * The job's script: its command in the Rulefile's shell, with what the job's
+ * environment adds, set through `env` (names such as exported bash functions,
+ * `BASH_FUNC_module%%`, are not valid shell variable names).
+ */
 export function jobScript(spec: JobSpec): string {
-  let text = '#!/bin/sh\n# Written by rules for one job; its log is the --output of the batch job.\n';
-  for (const [name, value] of Object.entries(spec.env)) text += `export ${name}=${shellQuote(value)}\n`;
-  text += `exec ${[...spec.shell, spec.command].map(shellQuote).join(' ')}\n`;
-  return text;
+  const env = Object.entries(spec.env).map(([name, value]) => shellQuote(`${name}=${value}`));
+  const argv = [...spec.shell, spec.command].map(shellQuote);
+  return `#!/bin/sh\n# Written by rules for one job; its log is the --output of the batch job.\nexec ${env.length > 0 ? `env ${env.join(' ')} ` : ''}${argv.join(' ')}\n`;
 }
 
 function runCommand(cmd: string, args: string[]): Promise<string> {
@@ -204,10 +208,12 @@ export class SlurmExecutor implements Executor {
     this.polling = true;
     let changed = false;
     try {
+      // Only the jobs submitted before this squeue: a job submitted meanwhile may not be in its answer.
+      const asked = [...this.tracked.keys()];
       this.queries++;
       const states = parseSqueue(await this.run('squeue', ['-h', '-t', 'all', `--name=${this.opts.jobName}`, '-o', '%i|%T']));
       const ended: string[] = [];
-      for (const id of this.tracked.keys()) {
+      for (const id of asked) {
         const state = states.get(id);
         if (state === undefined || FINAL.has(state)) ended.push(id);
       }
