@@ -76,8 +76,10 @@ function exitOf(text: string | undefined): { exitCode: number | null; signal: nu
 /** The sbatch flags for a job: resources, then the rule's `slurm:` settings, then the build's. */
 export function sbatchArgs(spec: JobSpec, opts: SlurmOptions, script: string, log: string): string[] {
   const rule = spec.job.rule;
-  // --output is a filename pattern (%j is the job id): a literal % is written %%.
-  const args = ['--parsable', `--job-name=${opts.jobName}`, `--output=${log.replaceAll('%', '%%')}`, `--chdir=${spec.cwd}`, '--export=ALL'];
+  // --output is a filename pattern: a literal % is written %%. A backslash cannot be written at
+  // all (SLURM drops it): such a log is opened by the job script itself (see jobScript).
+  const output = log.includes('\\') ? '/dev/null' : log.replaceAll('%', '%%');
+  const args = ['--parsable', `--job-name=${opts.jobName}`, `--output=${output}`, `--chdir=${spec.cwd}`, '--export=ALL'];
   const cpus = rule.resources.get('cpus');
   if (cpus !== undefined) args.push(`--cpus-per-task=${Math.max(1, Math.ceil(cpus))}`);
   const mem = rule.resources.get('mem_mb');
@@ -97,10 +99,12 @@ export function sbatchArgs(spec: JobSpec, opts: SlurmOptions, script: string, lo
  * environment adds, set through `env` (names such as exported bash functions,
  * `BASH_FUNC_module%%`, are not valid shell variable names).
  */
-export function jobScript(spec: JobSpec): string {
+export function jobScript(spec: JobSpec, log?: string): string {
   const env = Object.entries(spec.env).map(([name, value]) => shellQuote(`${name}=${value}`));
   const argv = [...spec.shell, spec.command].map(shellQuote);
-  return `#!/bin/sh\n# Written by rules for one job; its log is the --output of the batch job.\nexec ${env.length > 0 ? `env ${env.join(' ')} ` : ''}${argv.join(' ')}\n`;
+  // A log path SLURM cannot take as --output (a backslash in it) is opened here.
+  const redirect = log !== undefined && log.includes('\\') ? `exec >${shellQuote(log)} 2>&1\n` : '';
+  return `#!/bin/sh\n# Written by rules for one job; its log is the --output of the batch job.\n${redirect}exec ${env.length > 0 ? `env ${env.join(' ')} ` : ''}${argv.join(' ')}\n`;
 }
 
 function runCommand(cmd: string, args: string[]): Promise<string> {
@@ -144,7 +148,7 @@ export class SlurmExecutor implements Executor {
     let cancelled = false;
     const done = (async (): Promise<JobOutcome> => {
       try {
-        writeFileSync(script, jobScript(spec), { mode: 0o755 });
+        writeFileSync(script, jobScript(spec, log), { mode: 0o755 });
         id = (await this.run('sbatch', sbatchArgs(spec, this.opts, script, log))).trim().split(';')[0]!;
       } catch (e) {
         return { ok: false, exitCode: null, signal: null, output: '', error: `sbatch refused the job: ${(e as Error).message}` };
