@@ -20,6 +20,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, type Shape } from './gen.js';
+import { flagValue } from './flags.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const TOOLS = ['rules', 'make', 'ninja'] as const;
@@ -129,20 +130,15 @@ function cleanTree(dir: string): void {
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const get = (flag: string, def: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1]! : def;
-  };
-  const size = Number(get('--size', '10000'));
-  const shape = get('--shape', 'pipeline') as Shape;
-  const runs = Number(get('--runs', '3'));
-  const jobs = Number(get('--jobs', '2'));
-  const metrics = get('--metrics', METRICS.join(',')).split(',') as Metric[];
-  const keep = get('--keep', '');
-  const reuse = argv.includes('--reuse');
+  const size = Number(flagValue('--size', '10000'));
+  const shape = flagValue('--shape', 'pipeline') as Shape;
+  const runs = Number(flagValue('--runs', '3'));
+  const jobs = Number(flagValue('--jobs', '2'));
+  const metrics = flagValue('--metrics', METRICS.join(',')).split(',') as Metric[];
+  const keep = flagValue('--keep', '');
+  const reuse = process.argv.includes('--reuse');
   if (reuse && !keep) throw new Error('--reuse needs --keep DIR');
-  const tools = get('--tools', TOOLS.join(',')).split(',') as Tool[];
+  const tools = flagValue('--tools', TOOLS.join(',')).split(',') as Tool[];
   for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}'; use ${TOOLS.join(',')}`);
   if (!tools.includes('rules')) throw new Error('--tools must include rules');
   for (const m of metrics) if (!METRICS.includes(m)) throw new Error(`unknown metric '${m}'; use ${METRICS.join(',')}`);

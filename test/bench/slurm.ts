@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flagValue } from './flags.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const REPO = new URL('../../../', import.meta.url).pathname;
@@ -63,13 +64,8 @@ async function queued(n: number, seconds: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const get = (flag: string, def: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1]! : def;
-  };
-  const n = Number(get('--jobs', '50'));
-  const seconds = Number(get('--queue-seconds', '60'));
+  const n = Number(flagValue('--jobs', '50'));
+  const seconds = Number(flagValue('--queue-seconds', '60'));
   if (spawnSync('sinfo', ['-h']).status !== 0) {
     const up = spawnSync('bash', [join(REPO, 'scripts/slurm-up.sh')], { stdio: 'inherit' });
     if (up.status !== 0) throw new Error('no SLURM cluster, and scripts/slurm-up.sh could not start one');

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flagValue } from './flags.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
@@ -136,13 +137,8 @@ async function memory(files: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const get = (flag: string, def: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1]! : def;
-  };
-  await latency(Number(get('--edits', '20')));
-  await memory(Number(get('--files', '100000')));
+  await latency(Number(flagValue('--edits', '20')));
+  await memory(Number(flagValue('--files', '100000')));
 }
 
 await main();

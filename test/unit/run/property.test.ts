@@ -8,18 +8,7 @@ import { buildGraph } from '../../../src/graph/build.js';
 import { buildOnce, expectedContents, MemoryState } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom } from '../../support/project.js';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../support/rng.js';
 
 interface Dag {
   sources: string[];
