@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { findRulefile } from '../rulefile/find.js';
 import { BuildLock } from '../state/lock.js';
 import { loadStamp, stampHolds, stampKey } from '../state/stamp.js';
+import { anyStarted } from '../state/started.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
 import type { BuildOptions } from './options.js';
@@ -50,6 +51,8 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
   const start = Date.now();
   const stamp = loadStamp(root, key);
   if (!stamp) return undefined;
+  // A build died while jobs ran: their outputs may be half-written, whatever the stamp says.
+  if (anyStarted(root)) return undefined;
   const { header } = stamp;
   const said = () => {
     if (flag(args, 'verbose') && !opts.json) process.stderr.write(`rules: all ${header.count} files as the last build left them\n`);

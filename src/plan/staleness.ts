@@ -72,7 +72,7 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
     if (st.mtimeMs < oldest) oldest = st.mtimeMs;
   }
   const key = recordKey(job);
-  if (ctx.log.incomplete.has(key)) return 'incomplete: previous run was interrupted or failed';
+  if (ctx.log.isIncomplete(key)) return 'incomplete: previous run was interrupted or failed';
 
   const record = ctx.log.records.get(key);
   if (record === undefined) {

@@ -333,6 +333,7 @@ class Build {
         return true;
       }
       this.removeOutputs(job);
+      if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
       reporter.emit({ type: 'job-fail', job, durationMs, output, command, error: signal.aborted ? 'interrupted' : error, willRetry });
       if (!willRetry) return false;

@@ -5,10 +5,16 @@
 //
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
 // D (a job finished, with its signature and its files), X (forgotten, after clean).
+//
+// A running job is also marked in a file of its own (state/started.ts), written
+// before its S and removed after its D: a crash followed by damage to this log
+// (a torn or garbled S, an unreadable header) cannot lose the fact that the job
+// started, so its half-written outputs are never adopted as fresh.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { stateDir } from './paths.js';
+import { FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage } from './started.js';
 
 const HEADER = 'rules-build-log 3';
 
@@ -140,26 +146,62 @@ export class BuildLog {
   private lines = 0;
   private started_ = false;
   private needsRewrite = false;
+  /** Markers known to exist (found at load, or written since): record key → marker name. */
+  private readonly marked = new Map<string, string>();
+  /** Markers whose text could not be read: only their names (hashes of keys) are known. */
+  private readonly nameless = new Set<string>();
+  /** The markers could not even be listed: no job can be shown to have finished. */
+  private markersUnknown = false;
 
-  private constructor(private readonly storage: LogStorage) {}
+  private constructor(
+    private readonly storage: LogStorage,
+    private readonly markers: MarkerStorage,
+  ) {}
 
-  /** Loads a log (an absent or empty one has no records). */
-  static load(storage: LogStorage): BuildLog {
-    const log = new BuildLog(storage);
-    let text: string;
+  /** Loads a log (an absent or empty one has no records), and the markers of jobs that started and never finished. */
+  static load(storage: LogStorage, markers: MarkerStorage = new MemoryMarkerStorage()): BuildLog {
+    const log = new BuildLog(storage, markers);
+    let text: string | undefined;
     try {
       text = storage.read();
     } catch (e) {
       log.warnings.push(`cannot read the build log .rules/log: ${(e as Error).message}; deciding every job as if it had no record`);
       log.needsRewrite = true;
-      return log;
     }
-    log.parse(text);
+    if (text !== undefined) log.parse(text);
+    log.loadMarkers();
     return log;
   }
 
   static open(root: string): BuildLog {
-    return BuildLog.load(new FileLogStorage(root));
+    return BuildLog.load(new FileLogStorage(root), new FileMarkerStorage(root));
+  }
+
+  /** Every marker makes its job incomplete, whatever the log says of it. */
+  private loadMarkers(): void {
+    let found;
+    try {
+      found = this.markers.list();
+    } catch (e) {
+      this.warnings.push(`cannot read the started-markers in .rules/started: ${(e as Error).message}; every job runs`);
+      this.markersUnknown = true;
+      return;
+    }
+    for (const { name, text } of found) {
+      const line = text === undefined ? undefined : decode(text.endsWith('\n') ? text.slice(0, -1) : text);
+      if (line?.t === 'S' && markerName(line.k) === name) {
+        this.marked.set(line.k, name);
+        this.incomplete.set(line.k, line.l === undefined ? { outputs: line.o } : { outputs: line.o, log: line.l });
+      } else {
+        this.nameless.add(name);
+      }
+    }
+  }
+
+  /** Whether the job's last run started and never finished (by the log, or by a marker). */
+  isIncomplete(key: string): boolean {
+    if (this.incomplete.has(key) || this.markersUnknown) return true;
+    return this.nameless.size > 0 && this.nameless.has(markerName(key));
   }
 
   private parse(text: string): void {
@@ -189,7 +231,8 @@ export class BuildLog {
     if (damaged > 0) {
       // A damaged line could have been any record, even the start of a run that never finished:
       // no finished run is trusted, and the jobs are decided as if there were none. Runs known
-      // to have started and not finished stay incomplete: that only ever makes a job run.
+      // to have started and not finished stay incomplete: that only ever makes a job run. A run
+      // whose S record is the damaged line is still known by its marker (see loadMarkers).
       this.records.clear();
       this.files = undefined;
       this.warnings.push(
@@ -242,17 +285,41 @@ export class BuildLog {
     this.fileIndex().set(path, info);
   }
 
-  /** Marks a job as started: until `done`, it is incomplete, whatever its outputs look like. */
+  /**
+   * Marks a job as started: until `done`, it is incomplete, whatever its outputs look like.
+   * The marker is on disk before the S record, and both before the job may touch its outputs.
+   */
   started(key: string, outputs: string[], log?: string): void {
-    this.append(log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log });
+    const line: StartLine = log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log };
+    const name = this.marked.get(key) ?? markerName(key);
+    this.markers.write(name, encode(line));
+    this.marked.set(key, name);
+    this.append(line);
   }
 
   done(record: JobRecord): void {
     this.append(doneLine(record));
+    this.unmark(record.key);
+  }
+
+  /** A run that did not finish has had its outputs removed: its S record alone keeps it incomplete. */
+  stopped(key: string): void {
+    this.unmark(key);
   }
 
   forget(key: string): void {
     if (this.records.has(key) || this.incomplete.has(key)) this.append({ t: 'X', k: key });
+    this.unmark(key);
+  }
+
+  /** Removes the job's marker, if it has one (no hashing for jobs without: most records written are not of runs). */
+  private unmark(key: string): void {
+    let name = this.marked.get(key);
+    if (name !== undefined) this.marked.delete(key);
+    else if (this.nameless.size > 0 && this.nameless.has(markerName(key))) name = markerName(key);
+    if (name === undefined) return;
+    this.markers.remove(name);
+    this.nameless.delete(name);
   }
 
   private append(line: Line): void {

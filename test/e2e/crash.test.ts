@@ -378,3 +378,43 @@ describe('rules clean after kill -9', () => {
     assert.equal(p.read('slow.txt'), 'partial\ndone\n');
   });
 });
+
+describe('a started-marker left by a killed build', () => {
+  test('keeps the no-op fast path from answering; the full path reruns the job and the marker goes', async (t) => {
+    const p = project(t, {
+      Rulefile: yaml(
+        'rules:',
+        '  slow:',
+        '    outputs: slow.txt',
+        '    run: echo slow >> ran.log; echo partial > {output}; if [ -e hold ]; then touch running; while [ ! -e release ]; do sleep 0.02; done; fi; echo done >> {output}',
+      ),
+      hold: '',
+    });
+    // The marker of the running job, as a build killed at that instant would leave it.
+    const run = p.start(['build']);
+    await waitFor(() => p.exists('running'), 'the job to run');
+    const dir = p.path('.rules/started');
+    const names = fs.readdirSync(dir);
+    assert.equal(names.length, 1, 'one marker for the one running job');
+    const marker = fs.readFileSync(`${dir}/${names[0]}`);
+    p.write({ release: '' });
+    const r = await within(run.done, 20_000, 'the build to end');
+    assert.equal(r.status, 0, show(r));
+    assert.deepEqual(fs.readdirSync(dir), [], 'the marker is removed once the job is recorded');
+    fs.rmSync(p.path('hold'));
+    assert.match(p.run(['build', '-v']).stderr, /as the last build left them/, 'the stamp answers');
+
+    // The marker back: the stamp and the log still say "up to date", the marker does not.
+    fs.writeFileSync(`${dir}/${names[0]}`, marker);
+    const dry = p.run(['build', '-n', '-v']);
+    assert.doesNotMatch(dry.stderr, /as the last build left them/, show(dry));
+    assert.deepEqual(nonEmptyLines(dry.stdout), [`slow slow.txt: ${INCOMPLETE}`]);
+    const again = p.run(['build', '-v']);
+    assert.equal(again.status, 0, show(again));
+    assert.doesNotMatch(again.stderr, /as the last build left them/, show(again));
+    assert.deepEqual(p.lines(), ['slow', 'slow']);
+    assert.equal(p.read('slow.txt'), 'partial\ndone\n');
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.match(p.run(['build', '-v']).stderr, /as the last build left them/, 'the stamp answers again');
+  });
+});

@@ -12,14 +12,16 @@ import type { Executor, JobOutcome, JobSpec, RunningJob } from '../../src/run/ex
 import { runPlan, type BuildResult } from '../../src/run/scheduler.js';
 import { FileOracle } from '../../src/state/files.js';
 import { BuildLog, MemoryLogStorage } from '../../src/state/log.js';
+import { MemoryMarkerStorage } from '../../src/state/started.js';
 import type { FakeFileSystem } from './fakefs.js';
 
 export class MemoryState {
   readonly storage = new MemoryLogStorage();
+  readonly markers = new MemoryMarkerStorage();
 
   /** Loads the log afresh, as a new `rules` process would. */
   log(): BuildLog {
-    return BuildLog.load(this.storage);
+    return BuildLog.load(this.storage, this.markers);
   }
 }
 

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildOnce, MemoryState } from '../../support/build.js';
+import { buildOnce, expectedContents, MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
 
@@ -133,5 +133,67 @@ describe('phony inputs', () => {
     const b = await buildOnce(project, ['a.txt', 'b.txt'], fs, state);
     assert.deepEqual(b.ran, ['setup', 'a.txt']);
     assert.deepEqual(b.events.started(), ['setup: always', 'uses_setup: upstream will run: setup']);
+  });
+});
+
+describe('a crash, then damage to the build log', () => {
+  // A kill while b reran: its S record and marker were written, its output half-written.
+  async function killedDuringB(damage: (text: string) => string) {
+    const project = projectFrom(chain);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['c.txt'], fs, state);
+    const expected = expectedContents(project, planOf(project, ['c.txt'], fs, state.log()).graph.jobs, fs);
+    fs.put('b.txt', 'half-written');
+    const log = state.log();
+    log.started('b.txt', ['b.txt']);
+    fs.put('b.txt', 'half-written, more');
+    state.storage.text = damage(state.storage.text);
+    return { project, fs, state, expected };
+  }
+
+  const damages: [string, (text: string) => string][] = [
+    [
+      'its S record garbled',
+      (text) => {
+        const at = text.lastIndexOf('{"t":"S","k":"b.txt"');
+        return `${text.slice(0, at)}{"t":"S","k":"#${text.slice(at + 15)}`;
+      },
+    ],
+    ['its S record torn', (text) => text.slice(0, -5)],
+    ['the header garbled', (text) => `#${text.slice(1)}`],
+  ];
+  for (const [what, damage] of damages) {
+    test(`(${what}) the half-written output is never adopted: it reruns, and then nothing does`, async () => {
+      const { project, fs, state, expected } = await killedDuringB(damage);
+      assert.equal(state.log().isIncomplete('b.txt'), true);
+      const b = await buildOnce(project, ['c.txt'], fs, state);
+      assert.equal(b.result.ok, true);
+      assert.ok(b.ran.includes('b.txt'), b.events.started().join('\n'));
+      for (const [out, text] of expected) assert.equal(fs.read(out), text, out);
+      assert.equal(state.markers.markers.size, 0, 'the marker is gone once b is recorded');
+      const again = await buildOnce(project, ['c.txt'], fs, state);
+      assert.deepEqual(again.ran, []);
+    });
+  }
+
+  test('every run leaves no marker behind, a failed one neither', async () => {
+    const project = projectFrom(chain.replace('step-b', 'step-b FAIL'));
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    const b = await buildOnce(project, ['c.txt'], fs, state);
+    assert.equal(b.result.ok, false);
+    assert.deepEqual(b.ran, ['a.txt', 'b.txt']);
+    assert.equal(state.markers.writes, 2, 'one marker per job run');
+    assert.equal(state.markers.markers.size, 0);
+    assert.ok(state.log().isIncomplete('b.txt'), 'the failed job is incomplete by its S record');
+    // A no-op writes no marker.
+    const ok = projectFrom(chain);
+    const fs2 = new FakeFileSystem().put('src.txt', 'v1');
+    const s2 = new MemoryState();
+    await buildOnce(ok, ['c.txt'], fs2, s2);
+    const writes = s2.markers.writes;
+    await buildOnce(ok, ['c.txt'], fs2, s2);
+    assert.equal(s2.markers.writes, writes);
   });
 });
