@@ -240,8 +240,12 @@ export function cleanCommand(args: ParsedArgs): number {
       log.close();
     }
     const n = `${paths.length} file${paths.length === 1 ? '' : 's'}`;
-    process.stderr.write(paths.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
-    return 0;
+    const dirs = items.flatMap((i) => i.directories);
+    for (const d of dirs) process.stderr.write(`rules: not removing '${d}': it is a directory, not a file (directory outputs are not supported yet)\n`);
+    if (paths.length > 0 || dirs.length === 0) {
+      process.stderr.write(paths.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
+    }
+    return dirs.length > 0 ? 1 : 0;
   } finally {
     lock?.release();
   }

@@ -1,12 +1,12 @@
 // Resolves targets through the rules into the job DAG. Iterative (a work
 // queue, no recursion) and linear in the number of jobs and paths.
 
-import { posix } from 'node:path';
 import type { InputItem, Project, Rule } from '../rulefile/model.js';
 import { renderTemplate, type Template } from '../rulefile/template.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 import { glob } from '../util/glob.js';
+import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle } from './cycle.js';
 import { OutputIndex } from './match.js';
@@ -44,18 +44,13 @@ export function declaredFor(index: OutputIndex, path: string): { outputs: string
   if (!match) return undefined;
   const { rule, wildcards } = match;
   const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
-  if (!rule.log) return { outputs };
-  return { outputs, log: normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!)) };
+  // A path no job may write is declared by no rule, whatever the build log says.
+  if (outputs.some((o) => writablePathProblem(o) !== undefined)) return undefined;
+  const log = rule.log && normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+  return log === undefined || writablePathProblem(log) !== undefined ? { outputs } : { outputs, log };
 }
 
-/** Normalizes `./a//b/../c` to `a/c`; most paths need no work. */
-export function normalizePath(p: string): string {
-  if (p.startsWith('./') || p.includes('//') || p.includes('/.') || p.endsWith('/') || p.startsWith('..')) {
-    const n = posix.normalize(p);
-    return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-  }
-  return p;
-}
+export { normalizePath } from '../util/paths.js';
 
 class GraphBuilder {
   private readonly index: OutputIndex;
@@ -100,6 +95,11 @@ class GraphBuilder {
     if (rule && rule.phony) return this.phonyJob(rule);
     if (rule && rule.wildcards.length === 0) return this.resolvePath(rule.outputs[0]!.literal!, undefined, undefined) ?? undefined;
     const path = normalizePath(target);
+    const problem = nameProblem(path);
+    if (problem !== undefined) {
+      this.problems.push({ message: `target '${showPath(target)}' ${problem}` });
+      return undefined;
+    }
     const job = this.resolvePath(path, undefined, undefined);
     if (job === null && rule && !this.fs.exists(path)) {
       this.problems.length = 0;
@@ -156,6 +156,10 @@ class GraphBuilder {
     // The same job may be reached through another of its outputs.
     let job = outputs.length > 1 ? this.resolved.get(outputs[0]!) : undefined;
     if (!job || job.rule !== rule) {
+      if (!this.writable(rule, wildcards, outputs, neededBy)) {
+        this.resolved.set(path, null);
+        return null;
+      }
       let named = NO_NAMES;
       rule.outputs.forEach((o, i) => {
         if (o.name === undefined) return;
@@ -174,6 +178,33 @@ class GraphBuilder {
     }
     this.resolved.set(path, job);
     return job;
+  }
+
+  /**
+   * Whether every output and the log of `rule`'s job for `wildcards` is a file
+   * strictly inside the root; if not, says which and where the rule declares it.
+   */
+  private writable(rule: Rule, wildcards: Record<string, string>, outputs: string[], neededBy: Job | undefined): boolean {
+    const label = jobLabel(rule, wildcards);
+    const needed = neededBy ? ` (needed by '${neededBy.name}')` : '';
+    let ok = true;
+    rule.outputs.forEach((o, i) => {
+      const problem = writablePathProblem(outputs[i]!);
+      if (problem === undefined) return;
+      const shown = `output '${showPath(o.template.source)}' of rule '${rule.name}'`;
+      this.problems.push({ message: `${shown} is '${showPath(outputs[i]!)}' for ${label}${needed}, which ${problem}`, loc: o.loc });
+      ok = false;
+    });
+    if (rule.log) {
+      const log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+      const problem = writablePathProblem(log);
+      if (problem !== undefined) {
+        const shown = `log '${showPath(rule.log.source)}' of rule '${rule.name}'`;
+        this.problems.push({ message: `${shown} is '${showPath(log)}' for ${label}${needed}, which ${problem}`, ...(rule.logLoc ? { loc: rule.logLoc } : {}) });
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   private newJob(rule: Rule, wildcards: Record<string, string>, outputs: string[], namedOutputs: Map<string, string[]>): Job {
@@ -238,6 +269,7 @@ class GraphBuilder {
     const wc = job.wildcards;
     if (!item.expand) {
       const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
+      if (!this.nameable(p, item, job)) return [];
       return item.glob ? this.glob(p) : [p];
     }
     // Cartesian product, first name varying slowest: an odometer over the value lists.
@@ -253,12 +285,25 @@ class GraphBuilder {
     };
     for (;;) {
       const p = normalizePath(renderTemplate(item.template, valueOf));
-      if (item.glob) for (const hit of this.glob(p)) out.push(hit);
-      else out.push(p);
+      if (this.nameable(p, item, job)) {
+        if (item.glob) for (const hit of this.glob(p)) out.push(hit);
+        else out.push(p);
+      }
       let k = lists.length - 1;
       while (k >= 0 && ++at[k]! === lists[k]!.length) at[k--] = 0;
       if (k < 0) return out;
     }
+  }
+
+  /** Whether input path `p` can name a file at all (no NUL byte, no over-long name). */
+  private nameable(p: string, item: InputItem, job: Job): boolean {
+    const problem = nameProblem(p);
+    if (problem === undefined) return true;
+    // A name that grew too long through a rule feeding itself (`{name}` from `{name}.in`): say so.
+    const chain = this.selfChain[job.id] ?? 0;
+    const why = chain > 0 ? `; rule '${job.rule.name}' keeps needing its own outputs (${chain + 1} jobs in a row): make its output pattern more specific, e.g. with {name,REGEX}` : '';
+    this.problems.push({ message: `input '${showPath(p)}' of ${showPath(job.label)} ${problem}${why}`, loc: item.loc });
+    return false;
   }
 
   private glob(pattern: string): string[] {

@@ -68,6 +68,8 @@ export interface Rule {
   params: Param[];
   resources: Map<string, number>;
   log?: Template;
+  /** Where `log` is written in the Rulefile. */
+  logLoc?: SourceLocation;
   retries: number;
   env: { name: string; value: Template }[];
   always: boolean;

@@ -9,7 +9,8 @@ import { didYouMean, suggest } from '../util/strings.js';
 import { configWords, type Config } from './config.js';
 import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } from './model.js';
 import { describeNode, isEmpty, type SourceFile } from './source.js';
-import { literalText, parseTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
+import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
+import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 
 export const RULE_KEYS = [
   'inputs',
@@ -112,7 +113,10 @@ export class RuleParser {
     }
     if (has('log')) {
       const t = this.template(rule, get('log')!, 'log', `'log' of rule '${name}'`);
-      if (t) rule.log = t;
+      if (t && this.writable(t, `log '${showPath(t.source)}' of rule '${name}'`, get('log')!)) {
+        rule.log = t;
+        rule.logLoc = src.loc(get('log'));
+      }
     }
     if (has('params')) this.parseParams(rule, get('params')!);
     if (has('env')) this.parseEnv(rule, get('env')!);
@@ -329,10 +333,34 @@ export class RuleParser {
         this.error(`output '${p.t.source}' of rule '${rule.name}' ${which}: every output of a rule must use the same wildcards`, this.src.loc(p.node));
         continue;
       }
+      if (!this.writable(p.t, `output '${showPath(p.t.source)}' of rule '${rule.name}'`, p.node)) continue;
       const out = compileOutput(p.t, regexFor, this.src.loc(p.node));
       if (p.name !== undefined) out.name = p.name;
       rule.outputs.push(out);
     }
+  }
+
+  /**
+   * An output or log must name a file strictly inside the project root, whatever
+   * values its wildcards take: checked here on the template with each wildcard
+   * standing for a plain name, and on every job's paths when the graph is built.
+   */
+  private writable(t: Template, what: string, node: Node): boolean {
+    const last = t.parts[t.parts.length - 1];
+    const problem =
+      writablePathProblem(normalizePath(renderTemplate(t, () => 'w'))) ??
+      (typeof last === 'string' && last.endsWith('/') ? `ends with '/': directory outputs are not supported yet; name a file` : undefined);
+    if (problem === undefined) return true;
+    this.error(`${what} ${problem}`, this.src.loc(node));
+    return false;
+  }
+
+  /** An input's literal text must be a possible path: no NUL byte, no over-long name. */
+  private nameable(t: Template, what: string, node: Node): boolean {
+    const problem = nameProblem(renderTemplate(t, () => 'w'));
+    if (problem === undefined) return true;
+    this.error(`${what} ${problem}`, this.src.loc(node));
+    return false;
   }
 
   // ---- inputs --------------------------------------------------------------
@@ -361,7 +389,7 @@ export class RuleParser {
       return item ? [item] : [];
     }
     const t = this.template(rule, node as Node, 'inputs', `'${key}' entry of rule '${rule.name}'`);
-    if (!t) return [];
+    if (!t || !this.nameable(t, `'${key}' entry '${showPath(t.source)}' of rule '${rule.name}'`, node as Node)) return [];
     return [{ template: t, glob: GLOB_CHARS.test(literalText(t)), loc: this.src.loc(node) }];
   }
 
@@ -388,7 +416,7 @@ export class RuleParser {
       const source = this.expandValues(rule, e.key, e.value, e.keyNode);
       if (source) names.push({ name: e.key, source });
     }
-    if (!t) return undefined;
+    if (!t || !this.nameable(t, `'expand' template '${showPath(t.source)}' of rule '${rule.name}'`, tmplEntry.value ?? node)) return undefined;
     if (nameList.length === 0) {
       this.error(`expand item in rule '${rule.name}' names no values to expand: add e.g. NAME: [a, b]`, this.src.loc(node));
       return undefined;
@@ -545,7 +573,8 @@ function escapeRegex(s: string): string {
 /** Compiles an output template into a matcher. */
 export function compileOutput(t: Template, regexFor: Map<string, string>, loc: SourceLocation): OutputPattern {
   if (t.placeholders.length === 0) {
-    const literal = literalText(t);
+    // One spelling per file: `./a//b` is `a/b`, as every path the graph compares with it.
+    const literal = normalizePath(literalText(t));
     return { template: t, literal, prefix: literal, suffix: literal, literalChars: literal.length, loc };
   }
   let re = '^';

@@ -10,8 +10,10 @@ import type { FileSystem } from '../util/fs.js';
 
 export interface CleanItem {
   key: string;
-  /** Recorded outputs (and log) that a rule still declares and that exist. */
+  /** Recorded outputs (and log) that a rule still declares and that exist as files. */
   paths: string[];
+  /** Those that are directories now: never deleted, reported instead. */
+  directories: string[];
 }
 
 /** What `rules clean` would delete: every recorded job, or those of the targets' graph. */
@@ -42,15 +44,25 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
     if (!now) continue;
     const paths = rec.outputs.filter((p) => now.outputs.includes(p));
     if (rec.log !== undefined && rec.log === now.log) paths.push(rec.log);
-    items.push({ key, paths: paths.filter((p) => fs.stat(p) !== undefined) });
+    const files: string[] = [];
+    const directories: string[] = [];
+    for (const p of paths) {
+      const st = fs.stat(p);
+      if (st?.isDirectory) directories.push(p);
+      else if (st) files.push(p);
+    }
+    items.push({ key, paths: files, directories });
   }
   return items;
 }
 
-/** Deletes the files and forgets the jobs. */
+/**
+ * Deletes the files and forgets the jobs; a job with a directory where an
+ * output should be keeps its record (and the directory), so it is reported again.
+ */
 export function applyClean(items: CleanItem[], log: BuildLog, fs: FileSystem): void {
   for (const item of items) {
     for (const p of item.paths) fs.remove(p);
-    log.forget(item.key);
+    if (item.directories.length === 0) log.forget(item.key);
   }
 }

@@ -14,6 +14,7 @@ import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileInfo } from '../state/log.js';
 import { UserError } from '../util/errors.js';
+import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import type { Executor, RunningJob } from './executor.js';
@@ -269,9 +270,20 @@ class Build {
     this.madeDirs.add(dir);
   }
 
-  /** Deletes a job's declared outputs (never anything else). */
-  private removeOutputs(job: Job): void {
-    for (const out of job.outputs) this.plan.context.files.fs.remove(out);
+  /**
+   * Deletes a job's declared outputs (never anything else, never a directory);
+   * says what it could not delete.
+   */
+  private removeOutputs(job: Job): string | undefined {
+    let problem: string | undefined;
+    for (const out of job.outputs) {
+      try {
+        this.plan.context.files.fs.remove(out);
+      } catch (e) {
+        problem ??= e instanceof IsDirectoryError ? directoryOutput(out) : `cannot delete output '${out}': ${(e as Error).message}`;
+      }
+    }
+    return problem;
   }
 
   /** Runs one job with its retries; resolves true on success. */
@@ -294,9 +306,12 @@ class Build {
       try {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
-        this.removeOutputs(job);
-        for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
-        if (job.log) this.mkdirOnce(posix.dirname(job.log));
+        const kept = this.removeOutputs(job);
+        if (kept !== undefined) error = `cannot prepare the job: ${kept}`;
+        else {
+          for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
+          if (job.log) this.mkdirOnce(posix.dirname(job.log));
+        }
       } catch (e) {
         error = `cannot prepare the job: ${(e as Error).message}`;
       }
@@ -317,7 +332,9 @@ class Build {
         if (!outcome.ok) error = outcome.error ?? 'failed';
         else {
           const missing = job.outputs.find((o) => fs.stat(o) === undefined);
+          const dir = job.outputs.find((o) => fs.stat(o)?.isDirectory === true);
           if (missing !== undefined) error = `the command succeeded but did not create output '${missing}'`;
+          else if (dir !== undefined) error = `the command succeeded but ${directoryOutput(dir)}`;
         }
       }
       const durationMs = Date.now() - t0;
@@ -332,7 +349,8 @@ class Build {
         reporter.emit({ type: 'job-finish', job, durationMs, output });
         return true;
       }
-      this.removeOutputs(job);
+      const kept = this.removeOutputs(job);
+      if (kept !== undefined && !error.includes(kept)) error += `; ${kept}`;
       if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
       reporter.emit({ type: 'job-fail', job, durationMs, output, command, error: signal.aborted ? 'interrupted' : error, willRetry });
@@ -340,6 +358,10 @@ class Build {
     }
     return false;
   }
+}
+
+function directoryOutput(path: string): string {
+  return `output '${path}' is a directory, not a file: it is left as it is (directory outputs are not supported yet)`;
 }
 
 function abs(root: string, path: string): string {

@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { hashFileSync } from './hash.js';
 
 export interface FileStat {
@@ -25,12 +25,23 @@ export interface FileSystem {
   exists(path: string): boolean;
   /** A hash of a file's content (read in chunks); throws if it cannot be read. */
   hash(path: string): string;
-  /** Deletes a file or directory tree if it exists. */
+  /**
+   * Deletes a file, or a symbolic link (never what it points to), if it exists.
+   * Never deletes a directory: throws `IsDirectoryError` and leaves it whole.
+   */
   remove(path: string): void;
   /** Creates a directory and its parents. */
   mkdirp(path: string): void;
   /** Forgets anything cached about `path` (after a job wrote it). */
   invalidate(path: string): void;
+}
+
+/** A directory where the engine would delete a file: it deletes nothing then. */
+export class IsDirectoryError extends Error {
+  constructor(readonly path: string) {
+    super(`'${path}' is a directory, not a file; rules never deletes a directory`);
+    this.name = 'IsDirectoryError';
+  }
 }
 
 /** The real disk, rooted at `root`. */
@@ -75,11 +86,16 @@ export class DiskFileSystem implements FileSystem {
   }
 
   remove(path: string): void {
+    const abs = this.abs(path);
     try {
-      rmSync(this.abs(path), { force: true, recursive: true });
+      unlinkSync(abs);
     } catch (e) {
-      // A file where a directory of the path should be: there is nothing to remove.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // Nothing there, or a file where a directory of the path should be: nothing to remove.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      // unlink refuses a directory: EISDIR on Linux, EPERM on macOS.
+      if ((code === 'EISDIR' || code === 'EPERM') && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new IsDirectoryError(path);
+      throw e;
     }
   }
 

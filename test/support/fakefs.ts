@@ -1,6 +1,6 @@
 // An in-memory file system for fast, deterministic tests of graph, plan and run.
 
-import type { DirEntry, FileStat, FileSystem } from '../../src/util/fs.js';
+import { IsDirectoryError, type DirEntry, type FileStat, type FileSystem } from '../../src/util/fs.js';
 
 interface FakeFile extends FileStat {
   content: string;
@@ -58,6 +58,7 @@ export class FakeFileSystem implements FileSystem {
   }
 
   stat(path: string): FileStat | undefined {
+    unusable(path);
     const f = this.files.get(path);
     if (f) return { mtimeMs: f.mtimeMs, size: f.size, ino: f.ino, isDirectory: false };
     const prefix = path === '' ? '' : path + '/';
@@ -93,9 +94,10 @@ export class FakeFileSystem implements FileSystem {
     return `h(${f.content})`;
   }
 
+  /** As on disk: a file is deleted, a directory (a path with files under it) never is. */
   remove(path: string): void {
-    this.files.delete(path);
-    for (const k of [...this.files.keys()]) if (k.startsWith(path + '/')) this.files.delete(k);
+    if (this.files.delete(path)) return;
+    if (this.stat(path)?.isDirectory) throw new IsDirectoryError(path);
   }
 
   mkdirp(): void {
@@ -104,5 +106,13 @@ export class FakeFileSystem implements FileSystem {
 
   invalidate(): void {
     // Nothing is cached.
+  }
+}
+
+/** Throws as Node's file system does for a path no file can have: a NUL byte, a name over 255 bytes. */
+function unusable(path: string): void {
+  if (path.includes('\0')) throw new TypeError(`The argument 'path' must be a string without null bytes. Received '${path}'`);
+  if (path.length > 85 && path.split('/').some((part) => Buffer.byteLength(part) > 255)) {
+    throw Object.assign(new Error(`ENAMETOOLONG: name too long, stat '${path}'`), { code: 'ENAMETOOLONG' });
   }
 }
