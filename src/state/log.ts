@@ -6,9 +6,11 @@
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
 // D (a job finished, with its signature and its files), X (forgotten, after clean).
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { stateDir } from './paths.js';
+import type { UserError } from '../util/errors.js';
+import { AppendFile, stateWriteError } from './io.js';
+import { STATE_DIR, stateDir } from './paths.js';
 
 const HEADER = 'rules-build-log 3';
 
@@ -77,11 +79,14 @@ export interface LogStorage {
 }
 
 export class FileLogStorage implements LogStorage {
-  private fd: number | undefined;
+  private readonly file: AppendFile;
   readonly path: string;
+  /** Told of a failure to write the log (the build must stop: what ran cannot be recorded). */
+  onWriteError: ((e: UserError) => void) | undefined;
 
   constructor(private readonly root: string) {
     this.path = logPath(root);
+    this.file = new AppendFile(this.path);
   }
 
   read(): string {
@@ -89,28 +94,44 @@ export class FileLogStorage implements LogStorage {
   }
 
   append(text: string): void {
-    if (this.fd === undefined) {
-      mkdirSync(stateDir(this.root), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+    try {
+      // One write per record, cut back if it fails halfway: a kill or a full disk leaves whole records only.
+      this.file.append(text);
+    } catch (e) {
+      throw this.failed(e);
     }
-    // One write per record: a kill leaves whole records only.
-    writeSync(this.fd, text);
   }
 
   replace(text: string): void {
     this.close();
-    mkdirSync(stateDir(this.root), { recursive: true });
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
+    try {
+      mkdirSync(stateDir(this.root), { recursive: true });
+      const fd = openSync(tmp, 'w');
+      try {
+        // writeSync may write part of the text (a nearly full disk): a short copy must never replace the log.
+        const bytes = Buffer.from(text);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+    } catch (e) {
+      // The old log is still whole: only the copy goes.
+      rmSync(tmp, { force: true });
+      throw this.failed(e);
+    }
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.file.close();
+  }
+
+  private failed(e: unknown): UserError {
+    const err = stateWriteError('the build log', `${STATE_DIR}/log`, e);
+    this.onWriteError?.(err);
+    return err;
   }
 }
 
