@@ -13,12 +13,13 @@ import { formatRuleList } from '../report/list.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
 import { launcherFor, LocalExecutor } from '../run/local.js';
 import { applyClean, planClean } from '../run/clean.js';
+import type { BuildEvent, Reporter } from '../run/events.js';
 import { runPlan } from '../run/scheduler.js';
 import { SlurmExecutor } from '../run/slurm.js';
 import { stateDir } from '../state/paths.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
-import { BuildLog } from '../state/log.js';
+import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
@@ -47,8 +48,8 @@ function targetsOf(args: ParsedArgs, project: Project): string[] {
   });
 }
 
-function openLog(project: Project): BuildLog {
-  const log = BuildLog.open(project.root);
+function openLog(project: Project, storage: LogStorage = new FileLogStorage(project.root)): BuildLog {
+  const log = BuildLog.load(storage);
   for (const w of log.warnings) process.stderr.write(`rules: warning: ${w}\n`);
   return log;
 }
@@ -96,12 +97,13 @@ export async function runBuild(args: ParsedArgs, opts: BuildOptions, signal?: Ab
   seen?.({ project, ...graph });
   const lock = BuildLock.acquire(project.root);
   try {
-    const log = openLog(project);
+    const storage = new FileLogStorage(project.root);
+    const log = openLog(project, storage);
     let plan: Plan;
     let code: number;
     try {
       plan = planFor(args, project, log, graph);
-      code = await build(args, project, plan, opts, signal);
+      code = await build(args, project, plan, opts, storage, signal);
     } finally {
       log.close();
     }
@@ -171,13 +173,26 @@ function* stampPaths(graph: Graph): Iterable<string> {
   for (const job of graph.jobs) yield* job.outputs;
 }
 
-async function build(args: ParsedArgs, project: Project, plan: Plan, opts: BuildOptions, signal?: AbortSignal): Promise<number> {
+/**
+ * Runs the plan. A failure to write the build log or the event log (a full
+ * disk) stops the build as an interrupt does (running jobs stopped, outputs of
+ * unrecorded jobs removed) and ends it with that failure, one line, exit 1.
+ */
+async function build(args: ParsedArgs, project: Project, plan: Plan, opts: BuildOptions, storage: FileLogStorage, signal?: AbortSignal): Promise<number> {
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
-  // Every build appends its events to .rules/logs/ (SPEC §3), a no-op too.
-  const reporter = await buildReporter(args, opts.json, project.root);
   const abort = new AbortController();
+  let stateFailure: UserError | undefined;
+  const stop = (e: UserError) => {
+    stateFailure ??= e;
+    abort.abort();
+  };
+  storage.onWriteError = stop;
+  // Every build appends its events to .rules/logs/ (SPEC §3), a no-op too.
+  const reporter = await buildReporter(args, opts.json, project.root, stop);
+  // Once stopped by a failure to write, the jobs stopped were not interrupted by anyone: say what happened instead.
+  const told: Reporter = { emit: (e) => reporter.emit(stateFailure === undefined ? e : asStopped(e)) };
   const onSignal = () => abort.abort();
   if (signal) signal.addEventListener('abort', onSignal);
   else {
@@ -190,18 +205,38 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
       ? new SlurmExecutor({ dir: `${stateDir(project.root)}/slurm`, jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
       : new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
-    const result = await runPlan(plan, executor, reporter, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
-    if (result.interrupted) return 130;
-    return result.ok ? 0 : 1;
+    let result;
+    try {
+      result = await runPlan(plan, executor, told, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
+    } catch (e) {
+      if (stateFailure === undefined) throw e;
+    }
+    if (stateFailure !== undefined) throw new UserError(stateFailure.diagnostics, 1);
+    if (result!.interrupted) return 130;
+    return result!.ok ? 0 : 1;
   } finally {
+    storage.onWriteError = undefined;
     executor.close();
     if (signal) signal.removeEventListener('abort', onSignal);
     else {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    await reporter.close();
+    const stopped = stateFailure !== undefined;
+    try {
+      await reporter.close();
+    } catch (e) {
+      // Told already, if the build was stopped by it; the jobs have run: exit 1.
+      if (!stopped) throw e instanceof UserError ? new UserError(e.diagnostics, 1) : e;
+    }
   }
+}
+
+/** An event of a build stopped because its state could not be written. */
+function asStopped(e: BuildEvent): BuildEvent {
+  if (e.type === 'job-fail' && e.error === 'interrupted') return { ...e, error: 'stopped: the build state cannot be written' };
+  if (e.type === 'build-finish' && e.interrupted) return { ...e, ok: false, interrupted: false };
+  return e;
 }
 
 export function graphCommand(args: ParsedArgs): number {

@@ -5,9 +5,16 @@
 import { ConsoleReporter } from '../report/console.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
 import { eventLogPath, rotateEventLog } from '../state/paths.js';
+import type { UserError } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 
-export async function buildReporter(args: ParsedArgs, json: boolean, eventLogRoot: string | undefined): Promise<MultiReporter> {
+/** `onEventLogError` hears a failure to write the event log as it happens (else `close` throws it). */
+export async function buildReporter(
+  args: ParsedArgs,
+  json: boolean,
+  eventLogRoot: string | undefined,
+  onEventLogError?: (e: UserError) => void,
+): Promise<MultiReporter> {
   const reporters: Reporter[] = [
     new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
       tty: !json && process.stdout.isTTY === true,
@@ -21,7 +28,7 @@ export async function buildReporter(args: ParsedArgs, json: boolean, eventLogRoo
     if (json) reporters.push(new JsonReporter(2));
     if (eventLogRoot !== undefined) {
       rotateEventLog(eventLogRoot);
-      reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }));
+      reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }, onEventLogError));
     }
   }
   return new MultiReporter(reporters);

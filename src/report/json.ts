@@ -4,23 +4,74 @@
 import pino from 'pino';
 import type { Job } from '../graph/model.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
+import { AppendFile, stateWriteError } from '../state/io.js';
+import type { UserError } from '../util/errors.js';
 
 function jobFields(job: Job) {
   return { job: job.label, rule: job.rule.name, wildcards: job.wildcards, outputs: job.outputs };
 }
 
+/**
+ * The event log file as pino's destination: lines are gathered and appended
+ * in whole pieces. A piece that cannot be written (a full disk) is a failure
+ * told to `onError` once; the log then takes no more.
+ */
+class EventLogFile {
+  private pending = '';
+  private failure: UserError | undefined;
+  private readonly file: AppendFile;
+
+  constructor(
+    path: string,
+    private readonly onError: ((e: UserError) => void) | undefined,
+  ) {
+    this.file = new AppendFile(path);
+    try {
+      this.file.open();
+    } catch (e) {
+      throw stateWriteError('the event log', SHOWN, e);
+    }
+  }
+
+  write(line: string): void {
+    if (this.failure) return;
+    this.pending += line;
+    if (this.pending.length >= 4096) this.flush();
+  }
+
+  /** Appends what is gathered; returns the failure, if writing ever failed. */
+  flush(): UserError | undefined {
+    if (this.failure || this.pending === '') return this.failure;
+    const text = this.pending;
+    this.pending = '';
+    try {
+      this.file.append(text);
+    } catch (e) {
+      this.failure = stateWriteError('the event log', SHOWN, e);
+      this.onError?.(this.failure);
+    }
+    return this.failure;
+  }
+
+  close(): UserError | undefined {
+    const failure = this.flush();
+    this.file.close();
+    return failure;
+  }
+}
+
+const SHOWN = '.rules/logs/events.jsonl';
+
 export class JsonReporter implements Reporter {
   private readonly log: pino.Logger;
-  private readonly dest: ReturnType<typeof pino.destination>;
-  private readonly ownsFile: boolean;
+  private readonly dest: ReturnType<typeof pino.destination> | EventLogFile;
 
-  /** `target` is a file descriptor (2 for stderr) or a file path appended to. */
-  constructor(target: number | string, extra: Record<string, unknown> = {}) {
-    this.dest =
-      typeof target === 'number'
-        ? pino.destination({ fd: target, sync: true })
-        : pino.destination({ dest: target, append: true, mkdir: true, sync: true, minLength: 4096 });
-    this.ownsFile = typeof target === 'string';
+  /**
+   * `target` is a file descriptor (2 for stderr) or the event log's path, appended to. A failure to
+   * write the event log is told to `onError` when it happens, and thrown by `close`.
+   */
+  constructor(target: number | string, extra: Record<string, unknown> = {}, onError?: (e: UserError) => void) {
+    this.dest = typeof target === 'number' ? pino.destination({ fd: target, sync: true }) : new EventLogFile(target, onError);
     this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
   }
 
@@ -60,8 +111,10 @@ export class JsonReporter implements Reporter {
   }
 
   close(): void {
-    this.dest.flushSync();
-    // A file it opened is closed (a watch session builds many times); stderr stays open.
-    if (this.ownsFile) this.dest.destroy();
+    if (this.dest instanceof EventLogFile) {
+      // A file it opened is closed (a watch session builds many times).
+      const failure = this.dest.close();
+      if (failure) throw failure;
+    } else this.dest.flushSync();
   }
 }

@@ -173,7 +173,11 @@ class Build {
       const reason = this.decideAgain(job);
       if (reason === undefined) {
         this.settled.add(job);
-        this.record(job, this.inputInfos(job));
+        try {
+          this.record(job, this.inputInfos(job));
+        } catch {
+          // Not recorded (the build log cannot be written): decided afresh next time.
+        }
         this.skipped++;
         this.reporter.emit({ type: 'job-skip', job, why: 'inputs unchanged' });
         this.finish(job, true, false);

@@ -11,9 +11,11 @@
 // (a torn or garbled S, an unreadable header) cannot lose the fact that the job
 // started, so its half-written outputs are never adopted as fresh.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { stateDir } from './paths.js';
+import type { UserError } from '../util/errors.js';
+import { AppendFile, stateWriteError } from './io.js';
+import { STATE_DIR, stateDir } from './paths.js';
 import { FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage } from './started.js';
 
 const HEADER = 'rules-build-log 3';
@@ -83,11 +85,14 @@ export interface LogStorage {
 }
 
 export class FileLogStorage implements LogStorage {
-  private fd: number | undefined;
+  private readonly file: AppendFile;
   readonly path: string;
+  /** Told of a failure to write the log (the build must stop: what ran cannot be recorded). */
+  onWriteError: ((e: UserError) => void) | undefined;
 
   constructor(private readonly root: string) {
     this.path = logPath(root);
+    this.file = new AppendFile(this.path);
   }
 
   read(): string {
@@ -95,28 +100,45 @@ export class FileLogStorage implements LogStorage {
   }
 
   append(text: string): void {
-    if (this.fd === undefined) {
-      mkdirSync(stateDir(this.root), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+    try {
+      // One write per record, cut back if it fails halfway: a kill or a full disk leaves whole records only.
+      this.file.append(text);
+    } catch (e) {
+      throw this.failed(e);
     }
-    // One write per record: a kill leaves whole records only.
-    writeSync(this.fd, text);
   }
 
   replace(text: string): void {
     this.close();
-    mkdirSync(stateDir(this.root), { recursive: true });
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
+    try {
+      mkdirSync(stateDir(this.root), { recursive: true });
+      const fd = openSync(tmp, 'w');
+      try {
+        // writeSync may write part of the text (a nearly full disk): a short copy must never replace the log.
+        const bytes = Buffer.from(text);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+    } catch (e) {
+      // The old log is still whole: only the copy goes.
+      rmSync(tmp, { force: true });
+      throw this.failed(e);
+    }
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.file.close();
+  }
+
+  /** A failure to write the log (or a file kept with it, such as a started-marker), reported once. */
+  failed(e: unknown, what = 'the build log', shown = `${STATE_DIR}/log`): UserError {
+    const err = stateWriteError(what, shown, e);
+    this.onWriteError?.(err);
+    return err;
   }
 }
 
@@ -292,7 +314,12 @@ export class BuildLog {
   started(key: string, outputs: string[], log?: string): void {
     const line: StartLine = log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log };
     const name = this.marked.get(key) ?? markerName(key);
-    this.markers.write(name, encode(line));
+    try {
+      this.markers.write(name, encode(line));
+    } catch (e) {
+      // A full disk: the build must stop as when the log itself cannot be written.
+      throw this.storage instanceof FileLogStorage ? this.storage.failed(e, 'a started-marker', `${STATE_DIR}/started/${name}`) : e;
+    }
     this.marked.set(key, name);
     this.append(line);
   }

@@ -5,7 +5,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { BuildLock } from '../../../src/state/lock.js';
+import { BuildLock, parseHolder, startTime } from '../../../src/state/lock.js';
 import { UserError } from '../../../src/util/errors.js';
 
 function tempRoot(): string {
@@ -13,6 +13,9 @@ function tempRoot(): string {
 }
 
 const lockFile = (root: string) => path.join(root, '.rules', 'lock');
+
+/** The PID a lock file names (its first field). */
+const holderPid = (root: string) => Number(fs.readFileSync(lockFile(root), 'utf8').split(' ')[0]);
 
 function writeLock(root: string, text: string): void {
   fs.mkdirSync(path.join(root, '.rules'), { recursive: true });
@@ -47,7 +50,7 @@ describe('BuildLock', () => {
     const root = tempRoot();
     try {
       const lock = BuildLock.acquire(root);
-      assert.equal(fs.readFileSync(lockFile(root), 'utf8').trim(), String(process.pid));
+      assert.equal(holderPid(root), process.pid);
       lock.release();
       assert.equal(fs.existsSync(lockFile(root)), false);
       // And again.
@@ -86,7 +89,7 @@ describe('BuildLock', () => {
       const dead = deadPid();
       writeLock(root, `${dead}\n`);
       const lock = BuildLock.acquire(root);
-      assert.equal(fs.readFileSync(lockFile(root), 'utf8').trim(), String(process.pid));
+      assert.equal(holderPid(root), process.pid);
       lock.release();
       assert.equal(fs.existsSync(lockFile(root)), false);
     } finally {
@@ -100,7 +103,7 @@ describe('BuildLock', () => {
       for (const text of ['', 'garbage', '-5\n', '0\n']) {
         writeLock(root, text);
         const lock = BuildLock.acquire(root);
-        assert.equal(fs.readFileSync(lockFile(root), 'utf8').trim(), String(process.pid), JSON.stringify(text));
+        assert.equal(holderPid(root), process.pid, JSON.stringify(text));
         lock.release();
       }
     } finally {
@@ -252,7 +255,7 @@ describe('BuildLock', () => {
         }
       });
       assert.ok(fired, 'the rival was let loose during our acquire');
-      const r = { ours, rival: await rival.outcome(), file: fs.existsSync(lockFile(root)) ? fs.readFileSync(lockFile(root), 'utf8').trim() : '(none)', rivalPid: rival.pid };
+      const r = { ours, rival: await rival.outcome(), file: fs.existsSync(lockFile(root)) ? fs.readFileSync(lockFile(root), 'utf8').trim().split(' ')[0]! : '(none)', rivalPid: rival.pid };
       lock?.release();
       return r;
     } finally {
@@ -295,11 +298,136 @@ describe('a PID reused by another program', () => {
       const root = tempRoot();
       writeLock(root, `${child.pid}\n`);
       const lock = BuildLock.acquire(root);
-      assert.equal(fs.readFileSync(lockFile(root), 'utf8').trim(), String(process.pid));
+      assert.equal(holderPid(root), process.pid);
       lock.release();
     } finally {
       child.kill('SIGKILL');
       await exited;
+    }
+  });
+});
+
+describe('the lock names its holder: PID, start time, host', () => {
+  /** Asserts acquire refuses with a UserError (exit 2) whose message matches every pattern. */
+  function assertRefused(root: string, ...patterns: RegExp[]): void {
+    assert.throws(
+      () => BuildLock.acquire(root),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        for (const re of patterns) assert.match(e.message, re);
+        assert.equal(e.exitCode, 2);
+        return true;
+      },
+    );
+  }
+
+  test('the lock file holds our PID, our start time from /proc and our host', () => {
+    const root = tempRoot();
+    try {
+      const lock = BuildLock.acquire(root);
+      const holder = parseHolder(fs.readFileSync(lockFile(root), 'utf8'));
+      assert.deepEqual(holder, { pid: process.pid, start: startTime(process.pid), host: os.hostname() });
+      assert.match(holder!.start!, /^\d+$/, 'a start time (Linux has /proc)');
+      lock.release();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('an unrelated live node process now holding the PID (another start time) is not a build: the lock is taken over', async () => {
+    const root = tempRoot();
+    try {
+      await withLiveProcess((pid) => {
+        const start = startTime(pid)!;
+        assert.ok(start, 'the live process has a start time');
+        writeLock(root, `${pid} ${Number(start) - 1000} ${os.hostname()}\n`);
+        const lock = BuildLock.acquire(root);
+        assert.equal(holderPid(root), process.pid);
+        lock.release();
+        // The same process with its own start time is a build that runs: refused.
+        writeLock(root, `${pid} ${start} ${os.hostname()}\n`);
+        assertRefused(root, new RegExp(`another build is running .*pid ${pid}\\b`));
+      });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a lock from another host is never taken over, even naming a dead PID: refused with its host and PID', async () => {
+    const root = tempRoot();
+    try {
+      for (const pid of [deadPid(), process.pid]) {
+        const text = `${pid} 12345 login-node-2\n`;
+        writeLock(root, text);
+        assertRefused(root, new RegExp(`pid ${pid} on host login-node-2`), /if that build is known to have ended, remove \.rules\/lock/);
+        assert.equal(fs.readFileSync(lockFile(root), 'utf8'), text, 'left alone');
+      }
+      await withLiveProcess((pid) => {
+        writeLock(root, `${pid} ${startTime(pid)} login-node-2\n`);
+        assertRefused(root, new RegExp(`pid ${pid} on host login-node-2`));
+      });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a takeover mutex left by a killed build is removed at once, not after a timeout', () => {
+    const root = tempRoot();
+    try {
+      const dead = deadPid();
+      writeLock(root, `${dead} 1 ${os.hostname()}\n`);
+      fs.writeFileSync(`${lockFile(root)}.takeover`, `${dead} 1 ${os.hostname()}\n`);
+      const t0 = Date.now();
+      const lock = BuildLock.acquire(root);
+      assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+      assert.equal(holderPid(root), process.pid);
+      assert.equal(fs.existsSync(`${lockFile(root)}.takeover`), false);
+      lock.release();
+      // The mutex of an older version (an empty directory) too.
+      writeLock(root, `${dead}\n`);
+      fs.mkdirSync(`${lockFile(root)}.takeover`);
+      BuildLock.acquire(root).release();
+      assert.deepEqual(fs.readdirSync(path.join(root, '.rules')), []);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a takeover mutex held by a live build is waited for, then named', async () => {
+    const root = tempRoot();
+    try {
+      await withLiveProcess((pid) => {
+        writeLock(root, `${deadPid()} 1 ${os.hostname()}\n`);
+        fs.writeFileSync(`${lockFile(root)}.takeover`, `${pid} ${startTime(pid)} ${os.hostname()}\n`);
+        assertRefused(root, new RegExp(`pid ${pid}\\b`));
+      });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a directory in place of the lock: an empty one is removed, another is named', () => {
+    const root = tempRoot();
+    try {
+      fs.mkdirSync(lockFile(root), { recursive: true });
+      BuildLock.acquire(root).release();
+      assert.equal(fs.existsSync(lockFile(root)), false);
+      fs.mkdirSync(path.join(lockFile(root), 'something'), { recursive: true });
+      assertRefused(root, /^\.rules\/lock is a directory, but rules keeps its build lock there as a file: move it away$/);
+      assert.ok(fs.existsSync(path.join(lockFile(root), 'something')), 'never deleted');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('.rules itself a file: named, left alone', () => {
+    const root = tempRoot();
+    try {
+      fs.writeFileSync(path.join(root, '.rules'), 'mine');
+      assertRefused(root, /^\.rules is a file, but rules keeps its state in a directory of that name: move the file away$/);
+      assert.equal(fs.readFileSync(path.join(root, '.rules'), 'utf8'), 'mine');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });
