@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { AppendFile, StateWriteError } from '../../../src/state/io.js';
-import { FileLogStorage } from '../../../src/state/log.js';
+import { BuildLog, FileLogStorage } from '../../../src/state/log.js';
+import { FileMarkerStorage } from '../../../src/state/started.js';
 import type { UserError } from '../../../src/util/errors.js';
 
 /** A directory on its own 64 KiB tmpfs, or undefined when it cannot be mounted. */
@@ -71,5 +72,29 @@ describe('writing state on a full disk', () => {
     assert.throws(() => storage.replace('z'.repeat(10_000) + '\n'), StateWriteError);
     assert.equal(fs.readFileSync(path.join(root, '.rules', 'log'), 'utf8'), 'first record\n');
     assert.deepEqual(fs.readdirSync(path.join(root, '.rules')), ['log']);
+  });
+
+  test('a started-marker that cannot be written is the same one line, told to onWriteError, before the S record', (t) => {
+    const root = tinyDir(t);
+    if (!root) return t.skip('needs root to mount a tmpfs');
+    const storage = new FileLogStorage(root);
+    const told: UserError[] = [];
+    storage.onWriteError = (e) => told.push(e);
+    const log = BuildLog.load(storage, new FileMarkerStorage(root));
+    log.started('a.txt', ['a.txt']);
+    log.done({ key: 'a.txt', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map(), outputs: new Map() });
+    // .rules/started/ exists now (and is empty): only a new marker's blocks are missing.
+    fill(root, 0);
+    let thrown: unknown;
+    try {
+      log.started('b.txt', ['b.txt']);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(thrown instanceof StateWriteError, String(thrown));
+    assert.match(thrown.message, /^cannot write a started-marker \.rules\/started\/[0-9a-f]{32}: no space left on the device/);
+    assert.deepEqual(told, [thrown]);
+    assert.equal(log.incomplete.has('b.txt'), false, 'no S record follows a marker that was not written');
+    storage.close();
   });
 });
