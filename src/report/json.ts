@@ -13,18 +13,25 @@ export class JsonReporter implements Reporter {
   private readonly log: pino.Logger;
   private readonly dest: ReturnType<typeof pino.destination>;
   private readonly ownsFile: boolean;
+  /** A write failed (stderr closed under us): nothing more is written, not even at close. */
+  private broken = false;
 
-  /** `target` is a file descriptor (2 for stderr) or a file path appended to. */
-  constructor(target: number | string, extra: Record<string, unknown> = {}) {
+  /** `target` is a file descriptor (2 for stderr) or a file path appended to; `onError` hears a failed write. */
+  constructor(target: number | string, extra: Record<string, unknown> = {}, onError?: (e: NodeJS.ErrnoException) => void) {
     this.dest =
       typeof target === 'number'
         ? pino.destination({ fd: target, sync: true })
         : pino.destination({ dest: target, append: true, mkdir: true, sync: true, minLength: 4096 });
     this.ownsFile = typeof target === 'string';
+    this.dest.on('error', (e: NodeJS.ErrnoException) => {
+      this.broken = true;
+      onError?.(e);
+    });
     this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
   }
 
   emit(e: BuildEvent): void {
+    if (this.broken) return;
     switch (e.type) {
       case 'build-start':
         this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate }, 'build started');
@@ -40,7 +47,7 @@ export class JsonReporter implements Reporter {
         break;
       case 'job-fail':
         this.log.error(
-          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output },
+          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output, outputCut: e.cut },
           `failed ${e.job.label}: ${e.error}`,
         );
         break;
@@ -60,7 +67,8 @@ export class JsonReporter implements Reporter {
   }
 
   close(): void {
-    this.dest.flushSync();
+    // Flushing a destination that failed would retry for ever.
+    if (!this.broken) this.dest.flushSync();
     // A file it opened is closed (a watch session builds many times); stderr stays open.
     if (this.ownsFile) this.dest.destroy();
   }
