@@ -19,6 +19,7 @@ import { stateDir } from '../state/paths.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog } from '../state/log.js';
+import { clearOutputDir } from '../state/output.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
@@ -26,6 +27,7 @@ import { flag, value, values, type ParsedArgs } from './args.js';
 import { buildKey, configFilesOf } from './noop.js';
 import { checkMode, type BuildOptions } from './options.js';
 import { buildReporter } from './reporters.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed } from './stdio.js';
 
 function load(args: ParsedArgs): Project {
   return loadProject({
@@ -175,6 +177,7 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
+  if (total > 0) clearSpilledOutput(project.root);
   // Every build appends its events to .rules/logs/ (SPEC §3), a no-op too.
   const reporter = await buildReporter(args, opts.json, project.root);
   const abort = new AbortController();
@@ -184,23 +187,35 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  if (signal?.aborted) abort.abort();
+  // A reader that closed our output stops the build as Ctrl-C would (see stdio.ts).
+  outputClosed.addEventListener('abort', onSignal);
+  if (signal?.aborted || outputClosed.aborted) abort.abort();
   const executor =
     opts.executor === 'slurm'
       ? new SlurmExecutor({ dir: `${stateDir(project.root)}/slurm`, jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
       : new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
     const result = await runPlan(plan, executor, reporter, { jobs: opts.jobs, keepGoing: flag(args, 'keep-going'), resources: opts.resources }, abort.signal);
-    if (result.interrupted) return 130;
+    if (result.interrupted) return outputClosed.aborted ? EXIT_OUTPUT_CLOSED : 130;
     return result.ok ? 0 : 1;
   } finally {
     executor.close();
+    outputClosed.removeEventListener('abort', onSignal);
     if (signal) signal.removeEventListener('abort', onSignal);
     else {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
     await reporter.close();
+  }
+}
+
+/** Job output spilled by an earlier build (state/output.ts): this build's jobs write theirs afresh. */
+function clearSpilledOutput(root: string): void {
+  try {
+    clearOutputDir(root);
+  } catch {
+    // Left for the next build to remove; a job's spill file is rewritten whole anyway.
   }
 }
 

@@ -6,10 +6,11 @@ import { ConsoleReporter } from '../report/console.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
 import { eventLogPath, rotateEventLog } from '../state/paths.js';
 import { flag, type ParsedArgs } from './args.js';
+import { stderr, stdout, writeFailed } from './stdio.js';
 
 export async function buildReporter(args: ParsedArgs, json: boolean, eventLogRoot: string | undefined): Promise<MultiReporter> {
   const reporters: Reporter[] = [
-    new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
+    new ConsoleReporter(stdout, json ? stdout : stderr, {
       tty: !json && process.stdout.isTTY === true,
       quiet: json || flag(args, 'quiet'),
       verbose: !json && flag(args, 'verbose'),
@@ -18,7 +19,7 @@ export async function buildReporter(args: ParsedArgs, json: boolean, eventLogRoo
   ];
   if (json || eventLogRoot !== undefined) {
     const { JsonReporter } = await import('../report/json.js');
-    if (json) reporters.push(new JsonReporter(2));
+    if (json) reporters.push(new JsonReporter(2, {}, writeFailed));
     if (eventLogRoot !== undefined) {
       rotateEventLog(eventLogRoot);
       reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }));
