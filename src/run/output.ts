@@ -60,6 +60,11 @@ export class OutputTail {
     if (this.chunks.length >= MAX_CHUNKS) this.merge();
   }
 
+  /** Bytes held in memory: at most `limit` plus one chunk (or `limit` after a merge). */
+  get bytesHeld(): number {
+    return this.held;
+  }
+
   /** The tail and what was cut; closes the spill file. */
   finish(): CapturedOutput {
     if (this.fd !== undefined) {

@@ -37,6 +37,7 @@ describe('the bounded output of a job', () => {
         const spill = join(dir, `ascii-${limit}-${round}.log`);
         const tail = new OutputTail(spill, limit);
         feed(tail, data, sizes);
+        assert.ok(tail.bytesHeld <= limit + Math.max(...sizes), `${tail.bytesHeld} bytes held`);
         const r = tail.finish();
         assert.equal(r.text, data.subarray(length - limit).toString(), `limit ${limit}, sizes ${sizes}`);
         assert.deepEqual(r.cut, { bytes: length - limit, path: spill });
@@ -49,6 +50,7 @@ describe('the bounded output of a job', () => {
     const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('');
     const tail = new OutputTail(join(dir, 'lines.log'), 4096);
     feed(tail, Buffer.from(lines), [1, 3, 9]);
+    assert.ok(tail.bytesHeld <= 4096 + 9, `${tail.bytesHeld} bytes held`);
     const r = tail.finish();
     assert.equal(r.text, lines.slice(lines.length - 4096));
     assert.equal(r.cut?.bytes, lines.length - 4096);
