@@ -20,6 +20,7 @@ import { stateDir } from '../state/paths.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
+import { clearOutputDir } from '../state/output.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
@@ -27,6 +28,7 @@ import { flag, value, values, type ParsedArgs } from './args.js';
 import { buildKey, configFilesOf } from './noop.js';
 import { checkMode, type BuildOptions } from './options.js';
 import { buildReporter } from './reporters.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed } from './stdio.js';
 
 function load(args: ParsedArgs): Project {
   return loadProject({
@@ -182,6 +184,7 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
+  if (total > 0) clearSpilledOutput(project.root);
   const abort = new AbortController();
   let stateFailure: UserError | undefined;
   const stop = (e: UserError) => {
@@ -199,7 +202,9 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  if (signal?.aborted) abort.abort();
+  // A reader that closed our output stops the build as Ctrl-C would (see stdio.ts).
+  outputClosed.addEventListener('abort', onSignal);
+  if (signal?.aborted || outputClosed.aborted) abort.abort();
   const executor =
     opts.executor === 'slurm'
       ? new SlurmExecutor({ dir: `${stateDir(project.root)}/slurm`, jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
@@ -212,11 +217,12 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
       if (stateFailure === undefined) throw e;
     }
     if (stateFailure !== undefined) throw new UserError(stateFailure.diagnostics, 1);
-    if (result!.interrupted) return 130;
+    if (result!.interrupted) return outputClosed.aborted ? EXIT_OUTPUT_CLOSED : 130;
     return result!.ok ? 0 : 1;
   } finally {
     storage.onWriteError = undefined;
     executor.close();
+    outputClosed.removeEventListener('abort', onSignal);
     if (signal) signal.removeEventListener('abort', onSignal);
     else {
       process.off('SIGINT', onSignal);
@@ -237,6 +243,15 @@ function asStopped(e: BuildEvent): BuildEvent {
   if (e.type === 'job-fail' && e.error === 'interrupted') return { ...e, error: 'stopped: the build state cannot be written' };
   if (e.type === 'build-finish' && e.interrupted) return { ...e, ok: false, interrupted: false };
   return e;
+}
+
+/** Job output spilled by an earlier build (state/output.ts): this build's jobs write theirs afresh. */
+function clearSpilledOutput(root: string): void {
+  try {
+    clearOutputDir(root);
+  } catch {
+    // Left for the next build to remove; a job's spill file is rewritten whole anyway.
+  }
 }
 
 export function graphCommand(args: ParsedArgs): number {

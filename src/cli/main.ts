@@ -5,6 +5,7 @@
 import { COMMANDS, commandHelp, mainHelp, parseArgs, type ParsedArgs } from './args.js';
 import { noopFastPath } from './noop.js';
 import { buildOptions } from './options.js';
+import { EXIT_OUTPUT_CLOSED, guardStdio, outputClosed } from './stdio.js';
 import { version } from './version.js';
 import { formatDiagnostic, UserError } from '../util/errors.js';
 
@@ -83,5 +84,6 @@ function reportError(e: unknown): number {
   return 2;
 }
 
+guardStdio();
 const code = await main(process.argv.slice(2));
-process.exitCode = code;
+process.exitCode = outputClosed.aborted ? EXIT_OUTPUT_CLOSED : code;

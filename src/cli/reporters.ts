@@ -7,6 +7,7 @@ import { MultiReporter, type Reporter } from '../run/events.js';
 import { eventLogPath, rotateEventLog } from '../state/paths.js';
 import type { UserError } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
+import { stderr, stdout, writeFailed } from './stdio.js';
 
 /** `onEventLogError` hears a failure to write the event log as it happens (else `close` throws it). */
 export async function buildReporter(
@@ -16,7 +17,7 @@ export async function buildReporter(
   onEventLogError?: (e: UserError) => void,
 ): Promise<MultiReporter> {
   const reporters: Reporter[] = [
-    new ConsoleReporter(process.stdout, json ? process.stdout : process.stderr, {
+    new ConsoleReporter(stdout, json ? stdout : stderr, {
       tty: !json && process.stdout.isTTY === true,
       quiet: json || flag(args, 'quiet'),
       verbose: !json && flag(args, 'verbose'),
@@ -25,7 +26,7 @@ export async function buildReporter(
   ];
   if (json || eventLogRoot !== undefined) {
     const { JsonReporter } = await import('../report/json.js');
-    if (json) reporters.push(new JsonReporter(2));
+    if (json) reporters.push(new JsonReporter(2, {}, writeFailed));
     if (eventLogRoot !== undefined) {
       rotateEventLog(eventLogRoot);
       reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }, onEventLogError));

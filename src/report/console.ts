@@ -3,6 +3,7 @@
 // output printed whole when it ends, so parallel jobs never interleave.
 
 import type { BuildEvent, Reporter } from '../run/events.js';
+import type { OutputCut } from '../run/output.js';
 
 export interface ConsoleOptions {
   /** Rewrite one status line in place (a terminal) rather than print a line per job. */
@@ -41,11 +42,11 @@ export class ConsoleReporter implements Reporter {
       case 'job-finish':
         this.done++;
         if (this.opts.tty) {
-          if (e.output) this.print(this.out, withNewline(e.output));
+          if (e.output) this.print(this.out, jobOutput(e.output, e.cut));
           if (!this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
         } else {
           if (!this.opts.quiet) this.print(this.out, `[${this.done}/${this.total}] ${this.describe(e.job)}\n`);
-          if (e.output) this.print(this.out, withNewline(e.output));
+          if (e.output) this.print(this.out, jobOutput(e.output, e.cut));
         }
         break;
       case 'job-skip':
@@ -59,7 +60,7 @@ export class ConsoleReporter implements Reporter {
         let text = `${head}\n`;
         if (e.command !== undefined && e.error !== 'interrupted') text += `  command: ${e.command}\n`;
         if (e.job.log) text += `  log: ${e.job.log}\n`;
-        if (e.output) text += withNewline(e.output);
+        if (e.output) text += jobOutput(e.output, e.cut);
         this.print(this.err, text);
         break;
       }
@@ -118,4 +119,24 @@ export class ConsoleReporter implements Reporter {
 
 function withNewline(s: string): string {
   return s.endsWith('\n') ? s : s + '\n';
+}
+
+/** A job's output as shown: its tail, after a line saying what was cut and where the whole of it is. */
+export function jobOutput(output: string, cut: OutputCut | undefined): string {
+  if (!cut) return withNewline(output);
+  const where = cut.path !== undefined ? `the whole output is in ${cut.path}` : `the whole output could not be kept${cut.error ? `: ${cut.error}` : ''}`;
+  return `[... ${formatBytes(cut.bytes)} of output cut; ${where}]\n${withNewline(output)}`;
+}
+
+/** "599.2 MB": a byte count for people, in decimal units. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} byte${n === 1 ? '' : 's'}`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 999.95 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
 }

@@ -65,17 +65,34 @@ const SHOWN = '.rules/logs/events.jsonl';
 export class JsonReporter implements Reporter {
   private readonly log: pino.Logger;
   private readonly dest: ReturnType<typeof pino.destination> | EventLogFile;
+  /** A write to a file descriptor failed (stderr closed under us): nothing more is written, not even at close. */
+  private broken = false;
 
   /**
-   * `target` is a file descriptor (2 for stderr) or the event log's path, appended to. A failure to
-   * write the event log is told to `onError` when it happens, and thrown by `close`.
+   * `target` is a file descriptor (2 for stderr) or the event log's path, appended to.
+   * A failure to write the descriptor is told to `onFdError`; one to write the event log is told to
+   * `onFileError` when it happens, and thrown by `close`.
    */
-  constructor(target: number | string, extra: Record<string, unknown> = {}, onError?: (e: UserError) => void) {
-    this.dest = typeof target === 'number' ? pino.destination({ fd: target, sync: true }) : new EventLogFile(target, onError);
+  constructor(
+    target: number | string,
+    extra: Record<string, unknown> = {},
+    onError?: ((e: NodeJS.ErrnoException) => void) | ((e: UserError) => void),
+  ) {
+    if (typeof target === 'number') {
+      const dest = pino.destination({ fd: target, sync: true });
+      dest.on('error', (e: NodeJS.ErrnoException) => {
+        this.broken = true;
+        (onError as ((e: NodeJS.ErrnoException) => void) | undefined)?.(e);
+      });
+      this.dest = dest;
+    } else {
+      this.dest = new EventLogFile(target, onError as ((e: UserError) => void) | undefined);
+    }
     this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
   }
 
   emit(e: BuildEvent): void {
+    if (this.broken) return;
     switch (e.type) {
       case 'build-start':
         this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate }, 'build started');
@@ -91,7 +108,7 @@ export class JsonReporter implements Reporter {
         break;
       case 'job-fail':
         this.log.error(
-          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output },
+          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output, outputCut: e.cut },
           `failed ${e.job.label}: ${e.error}`,
         );
         break;
@@ -115,6 +132,9 @@ export class JsonReporter implements Reporter {
       // A file it opened is closed (a watch session builds many times).
       const failure = this.dest.close();
       if (failure) throw failure;
-    } else this.dest.flushSync();
+    } else if (!this.broken) {
+      // Flushing a destination that failed would retry for ever.
+      this.dest.flushSync();
+    }
   }
 }

@@ -2,11 +2,13 @@
 // consume them. The core never prints.
 
 import type { Job } from '../graph/model.js';
+import type { OutputCut } from './output.js';
 
 export type BuildEvent =
   | { type: 'build-start'; total: number; upToDate: number }
   | { type: 'job-start'; job: Job; reason: string; command: string | undefined; attempt: number }
-  | { type: 'job-finish'; job: Job; durationMs: number; output: string }
+  /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */
+  | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut }
   /** A job that was stale only because of an upstream job, whose outputs came out unchanged. */
   | { type: 'job-skip'; job: Job; why: string }
   | {
@@ -14,6 +16,7 @@ export type BuildEvent =
       job: Job;
       durationMs: number;
       output: string;
+      cut?: OutputCut;
       command: string | undefined;
       /** Why, in words: `exit status 1`, `killed by SIGKILL`, `did not create output: X`. */
       error: string;

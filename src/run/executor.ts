@@ -2,6 +2,7 @@
 // interface, so a cluster executor plugs in beside the local one.
 
 import type { Job } from '../graph/model.js';
+import type { OutputCut } from './output.js';
 
 export interface JobSpec {
   job: Job;
@@ -14,6 +15,8 @@ export interface JobSpec {
   env: Record<string, string>;
   /** Absolute path of the job's log file: its stdout and stderr go there instead of being captured. */
   logPath?: string;
+  /** Absolute path where captured output too long to keep in memory is written whole. */
+  spillPath?: string;
 }
 
 export interface JobOutcome {
@@ -22,6 +25,8 @@ export interface JobOutcome {
   signal: string | null;
   /** Captured stdout and stderr, interleaved as they came (empty with a log file). */
   output: string;
+  /** What was cut from the front of `output`: only its last MiB is kept (run/output.ts). */
+  outputCut?: OutputCut;
   /** Why it failed, in words. */
   error?: string;
 }

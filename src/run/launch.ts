@@ -6,6 +6,7 @@
 
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { OutputTail, type OutputCut } from './output.js';
 
 export interface LaunchRequest {
   file: string;
@@ -15,12 +16,17 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** A file for the process's stdout and stderr; without one they are captured. */
   logPath?: string;
+  /** Where the whole output goes if it is too long to keep in memory (see output.ts). */
+  spillPath?: string;
 }
 
 export interface LaunchResult {
   code: number | null;
   signal: string | null;
+  /** The output's tail (see output.ts). */
   output: string;
+  /** What was cut from the front of `output`. */
+  outputCut?: OutputCut;
   /** Set when the process could not be started (e.g. ENOENT). */
   errorCode?: string;
   errorMessage?: string;
@@ -53,15 +59,16 @@ export function startProcess(req: LaunchRequest, baseEnv: NodeJS.ProcessEnv): { 
   const env = Object.keys(req.env).length === 0 ? baseEnv : { ...baseEnv, ...req.env };
   const child = spawn(req.file, req.args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', out, out] });
   if (fd !== undefined) closeSync(fd);
-  const chunks: Buffer[] = [];
-  child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+  const tail = new OutputTail(req.spillPath);
+  child.stdout?.on('data', (c: Buffer) => tail.push(c));
+  child.stderr?.on('data', (c: Buffer) => tail.push(c));
   const result = new Promise<LaunchResult>((resolve) => {
     let error: NodeJS.ErrnoException | undefined = openError;
     child.on('error', (e) => (error ??= e));
     child.on('close', (code, signal) => {
-      const output = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-      const r: LaunchResult = { code, signal, output };
+      const { text, cut } = tail.finish();
+      const r: LaunchResult = { code, signal, output: text };
+      if (cut) r.outputCut = cut;
       if (error) {
         r.errorCode = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
         r.errorMessage = error.message;

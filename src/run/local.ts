@@ -4,7 +4,7 @@
 
 import { hasBashExtras, isPlainPosixShell, simpleCommandArgv } from './direct.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
-import { InProcessLauncher, SpawnerLauncher, type Launcher } from './launch.js';
+import { InProcessLauncher, SpawnerLauncher, type Launcher, type LaunchResult } from './launch.js';
 
 /** How long a job has to exit after SIGTERM before it gets SIGKILL. */
 const KILL_GRACE_MS = 3000;
@@ -37,21 +37,15 @@ export class LocalExecutor implements Executor {
       cwd: spec.cwd,
       env: spec.env,
       ...(spec.logPath !== undefined ? { logPath: spec.logPath } : {}),
+      ...(spec.spillPath !== undefined ? { spillPath: spec.spillPath } : {}),
     });
 
     let killTimer: NodeJS.Timeout | undefined;
     const done = launched.result.then((r): JobOutcome => {
       if (killTimer) clearTimeout(killTimer);
-      if (r.errorCode !== undefined) {
-        // As a shell would: a command that is not found exits 127.
-        if (direct && r.errorCode === 'ENOENT') {
-          return { ok: false, exitCode: 127, signal: null, output: `${r.output}${file}: command not found\n`, error: 'exit status 127' };
-        }
-        return { ok: false, exitCode: null, signal: null, output: r.output, error: `cannot start '${file}': ${r.errorMessage}` };
-      }
-      if (r.code === 0) return { ok: true, exitCode: 0, signal: null, output: r.output };
-      if (r.signal) return { ok: false, exitCode: null, signal: r.signal, output: r.output, error: `killed by ${r.signal}` };
-      return { ok: false, exitCode: r.code, signal: null, output: r.output, error: `exit status ${r.code}` };
+      const o = outcomeOf(r, file!, direct !== undefined);
+      if (r.outputCut) o.outputCut = r.outputCut;
+      return o;
     });
 
     const signalGroup = async (sig: NodeJS.Signals) => {
@@ -75,4 +69,18 @@ export class LocalExecutor implements Executor {
   close(): void {
     this.launcher.close();
   }
+}
+
+/** A finished process as a job's outcome. */
+function outcomeOf(r: LaunchResult, file: string, direct: boolean): JobOutcome {
+  if (r.errorCode !== undefined) {
+    // As a shell would: a command that is not found exits 127.
+    if (direct && r.errorCode === 'ENOENT') {
+      return { ok: false, exitCode: 127, signal: null, output: `${r.output}${file}: command not found\n`, error: 'exit status 127' };
+    }
+    return { ok: false, exitCode: null, signal: null, output: r.output, error: `cannot start '${file}': ${r.errorMessage}` };
+  }
+  if (r.code === 0) return { ok: true, exitCode: 0, signal: null, output: r.output };
+  if (r.signal) return { ok: false, exitCode: null, signal: r.signal, output: r.output, error: `killed by ${r.signal}` };
+  return { ok: false, exitCode: r.code, signal: null, output: r.output, error: `exit status ${r.code}` };
 }

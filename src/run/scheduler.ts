@@ -13,11 +13,13 @@ import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileInfo } from '../state/log.js';
+import { outputSpillPath } from '../state/output.js';
 import { UserError } from '../util/errors.js';
 import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import type { Executor, RunningJob } from './executor.js';
+import type { OutputCut } from './output.js';
 
 export interface BuildOptions {
   /** Job slots (`-j`). */
@@ -307,6 +309,7 @@ class Build {
       }
       let error: string | undefined;
       let output = '';
+      let cut: OutputCut | undefined;
       try {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
@@ -326,12 +329,13 @@ class Build {
           shell: project.shell,
           cwd: project.root,
           env: renderEnv(project, job),
-          ...(job.log ? { logPath: abs(project.root, job.log) } : {}),
+          ...(job.log ? { logPath: abs(project.root, job.log) } : { spillPath: outputSpillPath(project.root, job.rule.name, job.name) }),
         });
         this.running.set(job, running);
         if (signal.aborted) running.kill();
         const outcome = await running.done;
         output = outcome.output;
+        if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
         if (!outcome.ok) error = outcome.error ?? 'failed';
         else {
@@ -350,14 +354,14 @@ class Build {
         }
       }
       if (error === undefined) {
-        reporter.emit({ type: 'job-finish', job, durationMs, output });
+        reporter.emit({ type: 'job-finish', job, durationMs, output, ...(cut ? { cut } : {}) });
         return true;
       }
       const kept = this.removeOutputs(job);
       if (kept !== undefined && !error.includes(kept)) error += `; ${kept}`;
       if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
-      reporter.emit({ type: 'job-fail', job, durationMs, output, command, error: signal.aborted ? 'interrupted' : error, willRetry });
+      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), command, error: signal.aborted ? 'interrupted' : error, willRetry });
       if (!willRetry) return false;
     }
     return false;
@@ -370,4 +374,10 @@ function directoryOutput(path: string): string {
 
 function abs(root: string, path: string): string {
   return path.startsWith('/') ? path : `${root}/${path}`;
+}
+
+/** A spill file under the project root, named as users see paths: relative to it. */
+function rootRelative(root: string, cut: OutputCut): OutputCut {
+  if (cut.path === undefined || !cut.path.startsWith(`${root}/`)) return cut;
+  return { ...cut, path: cut.path.slice(root.length + 1) };
 }

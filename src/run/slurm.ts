@@ -6,9 +6,10 @@
 // cutoff stay in the scheduler, as for local jobs.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { shellQuote } from '../util/strings.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+import { readOutputTail } from './output.js';
 
 export interface SlurmOptions {
   /** Absolute directory for job scripts and logs (`.rules/slurm`). */
@@ -155,9 +156,10 @@ export class SlurmExecutor implements Executor {
       }
       if (cancelled) this.cancel(id);
       const final = await this.track(id);
-      const output = spec.logPath === undefined ? readOr(log) : '';
+      const { text: output, cut } = spec.logPath === undefined ? readOutputTail(log) : { text: '', cut: undefined };
+      const outputCut = cut ? { outputCut: cut } : {};
       if ('vanished' in final) {
-        return { ok: false, exitCode: null, signal: null, output, error: `SLURM job ${id} left the queue in an unknown state` };
+        return { ok: false, exitCode: null, signal: null, output, ...outputCut, error: `SLURM job ${id} left the queue in an unknown state` };
       }
       const { state, exitCode, signal } = final;
       if (state === 'COMPLETED' && exitCode === 0) {
@@ -165,11 +167,12 @@ export class SlurmExecutor implements Executor {
         await this.outputsAppear(spec.job.outputs.map((o) => (o.startsWith('/') ? o : `${spec.cwd}/${o}`)));
         // Done with: the script and log of a failed job stay, to look into.
         rmSync(script, { force: true });
-        if (spec.logPath === undefined) rmSync(log, { force: true });
-        return { ok: true, exitCode: 0, signal: null, output };
+        // A log too long to show whole stays too: the message names it.
+        if (spec.logPath === undefined && !cut) rmSync(log, { force: true });
+        return { ok: true, exitCode: 0, signal: null, output, ...outputCut };
       }
       const how = signal ? `signal ${signal}` : exitCode !== null ? `exit status ${exitCode}` : 'no exit status';
-      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, error: cancelled ? 'interrupted' : `SLURM job ${id} ${state}, ${how}` };
+      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, error: cancelled ? 'interrupted' : `SLURM job ${id} ${state}, ${how}` };
     })();
     return {
       done,
@@ -262,13 +265,5 @@ export class SlurmExecutor implements Executor {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-  }
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
   }
 }

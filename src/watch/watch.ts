@@ -3,7 +3,8 @@
 // edited Rulefile or a new file matching a glob is seen); staleness decides
 // what runs, so only what a change affects is rebuilt. A broken Rulefile or a
 // failed job is reported and watching goes on. Ctrl-C stops the running
-// build as in any build (jobs killed, their outputs removed) and exits 130.
+// build as in any build (jobs killed, their outputs removed) and exits 130;
+// a reader closing our output does the same and exits 141 (cli/stdio.ts).
 
 import { fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { runBuild, type BuildScope } from '../cli/commands.js';
 import { values, value, type ParsedArgs } from '../cli/args.js';
 import type { BuildOptions } from '../cli/options.js';
 import { buildReporter } from '../cli/reporters.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed } from '../cli/stdio.js';
 import { findRulefile } from '../rulefile/find.js';
 import { formatDiagnostic, UserError } from '../util/errors.js';
 import { DiskFileSystem } from '../util/fs.js';
@@ -29,6 +31,8 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
   const stop = () => abort.abort();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  outputClosed.addEventListener('abort', stop);
+  if (outputClosed.aborted) stop();
   const queue = new ChangeQueue();
   const watcher = new Watcher(queue, ownOutputs());
   try {
@@ -64,13 +68,15 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    outputClosed.removeEventListener('abort', stop);
     queue.close();
     await watcher.close();
     await reporter.close();
   }
   // Stopped: leave now, whatever timers the watcher left behind (output is written synchronously).
-  setTimeout(() => process.exit(130), 0).unref();
-  return 130;
+  const code = outputClosed.aborted ? EXIT_OUTPUT_CLOSED : 130;
+  setTimeout(() => process.exit(code), 0).unref();
+  return code;
 }
 
 /** Our own stdout and stderr when they are files (`rules watch > watch.log`): writing them is no change. */

@@ -92,4 +92,18 @@ describe('the console reporter', () => {
     r.emit({ type: 'build-finish', ok: true, ran: 1, skipped: 2, failed: 0, notRun: 0, interrupted: false, durationMs: 1500 });
     assert.equal(c.out.join(''), 'rules: 1 job done, 2 up to date after all (inputs unchanged) in 1.5s\n');
   });
+
+  test('an output cut to its tail is preceded by what was cut and where the whole of it is', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: true, verbose: false });
+    r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'tail', cut: { bytes: 599_012_345, path: '.rules/output/make-1.log' } });
+    const cut = { bytes: 1500, error: 'ENOSPC: no space left on device' };
+    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'end\n', cut, command: 'make', error: 'exit status 1', willRetry: false });
+    assert.equal(c.out.join(''), '[... 599.0 MB of output cut; the whole output is in .rules/output/make-1.log]\ntail\n');
+    assert.equal(
+      c.err.join(''),
+      'FAILED: make[n=2]: exit status 1\n  command: make\n[... 1.5 kB of output cut; the whole output could not be kept: ENOSPC: no space left on device]\nend\n',
+    );
+  });
 });

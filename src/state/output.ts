@@ -1,0 +1,23 @@
+// Where a job's output goes when it is too long to keep in memory
+// (run/output.ts): one file per job under .rules/output/. Each build that runs
+// jobs starts with an empty directory, so the files left are those of the last
+// build, and the disk they take is bounded by what one build printed.
+
+import { rmSync } from 'node:fs';
+import { hashText } from '../util/hash.js';
+import { stateDir } from './paths.js';
+
+export function outputDir(root: string): string {
+  return `${stateDir(root)}/output`;
+}
+
+/** The spill file of a job: its rule's name (for people) and a hash of the job's name (one file per job). */
+export function outputSpillPath(root: string, rule: string, jobName: string): string {
+  const readable = rule.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
+  return `${outputDir(root)}/${readable}-${hashText(jobName).slice(0, 12)}.log`;
+}
+
+/** Removes the spill files of earlier builds; called under the build lock. */
+export function clearOutputDir(root: string): void {
+  rmSync(outputDir(root), { recursive: true, force: true });
+}
