@@ -20,7 +20,7 @@ import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog } from '../state/log.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
-import { UserError } from '../util/errors.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
 import { buildKey, configFilesOf } from './noop.js';
@@ -28,12 +28,19 @@ import { checkMode, type BuildOptions } from './options.js';
 import { buildReporter } from './reporters.js';
 
 function load(args: ParsedArgs): Project {
-  return loadProject({
+  const project = loadProject({
     cwd: process.cwd(),
     ...(value(args, 'file') !== undefined ? { rulefile: value(args, 'file')! } : {}),
     configFiles: values(args, 'configfile'),
     configOverrides: values(args, 'config'),
   });
+  warn(project.warnings);
+  return project;
+}
+
+/** Warnings go to stderr, each on a line, and never fail a command. */
+function warn(warnings: readonly Diagnostic[]): void {
+  for (const d of warnings) process.stderr.write(`rules: warning: ${formatDiagnostic(d)}\n`);
 }
 
 /** Targets as given, with paths taken relative to the working directory and made relative to the root. */
@@ -55,7 +62,9 @@ function openLog(project: Project): BuildLog {
 
 function graphFor(args: ParsedArgs, project: Project): { graph: Graph; fs: CachedFileSystem } {
   const fs = new CachedFileSystem(new DiskFileSystem(project.root));
-  return { graph: buildGraph(project, targetsOf(args, project), fs), fs };
+  const graph = buildGraph(project, targetsOf(args, project), fs);
+  warn(graph.warnings);
+  return { graph, fs };
 }
 
 function planFor(args: ParsedArgs, project: Project, log: BuildLog, { graph, fs } = graphFor(args, project)): Plan {
