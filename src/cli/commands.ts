@@ -22,7 +22,7 @@ import { BuildLock } from '../state/lock.js';
 import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
 import { clearOutputDir } from '../state/output.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
-import { UserError } from '../util/errors.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
 import { buildKey, configFilesOf } from './noop.js';
@@ -31,12 +31,19 @@ import { buildReporter } from './reporters.js';
 import { EXIT_OUTPUT_CLOSED, outputClosed } from './stdio.js';
 
 function load(args: ParsedArgs): Project {
-  return loadProject({
+  const project = loadProject({
     cwd: process.cwd(),
     ...(value(args, 'file') !== undefined ? { rulefile: value(args, 'file')! } : {}),
     configFiles: values(args, 'configfile'),
     configOverrides: values(args, 'config'),
   });
+  warn(project.warnings);
+  return project;
+}
+
+/** Warnings go to stderr, each on a line, and never fail a command. */
+function warn(warnings: readonly Diagnostic[]): void {
+  for (const d of warnings) process.stderr.write(`rules: warning: ${formatDiagnostic(d)}\n`);
 }
 
 /** Targets as given, with paths taken relative to the working directory and made relative to the root. */
@@ -58,7 +65,9 @@ function openLog(project: Project, storage: LogStorage = new FileLogStorage(proj
 
 function graphFor(args: ParsedArgs, project: Project): { graph: Graph; fs: CachedFileSystem } {
   const fs = new CachedFileSystem(new DiskFileSystem(project.root));
-  return { graph: buildGraph(project, targetsOf(args, project), fs), fs };
+  const graph = buildGraph(project, targetsOf(args, project), fs);
+  warn(graph.warnings);
+  return { graph, fs };
 }
 
 function planFor(args: ParsedArgs, project: Project, log: BuildLog, { graph, fs } = graphFor(args, project)): Plan {

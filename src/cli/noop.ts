@@ -46,7 +46,12 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
   const globs = async () => {
     const [{ glob }, { DiskFileSystem }] = await Promise.all([import('../util/glob.js'), import('../util/fs.js')]);
     const fs = new DiskFileSystem(root);
-    return (pattern: string) => glob(fs, pattern);
+    // A glob that skips an entry is answered by the full build, which warns of it.
+    return (pattern: string) => {
+      let skipped = false;
+      const matches = glob(fs, pattern, () => (skipped = true));
+      return skipped ? undefined : matches;
+    };
   };
   const start = Date.now();
   const stamp = loadStamp(root, key);

@@ -3,9 +3,9 @@
 
 import type { InputItem, Project, Rule } from '../rulefile/model.js';
 import { renderTemplate, type Template } from '../rulefile/template.js';
-import { UserError, type Diagnostic } from '../util/errors.js';
+import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
-import { glob } from '../util/glob.js';
+import { glob, skippedMessage, type SkippedEntry } from '../util/glob.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle } from './cycle.js';
@@ -66,6 +66,9 @@ class GraphBuilder {
   private readonly depOf: number[] = [];
   private readonly globCache = new Map<string, string[]>();
   private readonly problems: Diagnostic[] = [];
+  private readonly warnings: Diagnostic[] = [];
+  /** Paths a glob skipped, each warned about once. */
+  private readonly skipped = new Set<string>();
 
   constructor(
     private readonly project: Project,
@@ -84,7 +87,7 @@ class GraphBuilder {
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
     if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
-    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache };
+    const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
     return graph;
@@ -270,11 +273,11 @@ class GraphBuilder {
     if (!item.expand) {
       const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
       if (!this.nameable(p, item, job)) return [];
-      return item.glob ? this.glob(p) : [p];
+      return item.glob ? this.glob(p, item.loc) : [p];
     }
     // Cartesian product, first name varying slowest: an odometer over the value lists.
     const names = item.expand.map((e) => e.name);
-    const lists = item.expand.map(({ name, source }) => (source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc)));
+    const lists = item.expand.map(({ name, source }) => (source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc, item.loc)));
     const out: string[] = [];
     if (lists.some((l) => l.length === 0)) return out;
     const at = new Array<number>(lists.length).fill(0);
@@ -286,7 +289,7 @@ class GraphBuilder {
     for (;;) {
       const p = normalizePath(renderTemplate(item.template, valueOf));
       if (this.nameable(p, item, job)) {
-        if (item.glob) for (const hit of this.glob(p)) out.push(hit);
+        if (item.glob) for (const hit of this.glob(p, item.loc)) out.push(hit);
         else out.push(p);
       }
       let k = lists.length - 1;
@@ -306,17 +309,24 @@ class GraphBuilder {
     return false;
   }
 
-  private glob(pattern: string): string[] {
+  private glob(pattern: string, loc: SourceLocation): string[] {
     let hits = this.globCache.get(pattern);
     if (!hits) {
-      hits = glob(this.fs, pattern);
+      hits = glob(this.fs, pattern, (s) => this.skippedByGlob(pattern, s, loc));
       this.globCache.set(pattern, hits);
     }
     return hits;
   }
 
+  /** An entry a glob could not look at: the build goes on without it, and the user hears of it once. */
+  private skippedByGlob(pattern: string, s: SkippedEntry, loc: SourceLocation): void {
+    if (this.skipped.has(s.path)) return;
+    this.skipped.add(s.path);
+    this.warnings.push({ message: skippedMessage(pattern, s), loc });
+  }
+
   /** The values `name` takes in files matching `pattern` (`raw/sci_{frame}.fits`). */
-  private globValues(pattern: Template, name: string, wc: Record<string, string>): string[] {
+  private globValues(pattern: Template, name: string, wc: Record<string, string>, loc: SourceLocation): string[] {
     let globText = '';
     let re = '^';
     let captured = false;
@@ -345,7 +355,7 @@ class GraphBuilder {
     }
     const matcher = new RegExp(re + '$', 'u');
     const values = new Set<string>();
-    for (const f of this.glob(globText)) {
+    for (const f of this.glob(globText, loc)) {
       const m = matcher.exec(f);
       if (m !== null) values.add(m[1]!);
     }

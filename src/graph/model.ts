@@ -1,6 +1,7 @@
 // The job DAG: what later stages (plan, run, report) work from.
 
 import type { Rule } from '../rulefile/model.js';
+import type { Diagnostic } from '../util/errors.js';
 
 export interface Job {
   /** Index in Graph.jobs; jobs are numbered in discovery order from the targets. */
@@ -35,6 +36,8 @@ export interface Graph {
   producers: Map<string, Job | null>;
   /** Every glob the graph was built from, with its matches (relative to the root). */
   globs: Map<string, string[]>;
+  /** What the user should hear but that does not stop a build (entries a glob skipped), in discovery order. */
+  warnings: Diagnostic[];
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

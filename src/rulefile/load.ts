@@ -7,7 +7,7 @@ import { isMap, isScalar, isSeq, parse as parseYaml } from 'yaml';
 import type { Node } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { DiskFileSystem } from '../util/fs.js';
-import { glob, isGlob } from '../util/glob.js';
+import { glob, isGlob, skippedMessage } from '../util/glob.js';
 import { didYouMean } from '../util/strings.js';
 import { Config, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
 import type { Project, Rule } from './model.js';
@@ -58,6 +58,7 @@ export function loadProject(opts: LoadOptions): Project {
   const includes: SourceFile[] = [];
   const files = [rulefilePath];
   const globs = new Map<string, string[]>();
+  const warnings: Diagnostic[] = [];
   let includeFailed = false;
   const inc = entry('include');
   if (inc && inc.value !== null) {
@@ -69,7 +70,14 @@ export function loadProject(opts: LoadOptions): Project {
         continue;
       }
       let matches = [p.value];
-      if (isGlob(p.value)) globs.set(p.value, (matches = glob(fs, p.value)));
+      if (isGlob(p.value)) {
+        const pattern = p.value;
+        matches = glob(fs, pattern, (s) => {
+          const message = skippedMessage(pattern, s);
+          if (!warnings.some((w) => w.message === message)) warnings.push({ message, loc: main.loc(p) });
+        });
+        globs.set(pattern, matches);
+      }
       for (const m of matches) {
         const abs = resolve(root, m);
         if (abs === rulefilePath || files.includes(abs)) continue;
@@ -154,7 +162,7 @@ export function loadProject(opts: LoadOptions): Project {
     problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
   }
 
-  const project: Project = { root, rulefile: main.display, files, globs, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+  const project: Project = { root, rulefile: main.display, files, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
 
   const def = entry('default');
   if (def && def.value !== null) {

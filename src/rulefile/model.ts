@@ -1,6 +1,6 @@
 // The checked model of a Rulefile that every later stage works from.
 
-import type { SourceLocation } from '../util/errors.js';
+import type { Diagnostic, SourceLocation } from '../util/errors.js';
 import type { Config } from './config.js';
 import type { Template } from './template.js';
 
@@ -88,6 +88,8 @@ export interface Project {
   files: string[];
   /** The include globs and the files each matched (a change in these changes the project). */
   globs: Map<string, string[]>;
+  /** What the user should hear but that does not stop a build (files an include glob skipped). */
+  warnings: Diagnostic[];
   rules: Rule[];
   rulesByName: Map<string, Rule>;
   config: Config;

@@ -232,12 +232,13 @@ export function loadStamp(root: string, key: string): LoadedStamp | undefined {
 /**
  * Checks a stamp against the disk: true when every file is as it was (the
  * build would do nothing). `globMatches`
- * lists a glob's matches now (loaded only when the stamp has globs).
+ * lists a glob's matches now (loaded only when the stamp has globs), or
+ * undefined when the full build must answer (it would warn of skipped entries).
  */
 export async function stampHolds(
   stamp: LoadedStamp,
   root: string,
-  globMatches: () => Promise<(pattern: string) => string[]>,
+  globMatches: () => Promise<(pattern: string) => string[] | undefined>,
 ): Promise<boolean> {
   const { header } = stamp;
   const control = new Int32Array(new SharedArrayBuffer(8));
@@ -249,7 +250,10 @@ export async function stampHolds(
       for (const [file, hash] of header.files) if (contentHash(file) !== hash) return false;
       if (header.globs.length > 0) {
         const matches = await globMatches();
-        for (const [pattern, hash] of header.globs) if (matchesHash(matches(pattern)) !== hash) return false;
+        for (const [pattern, hash] of header.globs) {
+          const now = matches(pattern);
+          if (now === undefined || matchesHash(now) !== hash) return false;
+        }
       }
       return true;
     })();

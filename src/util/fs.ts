@@ -8,18 +8,32 @@ export interface FileStat {
   mtimeMs: number;
   size: number;
   ino: number;
+  /** The device holding it: with `ino`, the file's identity (absent where a file system has none). */
+  dev?: number;
   isDirectory: boolean;
 }
 
 export interface DirEntry {
   name: string;
+  /** A directory, or a symbolic link to one. */
   isDirectory: boolean;
+  /** A symbolic link: `isDirectory` says what it leads to. */
+  isLink?: boolean;
+  /**
+   * Why the entry leads to neither a file nor a directory: a symbolic link to
+   * nothing, one in a loop, one that may not be followed. Such an entry is
+   * listed (its name is taken) but is not a file.
+   */
+  broken?: string;
 }
 
 export interface FileSystem {
   /** Metadata of a path (following links), or undefined when it does not exist. */
   stat(path: string): FileStat | undefined;
-  /** Entries of a directory, or undefined when it is not one. */
+  /**
+   * Entries of a directory, or undefined when there is none at `path`. Throws
+   * (an error with a `code`) when a directory is there but cannot be listed.
+   */
   readdir(path: string): DirEntry[] | undefined;
   /** Whether a path exists (what `stat` says, but may be answered from a directory listing). */
   exists(path: string): boolean;
@@ -58,23 +72,35 @@ export class DiskFileSystem implements FileSystem {
     try {
       s = statSync(this.abs(path), { throwIfNoEntry: false });
     } catch (e) {
-      // A file where a directory of the path should be: the path does not exist.
-      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      // A file where a directory of the path should be, or symbolic links in a
+      // loop: the path leads to nothing.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'ELOOP') return undefined;
       throw e;
     }
     if (!s) return undefined;
-    return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino, isDirectory: s.isDirectory() };
+    return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino, dev: s.dev, isDirectory: s.isDirectory() };
   }
 
   readdir(path: string): DirEntry[] | undefined {
+    const dir = this.abs(path);
+    let dirents;
     try {
-      return readdirSync(this.abs(path), { withFileTypes: true }).map((d) => ({
-        name: d.name,
-        isDirectory: d.isDirectory() || (d.isSymbolicLink() && this.stat(path ? `${path}/${d.name}` : d.name)?.isDirectory === true),
-      }));
-    } catch {
-      return undefined;
+      dirents = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw e;
     }
+    return dirents.map((d): DirEntry => {
+      if (!d.isSymbolicLink()) return { name: d.name, isDirectory: d.isDirectory() };
+      // A link is what it leads to; one that leads nowhere is one bad entry, never the whole directory.
+      try {
+        return { name: d.name, isDirectory: statSync(`${dir}/${d.name}`).isDirectory(), isLink: true };
+      } catch (e) {
+        return { name: d.name, isDirectory: false, isLink: true, broken: brokenLink((e as NodeJS.ErrnoException).code) };
+      }
+    });
   }
 
   exists(path: string): boolean {
@@ -108,6 +134,14 @@ export class DiskFileSystem implements FileSystem {
   }
 }
 
+/** Why a symbolic link cannot be followed, from the error `stat` gave. */
+function brokenLink(code: string | undefined): string {
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'a symbolic link to nothing';
+  if (code === 'ELOOP') return 'a symbolic link in a loop';
+  if (code === 'EACCES' || code === 'EPERM') return 'a symbolic link that may not be followed (permission denied)';
+  return `a symbolic link that cannot be followed (${code ?? 'unknown error'})`;
+}
+
 /**
  * Remembers every answer: within one build the tree is read once. A path in a
  * directory known to be missing is missing without asking the disk (a fresh
@@ -136,7 +170,8 @@ export class CachedFileSystem implements FileSystem {
     const dir = slash > 0 ? path.slice(0, slash) : '';
     if (this.dirs.has(dir)) {
       let names = this.names.get(dir);
-      if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).map((e) => e.name))));
+      // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
+      if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).filter((e) => e.broken === undefined).map((e) => e.name))));
       return names.has(slash > 0 ? path.slice(slash + 1) : path);
     }
     return this.stat(path) !== undefined;

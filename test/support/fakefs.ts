@@ -1,6 +1,10 @@
 // An in-memory file system for fast, deterministic tests of graph, plan and run.
 
+import { posix } from 'node:path';
 import { IsDirectoryError, type DirEntry, type FileStat, type FileSystem } from '../../src/util/fs.js';
+
+/** Links followed in one path before it is taken for a loop, as on Linux. */
+const MAX_LINKS = 40;
 
 interface FakeFile extends FileStat {
   content: string;
@@ -8,6 +12,12 @@ interface FakeFile extends FileStat {
 
 export class FakeFileSystem implements FileSystem {
   private readonly files = new Map<string, FakeFile>();
+  /** Symbolic links: path → target, relative to the link's directory as on disk. */
+  private readonly links = new Map<string, string>();
+  /** Directories that cannot be listed (permission denied). */
+  private readonly denied = new Set<string>();
+  /** Inodes of directories, given out when first asked for. */
+  private readonly dirInos = new Map<string, number>();
   private nextIno = 1;
   private clock = 1_000_000;
 
@@ -32,6 +42,39 @@ export class FakeFileSystem implements FileSystem {
     this.clock += 1000;
     f.mtimeMs = this.clock;
     return this;
+  }
+
+  /** Makes `path` a symbolic link to `target` (resolved from the link's directory, `..` allowed). */
+  link(path: string, target: string): this {
+    this.links.set(path, target);
+    return this;
+  }
+
+  /** Makes listing the directory `path` fail with EACCES. */
+  deny(path: string): this {
+    this.denied.add(path);
+    return this;
+  }
+
+  /** The path with every link followed; undefined for a loop. */
+  private resolve(path: string): string | undefined {
+    let hops = 0;
+    let rest = path === '' ? [] : path.split('/');
+    let at = '';
+    while (rest.length > 0) {
+      const next = at === '' ? rest[0]! : `${at}/${rest[0]}`;
+      const target = this.links.get(next);
+      if (target === undefined) {
+        at = next;
+        rest = rest.slice(1);
+        continue;
+      }
+      if (++hops > MAX_LINKS) return undefined;
+      const joined = posix.normalize(posix.join(posix.dirname(next), target));
+      rest = [...(joined === '.' ? [] : joined.split('/')), ...rest.slice(1)];
+      at = '';
+    }
+    return at;
   }
 
   read(path: string): string | undefined {
@@ -59,25 +102,47 @@ export class FakeFileSystem implements FileSystem {
 
   stat(path: string): FileStat | undefined {
     unusable(path);
-    const f = this.files.get(path);
-    if (f) return { mtimeMs: f.mtimeMs, size: f.size, ino: f.ino, isDirectory: false };
-    const prefix = path === '' ? '' : path + '/';
-    for (const k of this.files.keys()) if (k.startsWith(prefix)) return { mtimeMs: 0, size: 0, ino: 0, isDirectory: true };
-    return undefined;
+    const real = this.resolve(path);
+    if (real === undefined) return undefined; // a loop leads nowhere, as on disk
+    const f = this.files.get(real);
+    if (f) return { mtimeMs: f.mtimeMs, size: f.size, ino: f.ino, dev: 1, isDirectory: false };
+    if (!this.isDir(real)) return undefined;
+    let ino = this.dirInos.get(real);
+    if (ino === undefined) this.dirInos.set(real, (ino = this.nextIno++));
+    return { mtimeMs: 0, size: 0, ino, dev: 1, isDirectory: true };
+  }
+
+  /** Whether a file or link lies below `real` (a path without links). */
+  private isDir(real: string): boolean {
+    const prefix = real === '' ? '' : real + '/';
+    for (const k of this.files.keys()) if (k.startsWith(prefix)) return true;
+    for (const k of this.links.keys()) if (k.startsWith(prefix)) return true;
+    return false;
   }
 
   readdir(path: string): DirEntry[] | undefined {
-    const prefix = path === '' ? '' : path + '/';
-    const seen = new Map<string, boolean>();
-    for (const k of this.files.keys()) {
+    const real = this.resolve(path);
+    if (real === undefined) throw Object.assign(new Error(`ELOOP: ${path}`), { code: 'ELOOP' });
+    if (this.denied.has(real)) throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });
+    const prefix = real === '' ? '' : real + '/';
+    const seen = new Map<string, DirEntry>();
+    for (const k of [...this.files.keys(), ...this.links.keys()]) {
       if (!k.startsWith(prefix)) continue;
       const rest = k.slice(prefix.length);
       const slash = rest.indexOf('/');
-      if (slash < 0) seen.set(rest, false);
-      else seen.set(rest.slice(0, slash), true);
+      if (slash >= 0) {
+        seen.set(rest.slice(0, slash), { name: rest.slice(0, slash), isDirectory: true });
+      } else if (!this.links.has(k)) {
+        seen.set(rest, { name: rest, isDirectory: false });
+      } else if (this.resolve(k) === undefined) {
+        seen.set(rest, { name: rest, isDirectory: false, isLink: true, broken: 'a symbolic link in a loop' });
+      } else {
+        const st = this.stat(k);
+        seen.set(rest, st ? { name: rest, isDirectory: st.isDirectory, isLink: true } : { name: rest, isDirectory: false, isLink: true, broken: 'a symbolic link to nothing' });
+      }
     }
     if (seen.size === 0) return undefined;
-    return [...seen].map(([name, isDirectory]) => ({ name, isDirectory }));
+    return [...seen.values()];
   }
 
   exists(path: string): boolean {
@@ -88,7 +153,7 @@ export class FakeFileSystem implements FileSystem {
   hashes = 0;
 
   hash(path: string): string {
-    const f = this.files.get(path);
+    const f = this.files.get(this.resolve(path) ?? path);
     if (!f) throw new Error(`ENOENT: ${path}`);
     this.hashes++;
     return `h(${f.content})`;
@@ -96,7 +161,9 @@ export class FakeFileSystem implements FileSystem {
 
   /** As on disk: a file is deleted, a directory (a path with files under it) never is. */
   remove(path: string): void {
+    // Never recursive, as on disk: a file or a link is unlinked, a directory refused.
     if (this.files.delete(path)) return;
+    if (this.links.delete(path)) return;
     if (this.stat(path)?.isDirectory) throw new IsDirectoryError(path);
   }
 

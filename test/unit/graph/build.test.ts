@@ -254,6 +254,49 @@ describe('jobs', () => {
   });
 });
 
+describe('globs and symbolic links', () => {
+  const rules = yaml`
+    rules:
+      all:
+        inputs: ["raw/*.txt", sum.txt]
+      sum:
+        inputs:
+          - expand: "raw/{x}.txt"
+            x: { glob: "raw/{x}.txt" }
+        outputs: sum.txt
+        run: cat {inputs} > {output}
+  `;
+
+  test('a dangling link is no input and no expand value, and is warned of once, where the first glob is', () => {
+    const fs = new FakeFileSystem().write('raw/a.txt', 'raw/b.txt').link('raw/c.txt', 'gone.txt').link('raw/self', 'self');
+    const g = graphOf(rules, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['raw/a.txt', 'raw/b.txt', 'sum.txt']);
+    assert.deepEqual(g.jobs[1]!.inputs, ['raw/a.txt', 'raw/b.txt']);
+    assert.deepEqual(g.globs.get('raw/*.txt'), ['raw/a.txt', 'raw/b.txt']);
+    assert.deepEqual(g.warnings, [
+      { message: "the glob 'raw/*.txt' skips 'raw/c.txt': a symbolic link to nothing", loc: { file: 'Rulefile', line: 3, col: 14 } },
+    ]);
+  });
+
+  test('a tree without bad entries gives no warnings', () => {
+    const g = graphOf(rules, ['all'], new FakeFileSystem().write('raw/a.txt').link('raw/b.txt', 'a.txt'));
+    assert.deepEqual(g.jobs[0]!.inputs, ['raw/a.txt', 'raw/b.txt', 'sum.txt']);
+    assert.deepEqual(g.warnings, []);
+  });
+
+  test('** through a link to an ancestor gives each file once', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: "data/**/*.csv"
+    `;
+    const fs = new FakeFileSystem().write('data/a.csv', 'data/x/b.csv').link('data/x/up', '..');
+    const g = graphOf(r, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['data/a.csv', 'data/x/b.csv']);
+    assert.deepEqual(g.warnings, []);
+  });
+});
+
 describe('cycles and endless chains', () => {
   test('a cycle is printed as the paths that close it', () => {
     const r = yaml`

@@ -2,6 +2,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { findRulefile, loadProject } from '../../../src/rulefile/load.js';
 import type { InputGroup, Project, Rule } from '../../../src/rulefile/model.js';
@@ -466,6 +467,18 @@ describe('includes and rule order', () => {
   test('a project whose rules all come from includes', () => {
     const p = load({ Rulefile: yaml('include: ["rules/*.yaml"]'), 'rules/x.yaml': yaml('rules:', '  x: {run: x}') });
     assert.deepEqual(p.rules.map((r) => r.name), ['x']);
+  });
+
+  test('an include glob skips a dangling link, with a warning where the glob is', () => {
+    const dir = makeProject({ Rulefile: yaml('include: ["rules/*.yaml"]', 'rules:', '  m: {run: x}'), 'rules/x.yaml': yaml('rules:', '  x: {run: x}') });
+    fs.symlinkSync('moved-away.yaml', path.join(dir, 'rules/old.yaml'));
+    const p = loadProject({ cwd: dir });
+    assert.deepEqual(p.rules.map((r) => r.name), ['x', 'm']);
+    assert.deepEqual(p.globs.get('rules/*.yaml'), ['rules/x.yaml']);
+    assert.deepEqual(p.warnings, [
+      { message: "the glob 'rules/*.yaml' skips 'rules/old.yaml': a symbolic link to nothing", loc: { file: 'Rulefile', line: 1, col: 11 } },
+    ]);
+    assert.deepEqual(load({ Rulefile: yaml('include: ["rules/*.yaml"]'), 'rules/x.yaml': yaml('rules:', '  x: {run: x}') }).warnings, []);
   });
 
   test('an included file may hold only config', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -50,6 +50,26 @@ describe('the cached file system', () => {
       assert.equal(fs.exists('a.txt'), true);
       assert.equal(fs.exists('b.txt'), false);
       assert.deepEqual(disk.stats, []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a listed directory does not take a dangling link for an existing file', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      writeFileSync(join(root, 'a.txt'), 'x');
+      symlinkSync('gone.txt', join(root, 'b.txt'));
+      symlinkSync('self', join(root, 'self'));
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      assert.deepEqual(
+        fs.readdir('')!.map((e) => e.name).sort(),
+        ['a.txt', 'b.txt', 'self'],
+      );
+      assert.equal(fs.exists('a.txt'), true);
+      assert.equal(fs.exists('b.txt'), false, 'as stat says');
+      assert.equal(fs.exists('self'), false);
+      assert.equal(fs.stat('self'), undefined);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
