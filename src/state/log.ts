@@ -90,7 +90,7 @@ export class FileLogStorage implements LogStorage {
   /** Told of a failure to write the log (the build must stop: what ran cannot be recorded). */
   onWriteError: ((e: UserError) => void) | undefined;
 
-  constructor(private readonly root: string) {
+  constructor(readonly root: string) {
     this.path = logPath(root);
     this.file = new AppendFile(this.path);
   }
@@ -181,7 +181,8 @@ export class BuildLog {
   ) {}
 
   /** Loads a log (an absent or empty one has no records), and the markers of jobs that started and never finished. */
-  static load(storage: LogStorage, markers: MarkerStorage = new MemoryMarkerStorage()): BuildLog {
+  /** A log on disk always has its markers on disk beside it; one in memory, in memory. */
+  static load(storage: LogStorage, markers: MarkerStorage = storage instanceof FileLogStorage ? new FileMarkerStorage(storage.root) : new MemoryMarkerStorage()): BuildLog {
     const log = new BuildLog(storage, markers);
     let text: string | undefined;
     try {
@@ -196,7 +197,7 @@ export class BuildLog {
   }
 
   static open(root: string): BuildLog {
-    return BuildLog.load(new FileLogStorage(root), new FileMarkerStorage(root));
+    return BuildLog.load(new FileLogStorage(root));
   }
 
   /** Every marker makes its job incomplete, whatever the log says of it. */

@@ -38,6 +38,8 @@ const LAYOUT: [string, 'file' | 'dir'][] = [
   ['logs/events.jsonl', 'file'],
   ['logs/events.1.jsonl', 'file'],
   ['slurm', 'dir'],
+  ['started', 'dir'],
+  ['output', 'dir'],
 ];
 
 /** Makes .rules/ if needed; a file in its place is the user's to move. */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { BuildLog, MemoryLogStorage, type LogStorage } from '../../../src/state/log.js';
+import { BuildLog, FileLogStorage, MemoryLogStorage, type LogStorage } from '../../../src/state/log.js';
 import { anyStarted, FileMarkerStorage, markerName, MemoryMarkerStorage, startedDir, type MarkerStorage } from '../../../src/state/started.js';
 import { HEADER, linesOf, record } from './helpers.js';
 
@@ -209,6 +209,18 @@ describe('FileMarkerStorage', () => {
       next.close();
       assert.deepEqual(fs.readdirSync(startedDir(root)), []);
       assert.equal(anyStarted(root), false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a log loaded from its file storage has its markers on disk too (the CLI opens it that way)', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-started-test-'));
+    try {
+      const log = BuildLog.load(new FileLogStorage(root));
+      log.started('fit[obj=m31]', ['fits/m31.txt']);
+      assert.deepEqual(fs.readdirSync(startedDir(root)), [markerName('fit[obj=m31]')]);
+      log.close();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
