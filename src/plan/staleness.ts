@@ -68,7 +68,8 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
   let oldest = Infinity;
   for (const out of job.outputs) {
     const st = fs.stat(out);
-    if (st === undefined) return `output missing: ${out}`;
+    // A directory where a file is declared is no output (the job then fails, naming it).
+    if (st === undefined || st.isDirectory) return `output missing: ${out}`;
     if (st.mtimeMs < oldest) oldest = st.mtimeMs;
   }
   const key = recordKey(job);

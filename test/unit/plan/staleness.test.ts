@@ -97,6 +97,16 @@ describe('staleness reasons, in order', () => {
     assert.deepEqual(dry(), ['catalog catalog.csv: output missing: catalog.csv']);
   });
 
+  test('an output that is a directory is missing (a file is declared), with a record or without one', async () => {
+    const { fs, dry } = await built();
+    fs.remove('catalog.csv');
+    fs.write('catalog.csv/user.txt');
+    assert.deepEqual(dry(), ['catalog catalog.csv: output missing: catalog.csv']);
+    // Without a record, Make's rule must not adopt a directory newer than the inputs either.
+    const fresh = new FakeFileSystem().write('raw/f1.fits', 'raw/f2.fits', 'bias.fits', 'cal/f1.fits', 'cal/f2.fits', 'catalog.csv/user.txt');
+    assert.deepEqual(lines(planOf(projectFrom(pipeline()), ['catalog.csv'], fresh, new MemoryState().log())), ['catalog catalog.csv: output missing: catalog.csv']);
+  });
+
   test('params changed: NAME (a config value used by a param)', async () => {
     const { dry } = await built();
     const p = projectFrom(pipeline(), ['threshold=5']);
