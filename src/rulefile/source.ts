@@ -15,6 +15,9 @@ import { setKey } from './config.js';
  */
 export const ALIAS_EXPANSION_LIMIT = 100_000;
 
+/** YAML syntax errors reported per file: after the first few, the rest are mostly echoes. */
+const MAX_SYNTAX_ERRORS = 20;
+
 export class SourceFile {
   readonly doc: Document.Parsed;
   private readonly lines: LineCounter;
@@ -35,7 +38,15 @@ export class SourceFile {
     readonly text: string,
   ) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, merge: true });
+    // The yaml library makes an Error (with a stack trace, which is costly) per syntax error,
+    // and a mangled file can hold hundreds of thousands of them; their stacks are never shown.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, merge: true });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.indexAliases();
   }
 
@@ -102,10 +113,14 @@ export class SourceFile {
       throw new UserError([{ message: `cannot read '${display}': ${why}`, loc: at }]);
     }
     const src = new SourceFile(display, text);
-    const problems: Diagnostic[] = src.doc.errors.map((err) => ({
+    const errors = src.doc.errors;
+    const problems: Diagnostic[] = errors.slice(0, MAX_SYNTAX_ERRORS).map((err) => ({
       message: `YAML syntax error: ${firstLine(err.message)}`,
       loc: src.at(err.pos[0]),
     }));
+    if (errors.length > MAX_SYNTAX_ERRORS) {
+      problems.push({ message: `... and ${errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`, loc: src.at(errors[MAX_SYNTAX_ERRORS]!.pos[0]) });
+    }
     if (problems.length === 0) problems.push(...src.aliasProblems);
     if (problems.length > 0) throw new UserError(problems);
     return src;

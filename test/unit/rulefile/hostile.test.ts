@@ -196,3 +196,11 @@ describe('floods of mistakes', () => {
     assert.equal(p.config.get(['__proto__', 'a']), 1);
   });
 });
+
+describe('mangled YAML', () => {
+  test('100,000 unclosed brackets: the first 20 syntax errors and a count, quickly', () => {
+    const ds = within(10_000, () => errorsOf(yaml('rules:', `  a: {run: x, inputs: ${'['.repeat(100_000)}`)));
+    assert.ok(ds.length <= 21, `${ds.length} diagnostics`);
+    assert.match(ds[0]!.message, /^YAML syntax error: /);
+  });
+});
