@@ -161,7 +161,7 @@ export function loadProject(opts: LoadOptions): Project {
     const items = isSeq(def.value) ? def.value.items.map((n) => main.resolve(n)) : [def.value];
     const targets: string[] = [];
     for (const n of items) {
-      if (isScalar(n) && typeof n.value === 'string' && n.value !== '') targets.push(n.value);
+      if (isScalar(n) && typeof n.value === 'string' && n.value !== '' && !n.value.includes('\0')) targets.push(n.value);
       else problems.push({ message: `'default' must be a target name or a list of them, not ${describeNode(n)}`, loc: main.loc(n) });
     }
     project.defaultTargets = targets;

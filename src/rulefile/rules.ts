@@ -32,6 +32,8 @@ const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params
 const GLOB_CHARS = /[*?[]/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RULE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** The longest path template: the longest path Linux takes (PATH_MAX). */
+const MAX_PATH_TEMPLATE = 4096;
 /** What a placeholder in `run` or `params` may start with, for suggestions. */
 const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
@@ -163,6 +165,16 @@ export class RuleParser {
   }
 
   private templateFromText(rule: Rule, node: Node, text: string, ctx: Context, extraNames: readonly string[] = []): Template | undefined {
+    // No file system takes a NUL in a path, and no shell in a command.
+    const nul = text.indexOf('\0');
+    if (nul >= 0) {
+      this.error(`a NUL character ('\\0') cannot appear in ${ctx === 'run' || ctx === 'params' || ctx === 'env' ? `'${ctx}'` : 'a path'}`, this.src.locIn(node, nul));
+      return undefined;
+    }
+    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log') && text.length > MAX_PATH_TEMPLATE) {
+      this.error(`a path of ${text.length} characters: paths are at most ${MAX_PATH_TEMPLATE} characters`, this.src.loc(node));
+      return undefined;
+    }
     let t: Template;
     try {
       t = parseTemplate(text);

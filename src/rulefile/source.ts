@@ -122,6 +122,9 @@ export class SourceFile {
       problems.push({ message: `... and ${errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`, loc: src.at(errors[MAX_SYNTAX_ERRORS]!.pos[0]) });
     }
     if (problems.length === 0) problems.push(...src.aliasProblems);
+    // YAML allows a NUL only escaped ("\0"); the yaml library lets a raw one through.
+    const nul = text.indexOf('\0');
+    if (problems.length === 0 && nul >= 0) problems.push({ message: 'YAML syntax error: a raw NUL character is not allowed', loc: src.at(nul) });
     if (problems.length > 0) throw new UserError(problems);
     return src;
   }

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Node } from 'yaml';
 import { buildGraph, defaultTargets } from '../../src/graph/build.js';
 import { loadProject } from '../../src/rulefile/load.js';
 import { UserError } from '../../src/util/errors.js';
@@ -208,7 +209,7 @@ const INSERTS = [
 function mutate(r: Rand, text: string): { text: string; what: string } {
   const lines = text.split('\n');
   const at = int(r, lines.length);
-  const op = int(r, 13);
+  const op = int(r, 15);
   switch (op) {
     case 0:
       lines.splice(at, 1);
@@ -256,6 +257,9 @@ function mutate(r: Rand, text: string): { text: string; what: string } {
     }
     case 11:
       return swapKind(r, text);
+    case 13:
+    case 14:
+      return aliasNode(r, text);
     default: {
       const l = lines[at] ?? '';
       lines[at] = l.replace(/\d+(\.\d+)?/, () => pick(r, ['1e400', '-1', '0.5', '1e-400', '9007199254740993', 'NaN', '-.inf']));
@@ -300,6 +304,27 @@ function swapKind(r: Rand, text: string): { text: string; what: string } {
     return { text: doc.toString(), what: `swap a ${kind} for another kind` };
   } catch {
     return { text, what: `swap a ${kind} (not printable: no change)` };
+  }
+}
+
+/** Structure level: a node replaced by an alias of a collection before it, or inside which it is (a recursive alias). */
+function aliasNode(r: Rand, text: string): { text: string; what: string } {
+  const doc = parseDocument(text, { uniqueKeys: false });
+  if (doc.errors.length > 0) return { text, what: 'alias a node (not parsable: no change)' };
+  const nodes: Node[] = [];
+  visit(doc, { Node: (_k, n) => void nodes.push(n) });
+  const collections = nodes.filter((n) => isMap(n) || isSeq(n));
+  if (collections.length === 0) return { text, what: 'alias a node (no collections)' };
+  const anchored = pick(r, collections);
+  const from = nodes.indexOf(anchored);
+  const target = nodes[from + 1 + int(r, nodes.length - from - 1)];
+  if (target === undefined || isAlias(target)) return { text, what: 'alias a node (nothing after it)' };
+  const alias = doc.createAlias(anchored, pick(r, ['a', 'loop']));
+  visit(doc, { Node: (_k, n) => (n === target ? alias : undefined) });
+  try {
+    return { text: doc.toString(), what: `alias a ${isMap(anchored) ? 'map' : 'list'} from a node after it` };
+  } catch {
+    return { text, what: 'alias a node (not printable: no change)' };
   }
 }
 

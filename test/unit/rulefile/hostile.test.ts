@@ -140,8 +140,8 @@ describe('wildcard regular expressions', () => {
 
   test('tens of thousands of wildcards in one output are an error, not a crash', () => {
     const out = Array.from({ length: 80_000 }, (_, i) => `{w${i}}`).join('');
-    const d = within(15_000, () => expectOnlyError(yaml('rules:', '  a:', `    outputs: "${out}"`, '    run: x'), { message: /is too complex to match/, line: 3 }));
-    assert.ok(d.message.length < 400, 'the message quotes the pattern shortened');
+    const d = within(15_000, () => expectOnlyError(yaml('rules:', '  a:', `    outputs: "${out}"`, '    run: x'), { message: /^a path of \d+ characters: paths are at most 4096 characters$/, line: 3 }));
+    assert.ok(d.message.length < 400, 'the message does not quote the pattern');
   });
 });
 
@@ -202,5 +202,23 @@ describe('mangled YAML', () => {
     const ds = within(10_000, () => errorsOf(yaml('rules:', `  a: {run: x, inputs: ${'['.repeat(100_000)}`)));
     assert.ok(ds.length <= 21, `${ds.length} diagnostics`);
     assert.match(ds[0]!.message, /^YAML syntax error: /);
+  });
+});
+
+describe('characters and lengths no path can have (found by the fuzzer)', () => {
+  test('a raw NUL in the Rulefile is a syntax error at its place', () => {
+    expectOnlyError(yaml('default: a\0ll', 'rules:', '  all: {run: x}'), { message: 'YAML syntax error: a raw NUL character is not allowed', line: 1, col: 11 });
+  });
+
+  test('an escaped NUL in a path, a command or a default target is an error', () => {
+    expectOnlyError(yaml('rules:', '  a:', '    outputs: "o/\\0{x}"', '    run: x'), { message: "a NUL character ('\\0') cannot appear in a path", line: 3, col: 17 });
+    expectOnlyError(yaml('rules:', '  a: {run: "echo \\0"}'), { message: "a NUL character ('\\0') cannot appear in 'run'", line: 2 });
+    expectOnlyError(yaml('default: "a\\0"', 'rules:', '  a: {run: x}'), { message: "'default' must be a target name", line: 1 });
+  });
+
+  test('a glob input of 200,000 characters is an error, not a stack overflow', () => {
+    const glob = 'in/' + '*a '.repeat(70_000);
+    const d = within(5000, () => expectOnlyError(yaml('rules:', '  a:', `    inputs: "${glob}"`, '    run: x'), { message: 'a path of 210003 characters: paths are at most 4096 characters', line: 3, col: 13 }));
+    assert.ok(d);
   });
 });
