@@ -68,6 +68,10 @@ export function loadProject(opts: LoadOptions): Project {
         problems.push({ message: `'include' entries must be file paths or globs, not ${describeNode(p)}`, loc: main.loc(p) });
         continue;
       }
+      if (p.value.length > 4096) {
+        problems.push({ message: `an 'include' entry of ${p.value.length} characters: paths are at most 4096 characters`, loc: main.loc(p) });
+        continue;
+      }
       let matches = [p.value];
       if (isGlob(p.value)) globs.set(p.value, (matches = glob(fs, p.value)));
       for (const m of matches) {

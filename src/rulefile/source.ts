@@ -220,7 +220,8 @@ export class SourceFile {
         for (const s of sources) if (isMap(s)) merged.push(...this.entries(s, true));
         continue;
       }
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      // A collection as a key is shown by its kind: printing it would expand its aliases and merges.
+      const key = isScalar(keyNode) ? String(keyNode.value) : `(${describeNode(keyNode)})`;
       const first = seen.get(key);
       if (first && !allowDuplicates) {
         const l = this.loc(first);

@@ -222,3 +222,15 @@ describe('characters and lengths no path can have (found by the fuzzer)', () => 
     assert.ok(d);
   });
 });
+
+describe('more shapes found by the fuzzer', () => {
+  test('a map as a key (with a merge of a non-map in it) is an unknown key, not a crash', () => {
+    const ds = errorsOf(yaml('rules:', '  ? {<<: 1}', '  : {run: x}'));
+    assert.match(ds[0]!.message, /'\(a map\)'/);
+    assert.equal(ds[0]!.loc?.line, 2);
+  });
+
+  test('an include glob of 100,000 characters is an error at its place', () => {
+    expectOnlyError(yaml(`include: ["${'x'.repeat(100_000)}*.yaml"]`, 'rules:', '  a: {run: x}'), { message: "an 'include' entry of 100006 characters", line: 1, col: 11 });
+  });
+});
