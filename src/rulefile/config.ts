@@ -36,7 +36,7 @@ function nodeValue(src: SourceFile, raw: Node | null, prefix: string, origins: M
     const out: ConfigMap = {};
     const entries = src.entries(node);
     if (entries.length === 0 && prefix) origins.set(prefix, where());
-    for (const e of entries) out[e.key] = nodeValue(src, e.value, prefix ? `${prefix}.${e.key}` : e.key, origins);
+    for (const e of entries) setKey(out, e.key, nodeValue(src, e.value, prefix ? `${prefix}.${e.key}` : e.key, origins));
     return out;
   }
   if (prefix) origins.set(prefix, where());
@@ -71,19 +71,19 @@ export class Config {
   private mergeInto(target: ConfigMap, source: ConfigMap, prefix: string, origins: Map<string, string>): void {
     for (const [key, value] of Object.entries(source)) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const existing = target[key];
+      const existing = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
       if (isConfigMap(existing) && isConfigMap(value)) {
         this.mergeInto(existing, value, path, origins);
         continue;
       }
-      this.forget(path);
-      target[key] = clone(value);
-      for (const [p, o] of origins) if (p === path || p.startsWith(path + '.')) this.origins.set(p, o);
+      // Origins are looked up by the paths under the values themselves, so a layer of N keys costs N, not N².
+      if (existing !== undefined) for (const p of subpaths(existing, path)) this.origins.delete(p);
+      setKey(target, key, clone(value));
+      for (const p of subpaths(value, path)) {
+        const o = origins.get(p);
+        if (o !== undefined) this.origins.set(p, o);
+      }
     }
-  }
-
-  private forget(path: string): void {
-    for (const p of [...this.origins.keys()]) if (p === path || p.startsWith(path + '.')) this.origins.delete(p);
   }
 
   /** The value at a dotted path, or undefined when any part is missing. */
@@ -118,18 +118,29 @@ export function nestedValue(path: string, value: ConfigValue): ConfigMap {
   let cur = root;
   for (let i = 0; i < parts.length - 1; i++) {
     const next: ConfigMap = {};
-    cur[parts[i]!] = next;
+    setKey(cur, parts[i]!, next);
     cur = next;
   }
-  cur[parts[parts.length - 1]!] = value;
+  setKey(cur, parts[parts.length - 1]!, value);
   return root;
+}
+
+/** `path` and the dotted path of everything inside `v` under it. */
+function* subpaths(v: ConfigValue, path: string): Generator<string> {
+  yield path;
+  if (isConfigMap(v)) for (const [k, child] of Object.entries(v)) yield* subpaths(child, `${path}.${k}`);
+}
+
+/** Sets a key of a plain object as its own property, even one named `__proto__`. */
+export function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function clone(v: ConfigValue): ConfigValue {
   if (Array.isArray(v)) return v.map(clone);
   if (isConfigMap(v)) {
     const out: ConfigMap = {};
-    for (const [k, c] of Object.entries(v)) out[k] = clone(c);
+    for (const [k, c] of Object.entries(v)) setKey(out, k, clone(c));
     return out;
   }
   return v;

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { isMap, isScalar, isSeq, parse as parseYaml } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { DiskFileSystem } from '../util/fs.js';
@@ -67,6 +67,10 @@ export function loadProject(opts: LoadOptions): Project {
     for (const p of patterns) {
       if (!isScalar(p) || typeof p.value !== 'string') {
         problems.push({ message: `'include' entries must be file paths or globs, not ${describeNode(p)}`, loc: main.loc(p) });
+        continue;
+      }
+      if (p.value.length > 4096) {
+        problems.push({ message: `an 'include' entry of ${p.value.length} characters: paths are at most 4096 characters`, loc: main.loc(p) });
         continue;
       }
       let matches = [p.value];
@@ -169,7 +173,7 @@ export function loadProject(opts: LoadOptions): Project {
     const items = isSeq(def.value) ? def.value.items.map((n) => main.resolve(n)) : [def.value];
     const targets: string[] = [];
     for (const n of items) {
-      if (isScalar(n) && typeof n.value === 'string' && n.value !== '') targets.push(n.value);
+      if (isScalar(n) && typeof n.value === 'string' && n.value !== '' && !n.value.includes('\0')) targets.push(n.value);
       else problems.push({ message: `'default' must be a target name or a list of them, not ${describeNode(n)}`, loc: main.loc(n) });
     }
     project.defaultTargets = targets;
@@ -193,7 +197,7 @@ export function loadProject(opts: LoadOptions): Project {
     }
   }
   for (const src of [main, ...includes]) problems.push(...src.problems);
-  if (problems.length > 0) throw new UserError(sortByPlace(problems));
+  if (problems.length > 0) throw new UserError(capPerFile(sortByPlace(problems)));
   return project;
 }
 
@@ -219,10 +223,12 @@ function readConfigFile(cwd: string, file: string) {
     const err = src.doc.errors[0]!;
     throw new UserError([{ message: `--configfile: YAML/JSON syntax error: ${err.message.split('\n')[0]}`, loc: src.at(err.pos[0]) }]);
   }
+  if (src.aliasProblems.length > 0) throw new UserError(src.aliasProblems);
   const top = src.doc.contents as Node | null;
   if (top === null) return layerFromValues({}, file);
   if (!isMap(top)) throw new UserError([{ message: `--configfile: '${file}' must hold a map of NAME: VALUE`, loc: src.loc(top) }]);
-  return layerFromValues(src.doc.toJS() as ConfigMap, `--configfile ${file}`);
+  // Through the loader's own reading, which bounds alias expansion (yaml's `toJS` would throw a bare error).
+  return layerFromValues(src.toValue(top) as ConfigMap, `--configfile ${file}`);
 }
 
 /** `KEY=VALUE` with VALUE parsed as YAML. */
@@ -232,13 +238,17 @@ export function parseConfigOverride(assignment: string) {
   if (eq < 0 || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key)) {
     throw new UserError(`--config expects KEY=VALUE (e.g. --config threshold=5 or --config fit.order=3), got '${assignment}'`);
   }
+  const src = new SourceFile(`--config ${key}`, assignment.slice(eq + 1));
+  const err = src.doc.errors[0];
+  if (err !== undefined) throw new UserError(`--config ${key}: the value is not valid YAML: ${err.message.split('\n')[0]}`);
+  if (src.aliasProblems.length > 0) throw new UserError(`--config ${key}: ${src.aliasProblems[0]!.message}`);
   let value: ConfigValue;
   try {
-    value = parseYaml(assignment.slice(eq + 1)) as ConfigValue;
+    value = src.toValue(src.doc.contents) as ConfigValue;
   } catch (e) {
-    throw new UserError(`--config ${key}: the value is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`--config ${key}: ${e.diagnostics[0]!.message}`);
   }
-  if (value === undefined) value = null;
   return layerFromValues(nestedValue(key, value), '--config');
 }
 
@@ -255,4 +265,33 @@ function sortByPlace(list: Diagnostic[]): Diagnostic[] {
       return x.line - y.line || x.col - y.col || a.i - b.i;
     })
     .map((e) => e.d);
+}
+
+/** Diagnostics shown per file at most; past it, one line says how many more there are. */
+export const MAX_DIAGNOSTICS_PER_FILE = 50;
+
+/** The first MAX_DIAGNOSTICS_PER_FILE diagnostics of each file, then '... and N more' for that file. */
+function capPerFile(list: Diagnostic[]): Diagnostic[] {
+  const shown = new Map<string, number>();
+  const hidden = new Map<string, { count: number; at: SourceLocation }>();
+  const out: Diagnostic[] = [];
+  for (const d of list) {
+    if (!d.loc) {
+      out.push(d);
+      continue;
+    }
+    const n = shown.get(d.loc.file) ?? 0;
+    if (n < MAX_DIAGNOSTICS_PER_FILE) {
+      shown.set(d.loc.file, n + 1);
+      out.push(d);
+      continue;
+    }
+    const h = hidden.get(d.loc.file);
+    if (h) h.count++;
+    else hidden.set(d.loc.file, { count: 1, at: d.loc });
+  }
+  for (const [file, h] of hidden) {
+    out.push({ message: `... and ${h.count} more problem${h.count === 1 ? '' : 's'} in ${file} (the first ${MAX_DIAGNOSTICS_PER_FILE} are shown)`, loc: h.at });
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { Diagnostic, SourceLocation } from '../util/errors.js';
 import { didYouMean, suggest } from '../util/strings.js';
 import { configWords, type Config } from './config.js';
 import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } from './model.js';
+import { unsafeRegexReason } from './regex.js';
 import { describeNode, isEmpty, type SourceFile } from './source.js';
 import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
@@ -32,6 +33,8 @@ const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params
 const GLOB_CHARS = /[*?[]/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RULE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** The longest path template: the longest path Linux takes (PATH_MAX). */
+const MAX_PATH_TEMPLATE = 4096;
 /** What a placeholder in `run` or `params` may start with, for suggestions. */
 const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
@@ -43,6 +46,15 @@ export class RuleParser {
     private readonly config: Config,
     private readonly problems: Diagnostic[],
   ) {}
+
+  /** Each rule's wildcards as a set, so checking a name costs the same however many a rule has. */
+  private readonly wildcardSets = new WeakMap<Rule, Set<string>>();
+
+  private wildcardSet(rule: Rule): Set<string> {
+    let set = this.wildcardSets.get(rule);
+    if (set === undefined) this.wildcardSets.set(rule, (set = new Set(rule.wildcards)));
+    return set;
+  }
 
   private error(message: string, loc: SourceLocation): void {
     this.problems.push({ message, loc });
@@ -61,12 +73,13 @@ export class RuleParser {
     const values = new Map<string, { value: Node | null; keyNode: Node }>();
     const entries = src.entries(node);
     const guessed = new Set<string>();
+    const given = new Set(entries.map((e) => e.key));
     for (const e of entries) {
       if (!(RULE_KEYS as readonly string[]).includes(e.key)) {
         this.error(`unknown key '${e.key}' in rule '${name}'${didYouMean(e.key, RULE_KEYS)}`, src.loc(e.keyNode));
         // Read a likely typo as the key it stands for, so one typo gives one error, not a cascade.
         const meant = suggest(e.key, RULE_KEYS);
-        if (meant !== undefined && !entries.some((x) => x.key === meant) && !values.has(meant)) {
+        if (meant !== undefined && !given.has(meant) && !values.has(meant)) {
           values.set(meant, { value: e.value, keyNode: e.keyNode });
           guessed.add(meant);
         }
@@ -156,6 +169,16 @@ export class RuleParser {
   }
 
   private templateFromText(rule: Rule, node: Node, text: string, ctx: Context, extraNames: readonly string[] = []): Template | undefined {
+    // No file system takes a NUL in a path, and no shell in a command.
+    const nul = text.indexOf('\0');
+    if (nul >= 0) {
+      this.error(`a NUL character ('\\0') cannot appear in ${ctx === 'run' || ctx === 'params' || ctx === 'env' ? `'${ctx}'` : 'a path'}`, this.src.locIn(node, nul));
+      return undefined;
+    }
+    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log') && text.length > MAX_PATH_TEMPLATE) {
+      this.error(`a path of ${text.length} characters: paths are at most ${MAX_PATH_TEMPLATE} characters`, this.src.loc(node));
+      return undefined;
+    }
     let t: Template;
     try {
       t = parseTemplate(text);
@@ -165,8 +188,9 @@ export class RuleParser {
       return undefined;
     }
     let ok = true;
+    const extra = new Set(extraNames);
     for (const ph of t.placeholders) {
-      const problem = this.checkPlaceholder(rule, ph, ctx, extraNames);
+      const problem = this.checkPlaceholder(rule, ph, ctx, extra);
       if (problem) {
         this.error(problem, this.src.locIn(node, ph.offset));
         ok = false;
@@ -198,7 +222,7 @@ export class RuleParser {
   }
 
   /** Returns a message if placeholder `ph` may not stand in context `ctx` of `rule`. */
-  private checkPlaceholder(rule: Rule, ph: Placeholder, ctx: Context, extraNames: readonly string[]): string | undefined {
+  private checkPlaceholder(rule: Rule, ph: Placeholder, ctx: Context, extraNames: ReadonlySet<string>): string | undefined {
     const [head, ...rest] = ph.path;
     const shown = `{${ph.text}}`;
     const where = ctx === 'outputs' ? 'outputs' : ctx === 'inputs' ? 'inputs' : `'${ctx}'`;
@@ -223,16 +247,16 @@ export class RuleParser {
     if (head === 'wildcards' && wildcardName === undefined) return `'${shown}': use {wildcards.NAME}`;
     if (wildcardName !== undefined) {
       if (ctx === 'outputs') return undefined; // outputs define the wildcards
-      if (extraNames.includes(wildcardName)) return undefined;
-      if (rule.wildcards.includes(wildcardName)) return undefined;
+      if (extraNames.has(wildcardName)) return undefined;
+      if (this.wildcardSet(rule).has(wildcardName)) return undefined;
       const heads = ctx === 'run' || ctx === 'params' ? TEMPLATE_HEADS : [];
       if (head !== 'wildcards' && suggest(wildcardName, heads) !== undefined) {
-        return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(wildcardName, [...heads, ...rule.wildcards])}`;
+        return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(wildcardName, [...heads, ...hintable(rule.wildcards)])}`;
       }
       if (rule.phony) {
         return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': a rule without outputs has no wildcards`;
       }
-      const known = [...rule.wildcards, ...extraNames];
+      const known = [...hintable(rule.wildcards), ...hintable(extraNames)];
       return `wildcard '${shown}' in ${where} of rule '${rule.name}' does not appear in its outputs${didYouMean(wildcardName, known)}`;
     }
     if (ctx === 'outputs') return `'${shown}' cannot be used in outputs: only wildcards and {config.KEY}`;
@@ -269,7 +293,7 @@ export class RuleParser {
     if (rest.length === 0 && (head === 'params' || head === 'resources')) {
       return `'${shown}' needs a name: use {${head}.NAME}`;
     }
-    const all = [...TEMPLATE_HEADS, ...rule.wildcards].filter((c) => c !== ph.path.join('.'));
+    const all = [...TEMPLATE_HEADS, ...hintable(rule.wildcards)].filter((c) => c !== ph.path.join('.'));
     return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(ph.path.join('.'), all)}`;
   }
 
@@ -309,6 +333,11 @@ export class RuleParser {
           this.error(`invalid regular expression in '{${ph.text}}': ${(err as Error).message}`, this.src.locIn(e.node, ph.offset));
           continue;
         }
+        const unsafe = unsafeRegexReason(ph.regex);
+        if (unsafe !== undefined) {
+          this.error(`unsafe regular expression in '{${ph.text}}': ${unsafe}`, this.src.locIn(e.node, ph.offset));
+          continue;
+        }
         regexFor.set(name, ph.regex);
       }
       let reservedName = false;
@@ -317,8 +346,9 @@ export class RuleParser {
         if (ph.path[0] === 'wildcards' || RESERVED.has(ph.path[0]!)) {
           this.error(`'{${ph.text}}': a wildcard in outputs is written {NAME}, and NAME cannot be one of ${[...RESERVED].join(', ')}`, this.src.locIn(e.node, ph.offset));
           reservedName = true;
-        } else if (!rule.wildcards.includes(name) && parsed.length === 0) {
+        } else if (parsed.length === 0 && !this.wildcardSet(rule).has(name)) {
           rule.wildcards.push(name);
+          this.wildcardSet(rule).add(name);
         }
       }
       if (reservedName) continue;
@@ -327,14 +357,22 @@ export class RuleParser {
     for (const p of parsed) {
       const names = new Set(p.t.placeholders.map((ph) => ph.path[0]!));
       const missing = rule.wildcards.filter((w) => !names.has(w));
-      const extra = [...names].filter((w) => !rule.wildcards.includes(w));
+      const extra = [...names].filter((w) => !this.wildcardSet(rule).has(w));
       if (missing.length > 0 || extra.length > 0) {
         const which = missing.length > 0 ? `lacks {${missing[0]}}` : `has {${extra[0]}}, which the first output lacks`;
         this.error(`output '${p.t.source}' of rule '${rule.name}' ${which}: every output of a rule must use the same wildcards`, this.src.loc(p.node));
         continue;
       }
       if (!this.writable(p.t, `output '${showPath(p.t.source)}' of rule '${rule.name}'`, p.node)) continue;
-      const out = compileOutput(p.t, regexFor, this.src.loc(p.node));
+      let out: OutputPattern;
+      try {
+        out = compileOutput(p.t, regexFor, this.src.loc(p.node));
+      } catch (err) {
+        // The engine's own limits (e.g. tens of thousands of wildcards in one path).
+        if (!(err instanceof SyntaxError)) throw err;
+        this.error(`output '${shorten(p.t.source)}' of rule '${rule.name}' is too complex to match: ${shorten(err.message)}`, this.src.loc(p.node));
+        continue;
+      }
       if (p.name !== undefined) out.name = p.name;
       rule.outputs.push(out);
     }
@@ -403,13 +441,14 @@ export class RuleParser {
     const names: ExpandName[] = [];
     const nameList = entries.filter((e) => e !== tmplEntry).map((e) => e.key);
     const t = this.template(rule, tmplEntry.value, 'inputs', `'expand' template of rule '${rule.name}'`, nameList, node);
+    const used = new Set(t ? t.placeholders.filter((p) => p.path.length === 1).map((p) => p.path[0]!) : []);
     for (const e of entries) {
       if (e === tmplEntry) continue;
       if (!IDENT.test(e.key) || RESERVED.has(e.key)) {
         this.error(`'${e.key}' cannot be an expand name`, this.src.loc(e.keyNode));
         continue;
       }
-      if (t && !t.placeholders.some((p) => p.path.length === 1 && p.path[0] === e.key)) {
+      if (t && !used.has(e.key)) {
         this.error(`expand name '${e.key}' is not used in the template '${t.source}'`, this.src.loc(e.keyNode));
         continue;
       }
@@ -492,7 +531,7 @@ export class RuleParser {
         } else if (isScalar(n) && (typeof n.value === 'number' || typeof n.value === 'boolean')) {
           param.items.push(parseTemplate(String(n.value).replace(/[{}]/g, (c) => c + c)));
         } else if (isMap(n) || isSeq(n)) {
-          param.items.push(parseTemplate(JSON.stringify(n.toJSON()).replace(/[{}]/g, (c) => c + c)));
+          param.items.push(parseTemplate(JSON.stringify(this.src.toValue(n)).replace(/[{}]/g, (c) => c + c)));
         } else {
           this.error(`param '${e.key}' of rule '${rule.name}' has no value`, this.src.loc(n ?? e.keyNode));
         }
@@ -564,6 +603,17 @@ export class RuleParser {
       if (t) rule.env.push({ name: e.key, value: t });
     }
   }
+}
+
+/** A long text cut to a length that fits in a message. */
+function shorten(s: string): string {
+  return s.length <= 80 ? s : `${s.slice(0, 60)}... (${s.length} characters)`;
+}
+
+/** Names worth offering as 'did you mean' hints: none from a list too long to search for each mistake. */
+function hintable(names: readonly string[] | ReadonlySet<string>): readonly string[] {
+  const count = 'size' in names ? names.size : names.length;
+  return count <= 100 ? [...names] : [];
 }
 
 function escapeRegex(s: string): string {
