@@ -8,6 +8,7 @@ import type { Node } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { DiskFileSystem } from '../util/fs.js';
 import { glob, isGlob, skippedMessage } from '../util/glob.js';
+import { nameProblem, showPath } from '../util/paths.js';
 import { didYouMean } from '../util/strings.js';
 import { Config, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
 import type { Project, Rule } from './model.js';
@@ -173,8 +174,11 @@ export function loadProject(opts: LoadOptions): Project {
     const items = isSeq(def.value) ? def.value.items.map((n) => main.resolve(n)) : [def.value];
     const targets: string[] = [];
     for (const n of items) {
-      if (isScalar(n) && typeof n.value === 'string' && n.value !== '' && !n.value.includes('\0')) targets.push(n.value);
-      else problems.push({ message: `'default' must be a target name or a list of them, not ${describeNode(n)}`, loc: main.loc(n) });
+      if (isScalar(n) && typeof n.value === 'string' && n.value !== '') {
+        const bad = nameProblem(n.value);
+        if (bad === undefined) targets.push(n.value);
+        else problems.push({ message: `default target '${showPath(n.value)}' ${bad}`, loc: main.loc(n) });
+      } else problems.push({ message: `'default' must be a target name or a list of them, not ${describeNode(n)}`, loc: main.loc(n) });
     }
     project.defaultTargets = targets;
   }

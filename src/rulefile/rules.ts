@@ -169,10 +169,10 @@ export class RuleParser {
   }
 
   private templateFromText(rule: Rule, node: Node, text: string, ctx: Context, extraNames: readonly string[] = []): Template | undefined {
-    // No file system takes a NUL in a path, and no shell in a command.
-    const nul = text.indexOf('\0');
+    // No shell takes a NUL in a command (paths are checked, with their rule named, by `writable` and `nameable`).
+    const nul = ctx === 'run' || ctx === 'params' || ctx === 'env' ? text.indexOf('\0') : -1;
     if (nul >= 0) {
-      this.error(`a NUL character ('\\0') cannot appear in ${ctx === 'run' || ctx === 'params' || ctx === 'env' ? `'${ctx}'` : 'a path'}`, this.src.locIn(node, nul));
+      this.error(`a NUL character ('\\0') cannot appear in '${ctx}'`, this.src.locIn(node, nul));
       return undefined;
     }
     if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log') && text.length > MAX_PATH_TEMPLATE) {

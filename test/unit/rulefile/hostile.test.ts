@@ -211,9 +211,9 @@ describe('characters and lengths no path can have (found by the fuzzer)', () => 
   });
 
   test('an escaped NUL in a path, a command or a default target is an error', () => {
-    expectOnlyError(yaml('rules:', '  a:', '    outputs: "o/\\0{x}"', '    run: x'), { message: "a NUL character ('\\0') cannot appear in a path", line: 3, col: 17 });
+    expectOnlyError(yaml('rules:', '  a:', '    outputs: "o/\\0{x}"', '    run: x'), { message: "output 'o/\\0{x}' of rule 'a' contains a NUL byte", line: 3 });
     expectOnlyError(yaml('rules:', '  a: {run: "echo \\0"}'), { message: "a NUL character ('\\0') cannot appear in 'run'", line: 2 });
-    expectOnlyError(yaml('default: "a\\0"', 'rules:', '  a: {run: x}'), { message: "'default' must be a target name", line: 1 });
+    expectOnlyError(yaml('default: "a\\0"', 'rules:', '  a: {run: x}'), { message: "default target 'a\\0' contains a NUL byte", line: 1 });
   });
 
   test('a glob input of 200,000 characters is an error, not a stack overflow', () => {
