@@ -2,6 +2,7 @@
 // behind an interface so graph and staleness logic can be tested on a fake.
 
 import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { UserError } from './errors.js';
 import { hashFileSync } from './hash.js';
 
 export interface FileStat {
@@ -75,7 +76,10 @@ export class DiskFileSystem implements FileSystem {
       // A file where a directory of the path should be, or symbolic links in a
       // loop: the path leads to nothing.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+      // A path longer than the system takes cannot exist either.
+      if (code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return undefined;
+      // A directory on the way that we may not search: the user's to fix, not a bug.
+      if (code === 'EACCES') throw new UserError(`cannot look at '${path}': permission denied on a directory on the way`);
       throw e;
     }
     if (!s) return undefined;

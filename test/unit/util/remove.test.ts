@@ -57,3 +57,13 @@ describe('DiskFileSystem.remove', () => {
     assert.equal(fs.readFileSync(path.join(base, 'outside-dir', 'x.txt'), 'utf8'), 'keep\n');
   });
 });
+
+describe('DiskFileSystem.stat', () => {
+  test('a path longer than the system takes (ENAMETOOLONG) does not exist; it is no internal error', (t) => {
+    const base = tempRoot(t);
+    const disk = new DiskFileSystem(path.join(base, 'root'));
+    const long = `${'d'.repeat(250)}/`.repeat(20) + 'x.txt';
+    assert.equal(disk.stat(long), undefined);
+    assert.equal(disk.exists(long), false);
+  });
+});
