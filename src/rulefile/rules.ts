@@ -108,8 +108,9 @@ export class RuleParser {
     const errorsBefore = this.problems.length;
 
     if (has('description')) rule.description = this.string(get('description'), `'description' of rule '${name}'`);
-    if (has('outputs')) this.parseOutputs(rule, get('outputs')!);
-    rule.phony = rule.outputs.length === 0;
+    // A rule whose outputs were all refused is still not phony: one mistake, one error.
+    const declared = has('outputs') ? this.parseOutputs(rule, get('outputs')!) : 0;
+    rule.phony = declared === 0;
     if (has('inputs')) rule.inputs = this.parseInputs(rule, get('inputs')!, 'inputs');
     if (has('order_only')) rule.orderOnly = this.parseInputs(rule, get('order_only')!, 'order_only');
     if (has('resources')) this.parseResources(rule, get('resources')!);
@@ -299,7 +300,8 @@ export class RuleParser {
 
   // ---- outputs -------------------------------------------------------------
 
-  private parseOutputs(rule: Rule, node: Node): void {
+  /** Parses the outputs into `rule.outputs`; returns how many were declared (accepted or not). */
+  private parseOutputs(rule: Rule, node: Node): number {
     const entries: { name?: string; node: Node }[] = [];
     const collect = (n: Node | null, name?: string) => {
       n = this.src.resolve(n);
@@ -376,6 +378,7 @@ export class RuleParser {
       if (p.name !== undefined) out.name = p.name;
       rule.outputs.push(out);
     }
+    return entries.length;
   }
 
   /**
@@ -385,9 +388,14 @@ export class RuleParser {
    */
   private writable(t: Template, what: string, node: Node): boolean {
     const last = t.parts[t.parts.length - 1];
+    const rendered = renderTemplate(t, () => 'w');
     const problem =
-      writablePathProblem(normalizePath(renderTemplate(t, () => 'w'))) ??
-      (typeof last === 'string' && last.endsWith('/') ? `ends with '/': directory outputs are not supported yet; name a file` : undefined);
+      writablePathProblem(normalizePath(rendered)) ??
+      (typeof last === 'string' && last.endsWith('/') ? `ends with '/': directory outputs are not supported yet; name a file` : undefined) ??
+      // Targets and inputs are matched in normal form: a pattern written otherwise would never match.
+      (t.placeholders.length > 0 && normalizePath(rendered) !== rendered
+        ? `is not in normal form: write it without './', '//' or '..' (paths are matched as '${normalizePath(t.source)}' would be)`
+        : undefined);
     if (problem === undefined) return true;
     this.error(`${what} ${problem}`, this.src.loc(node));
     return false;

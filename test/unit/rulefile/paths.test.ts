@@ -41,6 +41,14 @@ describe('outputs that are not files inside the root', () => {
     expectOnlyError(withOutput('".rules/{name}"'), { message: "output '.rules/{name}' of rule 'bad' is inside .rules/", line: 3, col: 14 });
   });
 
+  test('a pattern output not in normal form (it would never match a target or input) is one error, not a cascade', () => {
+    // `{output}` in run: the rule is still not phony, so its run does not also fail "the rule has no outputs".
+    const text = yaml('rules:', '  bad:', '    outputs: "./out//{n}.txt"', '    run: make {output}');
+    expectOnlyError(text, { message: "output './out//{n}.txt' of rule 'bad' is not in normal form: write it without './', '//' or '..' (paths are matched as 'out/{n}.txt' would be)", line: 3, col: 14 });
+    expectOnlyError(yaml('rules:', '  bad:', '    outputs: "a/../{n}.txt"', '    run: make {output}'), { message: "output 'a/../{n}.txt' of rule 'bad' is not in normal form", line: 3, col: 14 });
+    expectOnlyError(yaml('rules:', '  bad:', '    outputs: "../{n}.txt"', '    run: make {output}'), { message: "output '../{n}.txt' of rule 'bad' is outside the project root", line: 3, col: 14 });
+  });
+
   test('one bad output of a list is named at its own place', () => {
     const text = yaml('rules:', '  bad:', '    outputs:', '      - good.txt', '      - ../bad.txt', '    run: make it');
     expectOnlyError(text, { message: "output '../bad.txt' of rule 'bad' is outside the project root", line: 5, col: 9 });
