@@ -125,7 +125,10 @@ function withNewline(s: string): string {
 export function jobOutput(output: string, cut: OutputCut | undefined): string {
   if (!cut) return withNewline(output);
   const where = cut.path !== undefined ? `the whole output is in ${cut.path}` : `the whole output could not be kept${cut.error ? `: ${cut.error}` : ''}`;
-  return `[... ${formatBytes(cut.bytes)} of output cut; ${where}]\n${withNewline(output)}`;
+  // The tail starts inside a line: it is shown from the next whole line (when there is one nearby).
+  const nl = output.indexOf('\n');
+  const tail = nl >= 0 && nl < 4096 && nl < output.length - 1 ? output.slice(nl + 1) : output;
+  return `[... ${formatBytes(cut.bytes + Buffer.byteLength(output.slice(0, output.length - tail.length)))} of output cut; ${where}]\n${withNewline(tail)}`;
 }
 
 /** "599.2 MB": a byte count for people, in decimal units. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import type { Job } from '../../../src/graph/model.js';
-import { ConsoleReporter } from '../../../src/report/console.js';
+import { ConsoleReporter, jobOutput } from '../../../src/report/console.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
 
@@ -91,6 +91,14 @@ describe('the console reporter', () => {
     r.emit({ type: 'build-start', total: 3, upToDate: 0 });
     r.emit({ type: 'build-finish', ok: true, ran: 1, skipped: 2, failed: 0, notRun: 0, interrupted: false, durationMs: 1500 });
     assert.equal(c.out.join(''), 'rules: 1 job done, 2 up to date after all (inputs unchanged) in 1.5s\n');
+  });
+
+  test('a cut tail is shown from its first whole line; the part line it starts with counts as cut', () => {
+    assert.equal(jobOutput('é204\n150205\n150206\n', { bytes: 1000, path: '.rules/output/x.log' }), '[... 1.0 kB of output cut; the whole output is in .rules/output/x.log]\n150205\n150206\n');
+    assert.equal(jobOutput('é204\n150205\n', { bytes: 990, path: 'p' }), '[... 996 bytes of output cut; the whole output is in p]\n150205\n');
+    // One long line with no newline after the cut, or only a final one: shown as it is.
+    assert.equal(jobOutput('xxxx', { bytes: 10, path: 'p' }), '[... 10 bytes of output cut; the whole output is in p]\nxxxx\n');
+    assert.equal(jobOutput('xxxx\n', { bytes: 10, path: 'p' }), '[... 10 bytes of output cut; the whole output is in p]\nxxxx\n');
   });
 
   test('an output cut to its tail is preceded by what was cut and where the whole of it is', () => {
