@@ -386,7 +386,7 @@ describe('a started-marker left by a killed build', () => {
         'rules:',
         '  slow:',
         '    outputs: slow.txt',
-        '    run: echo slow >> ran.log; echo partial > {output}; if [ -e hold ]; then touch running; while [ ! -e release ]; do sleep 0.02; done; fi; echo done >> {output}',
+        '    run: echo slow >> ran.log; echo partial > {output}; if [ -e hold ]; then touch running; i=0; while [ ! -e release ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done; fi; echo done >> {output}',
       ),
       hold: '',
     });

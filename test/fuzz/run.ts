@@ -1,4 +1,4 @@
-// `npm run fuzz -- --cases N --seed S [--cli SHARE]`: many mutated Rulefiles
+// `npm run fuzz -- --cases N --seed S [--cli SHARE] [--first N] [--trace]`: many mutated Rulefiles
 // through the loader, the graph builder and the CLI; each failing case is
 // saved (its mutations and files) for replay, and a summary is printed.
 
@@ -19,6 +19,8 @@ const cases = option('cases', 3000);
 const seed = option('seed', Date.now() % 100_000);
 const cliShare = option('cli', 0.02);
 const first = option('first', 0);
+// --trace: each case's number on stderr before it runs, so a case that hangs can be found.
+const trace = process.argv.includes('--trace');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-fuzz-'));
 const saved = path.resolve('fuzz-failures');
 let failures = 0;
@@ -28,6 +30,7 @@ const s = fuzz({
   count: cases,
   cliShare,
   dir: path.join(work, 'p'),
+  ...(trace ? { onCase: (i: number) => process.stderr.write(`case ${i}\n`) } : {}),
   onFailure: (c, o) => {
     failures++;
     fs.mkdirSync(saved, { recursive: true });

@@ -275,7 +275,7 @@ function insertAt(r: Rand, text: string, s: string, after = 0): { text: string }
 
 /** Structure level: one value replaced by a value of another kind. */
 function swapKind(r: Rand, text: string): { text: string; what: string } {
-  const doc = parseDocument(text, { uniqueKeys: false });
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) return { text, what: 'swap kinds (not parsable: no change)' };
   const nodes: unknown[] = [];
   visit(doc, { Node: (_k, n) => void nodes.push(n) });
@@ -309,7 +309,7 @@ function swapKind(r: Rand, text: string): { text: string; what: string } {
 
 /** Structure level: a node replaced by an alias of a collection before it, or inside which it is (a recursive alias). */
 function aliasNode(r: Rand, text: string): { text: string; what: string } {
-  const doc = parseDocument(text, { uniqueKeys: false });
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) return { text, what: 'alias a node (not parsable: no change)' };
   const nodes: Node[] = [];
   visit(doc, { Node: (_k, n) => void nodes.push(n) });
@@ -422,11 +422,21 @@ function cliEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs `count` cases from `first` on; calls `onFailure` for each failing one. */
-export function fuzz(opts: { seed: number; first?: number; count: number; cliShare: number; dir: string; onFailure: (c: FuzzCase, o: FuzzOutcome) => void }): FuzzSummary {
+export function fuzz(opts: {
+  seed: number;
+  first?: number;
+  count: number;
+  cliShare: number;
+  dir: string;
+  onFailure: (c: FuzzCase, o: FuzzOutcome) => void;
+  /** Hears each case's number before it runs (to find a case that hangs). */
+  onCase?: (i: number) => void;
+}): FuzzSummary {
   const seeds = fuzzSeeds();
   const summary: FuzzSummary = { cases: 0, cliCases: 0, failures: 0, userErrors: 0, ms: 0, slowestMs: 0, maxRss: 0 };
   const start = performance.now();
   for (let i = opts.first ?? 0; i < (opts.first ?? 0) + opts.count; i++) {
+    opts.onCase?.(i);
     const c = makeCase(seeds, opts.seed, i, opts.cliShare);
     const o = c.cli ? runCli(c, opts.dir) : runInProcess(c, opts.dir);
     summary.cases++;
