@@ -18,7 +18,7 @@ function tinyProject(t: TestContext, kb: number, files: Files): Project | undefi
     return undefined;
   }
   t.after(() => {
-    spawnSync('umount', [p.dir]);
+    spawnSync('umount', ['-l', p.dir]); // lazily: a job or descriptor left by a failed test must not keep the mount
     p.cleanup();
   });
   p.write(files);

@@ -22,7 +22,7 @@ function tinyDir(t: TestContext): string | undefined {
     return undefined;
   }
   t.after(() => {
-    spawnSync('umount', [dir]);
+    spawnSync('umount', ['-l', dir]); // lazily: a descriptor a failed test left open must not keep the mount
     fs.rmSync(dir, { recursive: true, force: true });
   });
   return dir;
