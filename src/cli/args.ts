@@ -169,7 +169,8 @@ export function mainHelp(version: string): string {
     'Other commands add: --format dot|mermaid|json (graph).',
     '',
     'Exit status: 0 success or nothing to do, 1 a job failed, 2 the command could not start',
-    '(usage, Rulefile or graph error, missing source), 130 interrupted.',
+    '(usage, Rulefile or graph error, missing source), 130 interrupted, 141 our output was closed',
+    '(`rules build | head -1`).',
     '',
   ].join('\n');
 }
