@@ -26,10 +26,10 @@ export async function buildReporter(
   ];
   if (json || eventLogRoot !== undefined) {
     const { JsonReporter } = await import('../report/json.js');
-    if (json) reporters.push(new JsonReporter(2, {}, writeFailed));
+    if (json) reporters.push(JsonReporter.toDescriptor(2, {}, writeFailed));
     if (eventLogRoot !== undefined) {
       rotateEventLog(eventLogRoot);
-      reporters.push(new JsonReporter(eventLogPath(eventLogRoot), { pid: process.pid }, onEventLogError));
+      reporters.push(JsonReporter.toEventLog(eventLogPath(eventLogRoot), { pid: process.pid }, onEventLogError));
     }
   }
   return new MultiReporter(reporters);

@@ -68,26 +68,24 @@ export class JsonReporter implements Reporter {
   /** A write to a file descriptor failed (stderr closed under us): nothing more is written, not even at close. */
   private broken = false;
 
-  /**
-   * `target` is a file descriptor (2 for stderr) or the event log's path, appended to.
-   * A failure to write the descriptor is told to `onFdError`; one to write the event log is told to
-   * `onFileError` when it happens, and thrown by `close`.
-   */
-  constructor(
-    target: number | string,
-    extra: Record<string, unknown> = {},
-    onError?: ((e: NodeJS.ErrnoException) => void) | ((e: UserError) => void),
-  ) {
-    if (typeof target === 'number') {
-      const dest = pino.destination({ fd: target, sync: true });
-      dest.on('error', (e: NodeJS.ErrnoException) => {
-        this.broken = true;
-        (onError as ((e: NodeJS.ErrnoException) => void) | undefined)?.(e);
-      });
-      this.dest = dest;
-    } else {
-      this.dest = new EventLogFile(target, onError as ((e: UserError) => void) | undefined);
-    }
+  /** JSON events on a descriptor (2: stderr); a failed write is told to `onError` and ends the writing. */
+  static toDescriptor(fd: number, extra: Record<string, unknown> = {}, onError?: (e: NodeJS.ErrnoException) => void): JsonReporter {
+    const dest = pino.destination({ fd, sync: true });
+    const reporter = new JsonReporter(dest, extra);
+    dest.on('error', (e: NodeJS.ErrnoException) => {
+      reporter.broken = true;
+      onError?.(e);
+    });
+    return reporter;
+  }
+
+  /** JSON events appended to the event log at `path`; a failure is told to `onError` when it happens, and thrown by `close`. */
+  static toEventLog(path: string, extra: Record<string, unknown> = {}, onError?: (e: UserError) => void): JsonReporter {
+    return new JsonReporter(new EventLogFile(path, onError), extra);
+  }
+
+  private constructor(dest: ReturnType<typeof pino.destination> | EventLogFile, extra: Record<string, unknown>) {
+    this.dest = dest;
     this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
   }
 

@@ -82,6 +82,8 @@ export interface LogStorage {
   /** Replaces the whole text atomically. */
   replace(text: string): void;
   close(): void;
+  /** Where the started-markers of this log live (state/started.ts); in memory when not given. */
+  markers?(): MarkerStorage;
 }
 
 export class FileLogStorage implements LogStorage {
@@ -134,6 +136,22 @@ export class FileLogStorage implements LogStorage {
     this.file.close();
   }
 
+  /** The markers beside the log, on disk: one that cannot be written stops the build as the log would. */
+  markers(): MarkerStorage {
+    const disk = new FileMarkerStorage(this.root);
+    return {
+      list: () => disk.list(),
+      remove: (name) => disk.remove(name),
+      write: (name, text) => {
+        try {
+          disk.write(name, text);
+        } catch (e) {
+          throw this.failed(e, 'a started-marker', `${STATE_DIR}/started/${name}`);
+        }
+      },
+    };
+  }
+
   /** A failure to write the log (or a file kept with it, such as a started-marker), reported once. */
   failed(e: unknown, what = 'the build log', shown = `${STATE_DIR}/log`): UserError {
     const err = stateWriteError(what, shown, e);
@@ -182,7 +200,7 @@ export class BuildLog {
 
   /** Loads a log (an absent or empty one has no records), and the markers of jobs that started and never finished. */
   /** A log on disk always has its markers on disk beside it; one in memory, in memory. */
-  static load(storage: LogStorage, markers: MarkerStorage = storage instanceof FileLogStorage ? new FileMarkerStorage(storage.root) : new MemoryMarkerStorage()): BuildLog {
+  static load(storage: LogStorage, markers: MarkerStorage = storage.markers?.() ?? new MemoryMarkerStorage()): BuildLog {
     const log = new BuildLog(storage, markers);
     let text: string | undefined;
     try {
@@ -315,12 +333,7 @@ export class BuildLog {
   started(key: string, outputs: string[], log?: string): void {
     const line: StartLine = log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log };
     const name = this.marked.get(key) ?? markerName(key);
-    try {
-      this.markers.write(name, encode(line));
-    } catch (e) {
-      // A full disk: the build must stop as when the log itself cannot be written.
-      throw this.storage instanceof FileLogStorage ? this.storage.failed(e, 'a started-marker', `${STATE_DIR}/started/${name}`) : e;
-    }
+    this.markers.write(name, encode(line));
     this.marked.set(key, name);
     this.append(line);
   }

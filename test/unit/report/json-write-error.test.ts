@@ -13,7 +13,7 @@ describe('the JSON reporter on a destination that fails every write', () => {
       import { openSync } from 'node:fs';
       const { JsonReporter } = await import(${JSON.stringify(JSON_REPORTER)});
       const codes = [];
-      const r = new JsonReporter(openSync('/dev/full', 'w'), {}, (e) => codes.push(e.code));
+      const r = JsonReporter.toDescriptor(openSync('/dev/full', 'w'), {}, (e) => codes.push(e.code));
       r.emit({ type: 'build-start', total: 1, upToDate: 0 });
       r.emit({ type: 'watch-idle', files: 1, dirs: 1 });
       r.close();

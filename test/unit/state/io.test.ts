@@ -11,7 +11,6 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { AppendFile, StateWriteError } from '../../../src/state/io.js';
 import { BuildLog, FileLogStorage } from '../../../src/state/log.js';
-import { FileMarkerStorage } from '../../../src/state/started.js';
 import type { UserError } from '../../../src/util/errors.js';
 
 /** A directory on its own 64 KiB tmpfs, or undefined when it cannot be mounted. */
@@ -80,7 +79,7 @@ describe('writing state on a full disk', () => {
     const storage = new FileLogStorage(root);
     const told: UserError[] = [];
     storage.onWriteError = (e) => told.push(e);
-    const log = BuildLog.load(storage, new FileMarkerStorage(root));
+    const log = BuildLog.load(storage);
     log.started('a.txt', ['a.txt']);
     log.done({ key: 'a.txt', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map(), outputs: new Map() });
     // .rules/started/ exists now (and is empty): only a new marker's blocks are missing.
