@@ -188,24 +188,22 @@ class GraphBuilder {
    * strictly inside the root; if not, says which and where the rule declares it.
    */
   private writable(rule: Rule, wildcards: Record<string, string>, outputs: string[], neededBy: Job | undefined): boolean {
-    const label = jobLabel(rule, wildcards);
-    const needed = neededBy ? ` (needed by '${neededBy.name}')` : '';
     let ok = true;
+    // Called for every new job: the words of a message are made only when there is one.
+    const refuse = (what: string, path: string, problem: string, loc: SourceLocation | undefined) => {
+      const needed = neededBy ? ` (needed by '${neededBy.name}')` : '';
+      const message = `${what} of rule '${rule.name}' is '${showPath(path)}' for ${jobLabel(rule, wildcards)}${needed}, which ${problem}`;
+      this.problems.push(loc ? { message, loc } : { message });
+      ok = false;
+    };
     rule.outputs.forEach((o, i) => {
       const problem = writablePathProblem(outputs[i]!);
-      if (problem === undefined) return;
-      const shown = `output '${showPath(o.template.source)}' of rule '${rule.name}'`;
-      this.problems.push({ message: `${shown} is '${showPath(outputs[i]!)}' for ${label}${needed}, which ${problem}`, loc: o.loc });
-      ok = false;
+      if (problem !== undefined) refuse(`output '${showPath(o.template.source)}'`, outputs[i]!, problem, o.loc);
     });
     if (rule.log) {
       const log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
       const problem = writablePathProblem(log);
-      if (problem !== undefined) {
-        const shown = `log '${showPath(rule.log.source)}' of rule '${rule.name}'`;
-        this.problems.push({ message: `${shown} is '${showPath(log)}' for ${label}${needed}, which ${problem}`, ...(rule.logLoc ? { loc: rule.logLoc } : {}) });
-        ok = false;
-      }
+      if (problem !== undefined) refuse(`log '${showPath(rule.log.source)}'`, log, problem, rule.logLoc);
     }
     return ok;
   }
