@@ -3,11 +3,11 @@
 // exit status. User errors are printed without a stack trace.
 
 import { COMMANDS, commandHelp, mainHelp, parseArgs, type ParsedArgs } from './args.js';
-import { noopFastPath } from './noop.js';
+import { buildCommand, printDiagnostics, watchCommand } from './build.js';
 import { buildOptions } from './options.js';
 import { EXIT_OUTPUT_CLOSED, guardStdio, outputClosed } from './stdio.js';
-import { version } from './version.js';
-import { formatDiagnostic, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { version } from '../util/version.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -48,24 +48,16 @@ async function run(args: ParsedArgs): Promise<number> {
     }
     if (cmd.name === 'build' || cmd.name === 'watch') {
       const opts = buildOptions(args, cmd.name === 'watch' || args.flags.has('watch'));
-      if (opts.watch) {
-        const { watchCommand } = await import('../watch/watch.js');
-        return await watchCommand(args, opts);
-      }
-      // An up-to-date tree is answered before the rest of rules is even loaded.
-      const fast = await noopFastPath(args, opts);
-      if (fast !== undefined) return fast;
-      const { buildCommand } = await import('./commands.js');
-      return await buildCommand(args, opts);
+      return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
     const { cleanCommand, configCommand, graphCommand, listCommand } = await import('./commands.js');
     switch (cmd.name) {
       case 'graph':
-        return graphCommand(args);
+        return await graphCommand(args);
       case 'list':
         return listCommand(args);
       case 'clean':
-        return cleanCommand(args);
+        return await cleanCommand(args);
       case 'config':
         return configCommand(args);
     }
@@ -77,7 +69,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
 function reportError(e: unknown): number {
   if (e instanceof UserError) {
-    for (const d of e.diagnostics) process.stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
+    printDiagnostics(e.diagnostics);
     return e.exitCode;
   }
   process.stderr.write(`rules: internal error (a bug; please report it):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -3,16 +3,10 @@
 
 import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { BuildRequest, ProjectRequest, ReportRequest, SlurmSettings } from '../build/request.js';
 import type { CheckMode } from '../plan/staleness.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
-
-export interface SlurmSettings {
-  partition?: string;
-  account?: string;
-  extra: string[];
-  outputWaitMs: number;
-}
 
 export interface BuildOptions {
   executor: 'local' | 'slurm';
@@ -60,6 +54,31 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
     planJson: flag(args, 'json'),
     force: flag(args, 'force'),
     watch,
+  };
+}
+
+/** Where the project comes from, as the command line says. */
+export function projectRequest(args: ParsedArgs): ProjectRequest {
+  const file = value(args, 'file');
+  return { cwd: process.cwd(), ...(file !== undefined ? { rulefile: file } : {}), configFiles: values(args, 'configfile'), configOverrides: values(args, 'config') };
+}
+
+/** The builder's request for this command line. */
+export function buildRequest(args: ParsedArgs, opts: BuildOptions, report: ReportRequest, signal: AbortSignal): BuildRequest {
+  return {
+    project: projectRequest(args),
+    targets: args.positionals,
+    check: opts.check,
+    force: opts.force,
+    dryRun: opts.dryRun,
+    run: {
+      jobs: opts.jobs,
+      resources: opts.resources,
+      keepGoing: flag(args, 'keep-going'),
+      executor: opts.executor === 'slurm' ? { kind: 'slurm', settings: opts.slurm } : { kind: 'local' },
+    },
+    report,
+    signal,
   };
 }
 

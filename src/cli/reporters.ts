@@ -1,21 +1,22 @@
-// Who hears a build's events: the console always, JSON on stderr with
-// `--log-format json`, and the event log under .rules/logs/ when jobs run.
-// The JSON reporters (and pino) are loaded only when needed.
+// Who hears a build on the command line: the console always, JSON on stderr
+// with `--log-format json`. (The builder adds the event log under .rules/logs/.)
+// The JSON reporter (and pino) are loaded only when needed.
 
+import type { ReportRequest } from '../build/request.js';
 import { ConsoleReporter } from '../report/console.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
-import { eventLogPath, rotateEventLog } from '../state/paths.js';
-import type { UserError } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 import { stderr, stdout, writeFailed } from './stdio.js';
 
-/** `onEventLogError` hears a failure to write the event log as it happens (else `close` throws it). */
-export async function buildReporter(
-  args: ParsedArgs,
-  json: boolean,
-  eventLogRoot: string | undefined,
-  onEventLogError?: (e: UserError) => void,
-): Promise<MultiReporter> {
+/** The console (and JSON on stderr): a fresh reporter for each build. */
+export function commandLineReport(args: ParsedArgs, json: boolean): ReportRequest {
+  return {
+    open: () => consoleReporter(args, json),
+    warn: (text) => stderr.write(`rules: warning: ${text}\n`),
+  };
+}
+
+export async function consoleReporter(args: ParsedArgs, json: boolean): Promise<MultiReporter> {
   const reporters: Reporter[] = [
     new ConsoleReporter(stdout, json ? stdout : stderr, {
       tty: !json && process.stdout.isTTY === true,
@@ -24,13 +25,9 @@ export async function buildReporter(
       columns: process.stdout.columns ?? 80,
     }),
   ];
-  if (json || eventLogRoot !== undefined) {
+  if (json) {
     const { JsonReporter } = await import('../report/json.js');
-    if (json) reporters.push(JsonReporter.toDescriptor(2, {}, writeFailed));
-    if (eventLogRoot !== undefined) {
-      rotateEventLog(eventLogRoot);
-      reporters.push(JsonReporter.toEventLog(eventLogPath(eventLogRoot), { pid: process.pid }, onEventLogError));
-    }
+    reporters.push(JsonReporter.toDescriptor(2, {}, writeFailed));
   }
   return new MultiReporter(reporters);
 }

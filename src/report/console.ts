@@ -32,6 +32,9 @@ export class ConsoleReporter implements Reporter {
 
   emit(e: BuildEvent): void {
     switch (e.type) {
+      case 'stamp-holds':
+        if (this.opts.verbose) this.print(this.err, stampHoldsText(e.files));
+        break;
       case 'build-start':
         this.total = e.total;
         break;
@@ -115,6 +118,11 @@ export class ConsoleReporter implements Reporter {
     this.clearStatus();
     to.write(text);
   }
+}
+
+/** Said (with -v) when the up-to-date stamp answered a build. */
+export function stampHoldsText(files: number): string {
+  return `rules: all ${files} files as the last build left them\n`;
 }
 
 function withNewline(s: string): string {

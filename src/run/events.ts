@@ -5,6 +5,8 @@ import type { Job } from '../graph/model.js';
 import type { OutputCut } from './output.js';
 
 export type BuildEvent =
+  /** The up-to-date stamp answered: these many files are as the last build left them (state/stamp.ts). */
+  | { type: 'stamp-holds'; files: number }
   | { type: 'build-start'; total: number; upToDate: number }
   | { type: 'job-start'; job: Job; reason: string; command: string | undefined; attempt: number }
   /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */

@@ -9,12 +9,12 @@ import { posix } from 'node:path';
 import { renderCommand, renderEnv } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
+import { checkResources } from '../plan/resources.js';
 import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileInfo } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
-import { UserError } from '../util/errors.js';
 import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
@@ -40,18 +40,6 @@ export interface BuildResult {
   interrupted: boolean;
 }
 
-/** Throws if some job needs more of a resource than the build allows at all. */
-export function checkResources(plan: Plan, opts: BuildOptions): void {
-  for (const job of plan.order) {
-    for (const [name, limit] of opts.resources) {
-      const need = job.rule.resources.get(name) ?? 0;
-      if (need > limit) {
-        throw new UserError(`rule '${job.rule.name}' needs ${name}=${need}, more than --resources allows (${name}=${limit}); raise the limit or lower the rule's request`);
-      }
-    }
-  }
-}
-
 export async function runPlan(
   plan: Plan,
   executor: Executor,
@@ -59,7 +47,8 @@ export async function runPlan(
   opts: BuildOptions,
   signal: AbortSignal,
 ): Promise<BuildResult> {
-  checkResources(plan, opts);
+  // Planned already (plan/resources.ts); a job that can never fit would wait for ever.
+  checkResources(plan.order, opts.resources);
   return new Build(plan, executor, reporter, opts, signal).run();
 }
 

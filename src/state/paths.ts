@@ -10,6 +10,11 @@ export function stateDir(root: string): string {
   return `${root}/${STATE_DIR}`;
 }
 
+/** Job scripts and logs of jobs run on SLURM. */
+export function slurmDir(root: string): string {
+  return `${stateDir(root)}/slurm`;
+}
+
 /** The event log every build appends to (JSON lines). */
 export function eventLogPath(root: string): string {
   return `${stateDir(root)}/logs/events.jsonl`;

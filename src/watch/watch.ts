@@ -9,74 +9,53 @@
 import { fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
-import { runBuild, type BuildScope } from '../cli/commands.js';
-import { values, value, type ParsedArgs } from '../cli/args.js';
-import type { BuildOptions } from '../cli/options.js';
-import { buildReporter } from '../cli/reporters.js';
-import { EXIT_OUTPUT_CLOSED, outputClosed } from '../cli/stdio.js';
+import type { BuildOutcome, BuildRequest, WatchRequest } from '../build/request.js';
 import { findRulefile } from '../rulefile/find.js';
-import { formatDiagnostic, UserError } from '../util/errors.js';
 import { DiskFileSystem } from '../util/fs.js';
 import { glob } from '../util/glob.js';
 import { ChangeQueue } from './queue.js';
 import { WatchScope } from './scope.js';
 
-export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
-  const cwd = process.cwd();
-  const rulefile = findRulefile(cwd, value(args, 'file'));
+/**
+ * Builds, then rebuilds on every change that matters, until `build.signal` is
+ * aborted. `build` is the builder's (handed in: the builder loads this module).
+ */
+export async function watchLoop(request: WatchRequest, build: (request: BuildRequest) => Promise<BuildOutcome>): Promise<void> {
+  const { cwd } = request.build.project;
+  const rulefile = findRulefile(cwd, request.build.project.rulefile);
   const root = dirname(rulefile);
-  const configFiles = values(args, 'configfile').map((f) => resolve(cwd, f));
-  const reporter = await buildReporter(args, opts.json, undefined);
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  outputClosed.addEventListener('abort', stop);
-  if (outputClosed.aborted) stop();
+  const configFiles = request.build.project.configFiles.map((f) => resolve(cwd, f));
+  const { reporter } = request;
+  const signal = request.build.signal;
+  let next: BuildRequest = request.build;
   const queue = new ChangeQueue();
   const watcher = new Watcher(queue, ownOutputs());
   try {
     let scope: WatchScope | undefined;
     for (;;) {
-      let seen: BuildScope | undefined;
-      try {
-        await runBuild(args, opts, abort.signal, (s) => (seen = s));
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        for (const d of e.diagnostics) process.stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
-      }
-      if (abort.signal.aborted) break;
-      // -B forces the first build; the rebuilds run what the changes make stale.
-      if (args.flags.has('force')) {
-        args = { ...args, flags: new Map([...args.flags].filter(([k]) => k !== 'force')) };
-        opts = { ...opts, force: false };
-      }
-      const files = [...new Set([rulefile, ...(seen?.project.files ?? []), ...configFiles])];
+      let seen: BuildOutcome | undefined = await build(next);
+      if (seen.diagnostics.length > 0) request.failed(seen.diagnostics);
+      if (signal.aborted) break;
+      next = { ...next, force: false };
+      const files = [...new Set([rulefile, ...(seen.project?.files ?? []), ...configFiles])];
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
-      const next = seen?.graph ? new WatchScope({ root, files, project: seen.project, graph: seen.graph }) : (scope ?? new WatchScope({ root, files }));
+      const now = seen.project && seen.graph ? new WatchScope({ root, files, project: seen.project, graph: seen.graph }) : (scope ?? new WatchScope({ root, files }));
       // Changes seen during the build through the old scope: only what matters now counts (not its own outputs).
-      if (next !== scope) queue.retain((p) => next.matters(p) || next.searchedByGlob(p) || next.holdsRoot(p));
-      await watcher.use(next);
-      if (seen?.graph) missedDuringBuild(next, seen, queue);
+      if (now !== scope) queue.retain((p) => now.matters(p) || now.searchedByGlob(p) || now.holdsRoot(p));
+      await watcher.use(now);
+      if (seen.graph) missedDuringBuild(now, seen, queue);
       seen = undefined;
-      scope = next;
-      reporter.emit({ type: 'watch-idle', ...next.counts });
-      const paths = await queue.next(abort.signal);
+      scope = now;
+      reporter.emit({ type: 'watch-idle', ...now.counts });
+      const paths = await queue.next(signal);
       if (paths === undefined) break;
-      reporter.emit({ type: 'watch-change', paths: paths.map((p) => next.rel(p)) });
+      reporter.emit({ type: 'watch-change', paths: paths.map((p) => now.rel(p)) });
     }
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    outputClosed.removeEventListener('abort', stop);
     queue.close();
     await watcher.close();
-    await reporter.close();
+    await reporter.close?.();
   }
-  // Stopped: leave now, whatever timers the watcher left behind (output is written synchronously).
-  const code = outputClosed.aborted ? EXIT_OUTPUT_CLOSED : 130;
-  setTimeout(() => process.exit(code), 0).unref();
-  return code;
 }
 
 /** Our own stdout and stderr when they are files (`rules watch > watch.log`): writing them is no change. */
@@ -98,8 +77,8 @@ function ownOutputs(): Set<string> {
  * (a first build, a new source): a source whose stat is not what the build
  * saw, or a glob matching other files than it did.
  */
-function missedDuringBuild(scope: WatchScope, seen: BuildScope, queue: ChangeQueue): void {
-  const fs = seen.fs;
+function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQueue): void {
+  const fs = seen.files;
   if (fs) {
     for (const s of scope.sources) {
       const then = fs.stat(s);

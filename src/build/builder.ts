@@ -1,0 +1,37 @@
+// The builder: the one home of a build's orchestration, for `rules build`,
+// `rules watch` and the commands that only look (graph). It takes a
+// BuildRequest and gives a BuildOutcome (build/request.ts); it never prints.
+//
+// Its first step is the no-op fast path (build/noop.ts): an up-to-date tree
+// is answered from the stamp the last build left, before the rest of rules is
+// even loaded. Anything else is the full build (build/full.ts).
+
+import { UserError } from '../util/errors.js';
+import { fastNoop } from './noop.js';
+import type { BuildOutcome, BuildRequest, WatchRequest } from './request.js';
+
+export type { BuildOutcome, BuildRequest, WatchRequest } from './request.js';
+
+export async function build(request: BuildRequest): Promise<BuildOutcome> {
+  try {
+    const fast = await fastNoop(request);
+    if (fast !== undefined) return fast;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { exitCode: e.exitCode, diagnostics: e.diagnostics };
+  }
+  const { fullBuild } = await import('./full.js');
+  return fullBuild(request);
+}
+
+/** The plan of a build, decided from the project itself (never from the stamp): a dry run that keeps the graph. */
+export async function plan(request: BuildRequest): Promise<BuildOutcome> {
+  const { fullBuild } = await import('./full.js');
+  return fullBuild({ ...request, dryRun: true });
+}
+
+/** `rules watch` (watch/watch.ts, loaded only for it): every rebuild is a `build` of this module. */
+export async function watch(request: WatchRequest): Promise<void> {
+  const { watchLoop } = await import('../watch/watch.js');
+  return watchLoop(request, build);
+}

@@ -1,0 +1,225 @@
+// The full build: load the project, make the graph, take the lock, open the
+// build log, plan, run the plan, and leave the up-to-date stamp for the next
+// build's fast path. Loaded only when that fast path (build/noop.ts) cannot
+// answer.
+
+import { buildGraph } from '../graph/build.js';
+import type { Graph } from '../graph/model.js';
+import { makePlan, planOf, type Plan } from '../plan/plan.js';
+import { checkResources } from '../plan/resources.js';
+import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
+import { formatPlanJson, formatPlanText } from '../report/plan.js';
+import type { Project } from '../rulefile/model.js';
+import type { BuildEvent, Reporter } from '../run/events.js';
+import type { Executor } from '../run/executor.js';
+import { launcherFor, LocalExecutor } from '../run/local.js';
+import { runPlan, type BuildResult } from '../run/scheduler.js';
+import { SlurmExecutor } from '../run/slurm.js';
+import { FileOracle } from '../state/files.js';
+import { BuildLock } from '../state/lock.js';
+import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
+import { clearOutputDir } from '../state/output.js';
+import { slurmDir } from '../state/paths.js';
+import { removeStamp, writeStamp } from '../state/stamp.js';
+import { UserError } from '../util/errors.js';
+import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
+import { eventLog } from './events.js';
+import { buildKey, configFilesOf } from './noop.js';
+import { openProject, targetsOf, warnAll } from './project.js';
+import type { BuildOutcome, BuildRequest, ReportRequest } from './request.js';
+
+/**
+ * One build without the fast path (a dry run too). A user error at any stage
+ * is the outcome's diagnostics, with what the build saw up to then.
+ */
+export async function fullBuild(request: BuildRequest): Promise<BuildOutcome> {
+  const seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'> = {};
+  try {
+    return await build(request, seen);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { exitCode: e.exitCode, diagnostics: e.diagnostics, ...seen };
+  }
+}
+
+async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>): Promise<BuildOutcome> {
+  const project = openProject(request.project, request.report);
+  seen.project = project;
+  const files = new CachedFileSystem(new DiskFileSystem(project.root));
+  const graph = buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
+  warnAll(request.report, graph.warnings);
+  Object.assign(seen, { graph, files });
+  // Planning errors first: a build that cannot start leaves no trace, not even .rules/.
+  checkResources(graph.jobs, request.run.resources);
+  if (request.dryRun) {
+    // A dry run takes no lock and writes nothing.
+    const plan = planFor(request, project, graph, files, openLog(request.report, new FileLogStorage(project.root)));
+    return { exitCode: 0, diagnostics: [], ...seen, plan };
+  }
+  const lock = BuildLock.acquire(project.root);
+  try {
+    const storage = new FileLogStorage(project.root);
+    const log = openLog(request.report, storage);
+    let plan: Plan;
+    let result: BuildResult | undefined;
+    let exitCode: number;
+    try {
+      plan = planFor(request, project, graph, files, log);
+      seen.plan = plan;
+      ({ exitCode, result } = await execute(request, project, plan, storage));
+    } finally {
+      log.close();
+    }
+    if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan);
+    const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: graph.jobs.length - plan.order.length };
+    return { exitCode, diagnostics: [], ...seen, ...(counts ? { counts } : {}) };
+  } finally {
+    lock.release();
+  }
+}
+
+function openLog(report: ReportRequest, storage: LogStorage): BuildLog {
+  const log = BuildLog.load(storage);
+  for (const w of log.warnings) report.warn(w);
+  return log;
+}
+
+function planFor(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, log: BuildLog): Plan {
+  const files = new FileOracle(fs, log, request.check === 'hash');
+  return makePlan({ project, graph, files, log, options: { force: request.force, check: request.check } });
+}
+
+/** Jobs that run a command (a phony rule without one only groups its inputs). */
+function runnable(plan: Plan): number {
+  let n = 0;
+  for (const job of plan.order) if (!isInert(job)) n++;
+  return n;
+}
+
+/**
+ * After a successful build: if every job is now up to date, write the stamp
+ * that lets the next build say so without loading anything (state/stamp.ts).
+ *
+ * After a build that ran jobs, the jobs the plan found stale (or up to date
+ * but without a fresh record) are decided again, in memory: the file system
+ * cache holds every file as the build last saw it. The others need not be: a
+ * job up to date in the plan had no stale job upstream (that would have made
+ * it stale), so none of its files was written by this build.
+ */
+function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, plan: Plan): void {
+  try {
+    const { log } = plan.context;
+    if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
+      const ctx: StalenessContext = {
+        project,
+        graph,
+        files: new FileOracle(fs, log, request.check === 'hash'),
+        log,
+        options: { force: false, check: request.check },
+        willRun: () => false,
+        needsRecord: new Set(),
+      };
+      for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
+      if (ctx.needsRecord.size > 0) return;
+      // Up to date: what a next plan holds is the phony groupings, always "run".
+      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, 'always'])));
+    }
+    if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
+    const rulefile = project.files[0]!;
+    writeStamp(project.root, {
+      key: buildKey(request, rulefile),
+      files: [...project.files, ...configFilesOf(request)],
+      globs: new Map([...project.globs, ...graph.globs]),
+      paths: stampPaths(graph),
+      stat: (path) => fs.stat(path),
+      upToDate: graph.jobs.length - plan.order.length,
+      dryText: formatPlanText(plan),
+      dryJson: formatPlanJson(plan),
+    });
+  } catch {
+    // Without a stamp the next build takes the full path: slower, never wrong.
+    removeStamp(project.root);
+  }
+}
+
+/** Every file the staleness of the graph's jobs depends on: its sources and its outputs. */
+function* stampPaths(graph: Graph): Iterable<string> {
+  yield* graph.sources;
+  for (const job of graph.jobs) yield* job.outputs;
+}
+
+function executorFor(request: BuildRequest, project: Project, plan: Plan): Executor {
+  const choice = request.run.executor;
+  switch (choice.kind) {
+    case 'slurm':
+      return new SlurmExecutor({ dir: slurmDir(project.root), jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...choice.settings });
+    case 'given':
+      return choice.create();
+    case 'local':
+      return new LocalExecutor(launcherFor(plan.order.length, request.run.jobs));
+  }
+}
+
+/**
+ * Runs the plan. A failure to write the build log or the event log (a full
+ * disk) stops the build as an interrupt does (running jobs stopped, outputs of
+ * unrecorded jobs removed) and ends it with that failure, one line, exit 1.
+ */
+async function execute(request: BuildRequest, project: Project, plan: Plan, storage: FileLogStorage): Promise<{ exitCode: number; result?: BuildResult }> {
+  const total = runnable(plan);
+  // Jobs will change files: the stamp of the last build no longer holds.
+  if (total > 0) removeStamp(project.root);
+  if (total > 0) clearSpilledOutput(project.root);
+  const abort = new AbortController();
+  let stateFailure: UserError | undefined;
+  const stop = (e: UserError) => {
+    stateFailure ??= e;
+    abort.abort();
+  };
+  storage.onWriteError = stop;
+  const reporter = await eventLog(request.report, project.root, stop);
+  // Once stopped by a failure to write, the jobs stopped were not interrupted by anyone: say what happened instead.
+  const told: Reporter = { emit: (e) => reporter.emit(stateFailure === undefined ? e : asStopped(e)) };
+  const onSignal = () => abort.abort();
+  request.signal.addEventListener('abort', onSignal);
+  if (request.signal.aborted) abort.abort();
+  const executor = executorFor(request, project, plan);
+  try {
+    let result: BuildResult | undefined;
+    try {
+      result = await runPlan(plan, executor, told, { jobs: request.run.jobs, keepGoing: request.run.keepGoing, resources: request.run.resources }, abort.signal);
+    } catch (e) {
+      if (stateFailure === undefined) throw e;
+    }
+    if (stateFailure !== undefined) throw new UserError(stateFailure.diagnostics, 1);
+    if (result!.interrupted) return { exitCode: 130, result: result! };
+    return { exitCode: result!.ok ? 0 : 1, result: result! };
+  } finally {
+    storage.onWriteError = undefined;
+    executor.close?.();
+    request.signal.removeEventListener('abort', onSignal);
+    const stopped = stateFailure !== undefined;
+    try {
+      await reporter.close();
+    } catch (e) {
+      // Told already, if the build was stopped by it; the jobs have run: exit 1.
+      if (!stopped) throw e instanceof UserError ? new UserError(e.diagnostics, 1) : e;
+    }
+  }
+}
+
+/** An event of a build stopped because its state could not be written. */
+function asStopped(e: BuildEvent): BuildEvent {
+  if (e.type === 'job-fail' && e.error === 'interrupted') return { ...e, error: 'stopped: the build state cannot be written' };
+  if (e.type === 'build-finish' && e.interrupted) return { ...e, ok: false, interrupted: false };
+  return e;
+}
+
+/** Job output spilled by an earlier build (state/output.ts): this build's jobs write theirs afresh. */
+function clearSpilledOutput(root: string): void {
+  try {
+    clearOutputDir(root);
+  } catch {
+    // Left for the next build to remove; a job's spill file is rewritten whole anyway.
+  }
+}

@@ -1,0 +1,81 @@
+// The builder's first step: when the up-to-date stamp written by the last
+// build still holds (see state/stamp.ts), the answer is "nothing to do",
+// known without loading the Rulefile, the graph or the build log. Anything
+// else returns undefined and the full build runs. This module loads only what
+// that check needs.
+
+import { dirname, resolve } from 'node:path';
+import { findRulefile } from '../rulefile/find.js';
+import { BuildLock } from '../state/lock.js';
+import { loadStamp, stampHolds, stampKey } from '../state/stamp.js';
+import { anyStarted } from '../state/started.js';
+import { UserError } from '../util/errors.js';
+import { version } from '../util/version.js';
+import type { BuildOutcome, BuildRequest } from './request.js';
+
+/** What a build's answer depends on besides the files: the stamp is only good for the same. */
+export function buildKey(request: BuildRequest, rulefile: string): string {
+  const { cwd } = request.project;
+  return stampKey({
+    version: version(),
+    cwd,
+    rulefile,
+    configfiles: configFilesOf(request),
+    config: request.project.configOverrides,
+    targets: request.targets,
+    check: request.check,
+  });
+}
+
+/** Config files of the request, as absolute paths. */
+export function configFilesOf(request: BuildRequest): string[] {
+  return request.project.configFiles.map((f) => resolve(request.project.cwd, f));
+}
+
+export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | undefined> {
+  if (request.force) return undefined;
+  let rulefile: string;
+  try {
+    rulefile = findRulefile(request.project.cwd, request.project.rulefile);
+  } catch (e) {
+    if (e instanceof UserError) return undefined; // the full path reports it
+    throw e;
+  }
+  const root = dirname(rulefile);
+  const globs = async () => {
+    const [{ glob }, { DiskFileSystem }] = await Promise.all([import('../util/glob.js'), import('../util/fs.js')]);
+    const fs = new DiskFileSystem(root);
+    // A glob that skips an entry is answered by the full build, which warns of it.
+    return (pattern: string) => {
+      let skipped = false;
+      const matches = glob(fs, pattern, () => (skipped = true));
+      return skipped ? undefined : matches;
+    };
+  };
+  const start = Date.now();
+  const stamp = loadStamp(root, buildKey(request, rulefile));
+  if (!stamp) return undefined;
+  // A build died while jobs ran: their outputs may be half-written, whatever the stamp says.
+  if (anyStarted(root)) return undefined;
+  const { header } = stamp;
+  const answer: BuildOutcome = { exitCode: 0, diagnostics: [], stamp: { files: header.count, dryText: header.dryText, dryJson: header.dryJson } };
+  if (request.dryRun) {
+    // A dry run reports nothing as it goes: its answer is what it prints at the end.
+    return (await stampHolds(stamp, root, globs)) ? answer : undefined;
+  }
+  // As in a full build: no answer while another build holds the lock.
+  const lock = BuildLock.acquire(root);
+  try {
+    if (!(await stampHolds(stamp, root, globs))) return undefined;
+    if (request.signal.aborted) return undefined;
+    const { eventLog } = await import('./events.js');
+    const reporter = await eventLog(request.report, root);
+    reporter.emit({ type: 'stamp-holds', files: header.count });
+    reporter.emit({ type: 'build-start', total: 0, upToDate: header.upToDate });
+    reporter.emit({ type: 'build-finish', ok: true, ran: 0, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: Date.now() - start });
+    await reporter.close();
+    return { ...answer, counts: { ran: 0, skipped: 0, failed: 0, notRun: 0, upToDate: header.upToDate } };
+  } finally {
+    lock.release();
+  }
+}

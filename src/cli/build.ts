@@ -1,0 +1,85 @@
+// `rules build` and `rules watch`: the command line made into a build
+// request for the builder, and its outcome rendered. Loaded before anything
+// heavy: an up-to-date tree is answered by the builder's first step.
+
+import { build, watch, type BuildOutcome } from '../build/builder.js';
+import type { BuildRequest } from '../build/request.js';
+import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
+import { flag, type ParsedArgs } from './args.js';
+import { buildRequest, type BuildOptions } from './options.js';
+import { commandLineReport, consoleReporter } from './reporters.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed, stderr, stdout } from './stdio.js';
+
+/** Errors as the user sees them: at their place in the Rulefile, else after `rules: `. */
+export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
+}
+
+/** Ctrl-C, SIGTERM, or a reader closing our output (cli/stdio.ts): all stop a build the same way. */
+function interrupts(): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  outputClosed.addEventListener('abort', stop);
+  if (outputClosed.aborted) stop();
+  return {
+    signal: abort.signal,
+    dispose() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      outputClosed.removeEventListener('abort', stop);
+    },
+  };
+}
+
+export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
+  const report = commandLineReport(args, opts.json);
+  if (opts.dryRun) {
+    // A dry run stops nothing when interrupted: Ctrl-C simply ends it.
+    const outcome = await build(buildRequest(args, opts, report, new AbortController().signal));
+    if (outcome.exitCode === 0) await printPlan(outcome, args, opts);
+    printDiagnostics(outcome.diagnostics);
+    return outcome.exitCode;
+  }
+  const stop = interrupts();
+  try {
+    const outcome = await build(buildRequest(args, opts, report, stop.signal));
+    printDiagnostics(outcome.diagnostics);
+    return outcome.exitCode;
+  } finally {
+    stop.dispose();
+  }
+}
+
+export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
+  const stop = interrupts();
+  try {
+    const request: BuildRequest = buildRequest(args, opts, commandLineReport(args, opts.json), stop.signal);
+    await watch({ build: request, reporter: await consoleReporter(args, opts.json), failed: printDiagnostics });
+  } finally {
+    stop.dispose();
+  }
+  // Stopped: leave now, whatever timers the watcher left behind (output is written synchronously).
+  const code = outputClosed.aborted ? EXIT_OUTPUT_CLOSED : 130;
+  setTimeout(() => process.exit(code), 0).unref();
+  return code;
+}
+
+/** What a dry run prints: the plan (decided, or as the up-to-date stamp keeps it), and "nothing to do". */
+async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOptions): Promise<void> {
+  const [{ formatPlanJson, formatPlanText }, { stampHoldsText }] = await Promise.all([import('../report/plan.js'), import('../report/console.js')]);
+  let text: string;
+  let empty: boolean;
+  if (outcome.stamp) {
+    if (flag(args, 'verbose') && !opts.json) stderr.write(stampHoldsText(outcome.stamp.files));
+    text = opts.planJson ? outcome.stamp.dryJson : outcome.stamp.dryText;
+    empty = outcome.stamp.dryText === '';
+  } else {
+    text = opts.planJson ? formatPlanJson(outcome.plan!) : formatPlanText(outcome.plan!);
+    empty = outcome.plan!.order.length === 0;
+  }
+  stdout.write(text);
+  if (!opts.planJson && empty) stderr.write('rules: nothing to do\n');
+}
+
