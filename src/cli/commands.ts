@@ -158,7 +158,7 @@ function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project,
       for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
       if (ctx.needsRecord.size > 0) return;
       // Up to date: what a next plan holds is the phony groupings, always "run".
-      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, 'always'])));
+      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, { kind: 'always' as const }])));
     }
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
     const rulefile = project.files[0]!;
@@ -249,7 +249,7 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
 
 /** An event of a build stopped because its state could not be written. */
 function asStopped(e: BuildEvent): BuildEvent {
-  if (e.type === 'job-fail' && e.error === 'interrupted') return { ...e, error: 'stopped: the build state cannot be written' };
+  if (e.type === 'job-fail' && e.failure.kind === 'interrupted') return { ...e, failure: { kind: 'stopped' } };
   if (e.type === 'build-finish' && e.interrupted) return { ...e, ok: false, interrupted: false };
   return e;
 }
