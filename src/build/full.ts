@@ -122,7 +122,7 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
       for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
       if (ctx.needsRecord.size > 0) return;
       // Up to date: what a next plan holds is the phony groupings, always "run".
-      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, 'always'])));
+      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, { kind: 'always' as const }])));
     }
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
     const rulefile = project.files[0]!;
@@ -210,7 +210,7 @@ async function execute(request: BuildRequest, project: Project, plan: Plan, stor
 
 /** An event of a build stopped because its state could not be written. */
 function asStopped(e: BuildEvent): BuildEvent {
-  if (e.type === 'job-fail' && e.error === 'interrupted') return { ...e, error: 'stopped: the build state cannot be written' };
+  if (e.type === 'job-fail' && e.failure.kind === 'interrupted') return { ...e, failure: { kind: 'stopped' } };
   if (e.type === 'build-finish' && e.interrupted) return { ...e, ok: false, interrupted: false };
   return e;
 }

@@ -6,13 +6,14 @@ import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
+import type { StaleReason } from './reason.js';
 import { staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 
 export interface Plan {
   graph: Graph;
   /** Stale jobs in the order a one-slot build would run them. */
   order: Job[];
-  reasons: Map<Job, string>;
+  reasons: Map<Job, StaleReason>;
   /** Longest chain of stale jobs from each stale job to the end (by job id). */
   priority: Int32Array;
   /** Up-to-date jobs whose build record must be written (adopted, or re-stat'ed). */
@@ -62,7 +63,7 @@ export function topologicalOrder(graph: Graph): Job[] {
 export function makePlan(inputs: PlanInputs): Plan {
   const { graph } = inputs;
   const topo = topologicalOrder(graph);
-  const reasons = new Map<Job, string>();
+  const reasons = new Map<Job, StaleReason>();
   const ctx: StalenessContext = { ...inputs, willRun: (j: Job) => reasons.has(j), needsRecord: new Set() };
   for (const job of topo) {
     const reason = staleReason(job, ctx);
@@ -72,7 +73,7 @@ export function makePlan(inputs: PlanInputs): Plan {
 }
 
 /** The plan for jobs already decided: priorities and run order. */
-export function planOf(ctx: StalenessContext, reasons: Map<Job, string>, topo = topologicalOrder(ctx.graph)): Plan {
+export function planOf(ctx: StalenessContext, reasons: Map<Job, StaleReason>, topo = topologicalOrder(ctx.graph)): Plan {
   const { graph } = ctx;
   const priority = new Int32Array(graph.jobs.length);
   for (let i = topo.length - 1; i >= 0; i--) {
@@ -102,7 +103,7 @@ export function readyBefore(priority: Int32Array): (a: Job, b: Job) => boolean {
  * the best remaining job is always ready, and the heap's order is simply the
  * jobs sorted by priority (descending), rule order, then discovery order.
  */
-function runOrder(jobs: readonly Job[], reasons: Map<Job, string>, priority: Int32Array): Job[] {
+function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
   let max = 0;
   for (const job of reasons.keys()) if (priority[job.id]! > max) max = priority[job.id]!;
   const byPriority: Job[][] = Array.from({ length: max + 1 }, () => []);

@@ -6,6 +6,7 @@ import type { Job } from '../graph/model.js';
 import type { Project, Rule } from '../rulefile/model.js';
 import type { Signature } from '../state/log.js';
 import { quickHash, quickHashList } from '../util/hash.js';
+import type { StaleReason } from './reason.js';
 
 export function jobSignature(project: Project, job: Job): Signature {
   const rule = job.rule;
@@ -40,15 +41,15 @@ function envHashes(project: Project, job: Job): [string, number][] {
   return hashes;
 }
 
-/** The first part of the signature that changed, as a reason phrase (SPEC §2, row 5). */
-export function signatureChange(before: Signature, now: Signature): string | undefined {
+/** The first part of the signature that changed, as a reason (SPEC §2, row 5). */
+export function signatureChange(before: Signature, now: Signature): StaleReason | undefined {
   const param = changedName(before.params, now.params);
-  if (param !== undefined) return `params changed: ${param}`;
+  if (param !== undefined) return { kind: 'params-changed', name: param };
   const env = changedName(before.env, now.env);
-  if (env !== undefined) return `env changed: ${env}`;
-  if (before.inputs !== now.inputs) return 'inputs changed';
-  if (before.outputs !== now.outputs) return 'outputs changed';
-  if (before.command !== now.command) return 'command changed';
+  if (env !== undefined) return { kind: 'env-changed', name: env };
+  if (before.inputs !== now.inputs) return { kind: 'inputs-changed' };
+  if (before.outputs !== now.outputs) return { kind: 'outputs-changed' };
+  if (before.command !== now.command) return { kind: 'command-changed' };
   return undefined;
 }
 

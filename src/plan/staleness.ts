@@ -1,10 +1,11 @@
-// Why a job must run, in the words users grep for (SPEC §2). This is the one
+// Why a job must run (SPEC §2), as a typed reason (reason.ts). This is the one
 // place that decides staleness; reasons are checked in the order SPEC gives.
 
 import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import { sameStat, type FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
+import type { StaleReason } from './reason.js';
 import { jobSignature, signatureChange } from './signature.js';
 
 export type CheckMode = 'hash' | 'mtime';
@@ -50,36 +51,36 @@ function newerInput(job: Job, ctx: StalenessContext, oldest: number): string | u
   return undefined;
 }
 
-function upstreamReason(job: Job, ctx: StalenessContext): string | undefined {
+function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
   for (const input of job.inputs) {
     const producer = ctx.graph.producers.get(input);
-    if (producer && !isInert(producer) && ctx.willRun(producer)) return `upstream will run: ${input}`;
+    if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
   }
   return undefined;
 }
 
 /** The reason `job` must run, or undefined when it is up to date. */
-export function staleReason(job: Job, ctx: StalenessContext): string | undefined {
+export function staleReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
   const { options } = ctx;
   const fs = ctx.files.fs;
-  if (options.force) return 'forced';
-  if (job.rule.always || job.rule.phony) return 'always';
+  if (options.force) return { kind: 'forced' };
+  if (job.rule.always || job.rule.phony) return { kind: 'always' };
 
   let oldest = Infinity;
   for (const out of job.outputs) {
     const st = fs.stat(out);
     // A directory where a file is declared is no output (the job then fails, naming it).
-    if (st === undefined || st.isDirectory) return `output missing: ${out}`;
+    if (st === undefined || st.isDirectory) return { kind: 'output-missing', path: out };
     if (st.mtimeMs < oldest) oldest = st.mtimeMs;
   }
   const key = recordKey(job);
-  if (ctx.log.isIncomplete(key)) return 'incomplete: previous run was interrupted or failed';
+  if (ctx.log.isIncomplete(key)) return { kind: 'incomplete' };
 
   const record = ctx.log.records.get(key);
   if (record === undefined) {
     // No record: Make's rule, so that an existing tree is adopted without rerunning.
     const newer = newerInput(job, ctx, oldest);
-    if (newer !== undefined) return `no record: input newer than output: ${newer}`;
+    if (newer !== undefined) return { kind: 'no-record-input-newer', path: newer };
     const up = upstreamReason(job, ctx);
     if (up !== undefined) return up;
     ctx.needsRecord.add(job);
@@ -96,28 +97,28 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
       const st = fs.stat(input);
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
-      if (recorded === undefined) return `input changed: ${input}`;
+      if (recorded === undefined) return { kind: 'input-changed', path: input };
       if (sameStat(st, recorded)) {
         // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
         if (recorded.hash === '') restatted = true;
         continue;
       }
-      if (ctx.files.changedSince(input, recorded)) return `input changed: ${input}`;
+      if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
       restatted = true;
     }
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
-      if (recorded === undefined) return `output modified: ${out}`;
+      if (recorded === undefined) return { kind: 'output-modified', path: out };
       if (sameStat(fs.stat(out)!, recorded)) {
         if (recorded.hash === '') restatted = true;
         continue;
       }
-      if (ctx.files.changedSince(out, recorded)) return `output modified: ${out}`;
+      if (ctx.files.changedSince(out, recorded)) return { kind: 'output-modified', path: out };
       restatted = true;
     }
   } else {
     const newer = newerInput(job, ctx, oldest);
-    if (newer !== undefined) return `input newer than output: ${newer}`;
+    if (newer !== undefined) return { kind: 'input-newer', path: newer };
   }
 
   const up = upstreamReason(job, ctx);

@@ -4,6 +4,8 @@
 
 import type { BuildEvent, Reporter } from '../run/events.js';
 import type { OutputCut } from '../run/output.js';
+import { failureText } from './failure.js';
+import { reasonText, skipText } from './reason.js';
 
 export interface ConsoleOptions {
   /** Rewrite one status line in place (a terminal) rather than print a line per job. */
@@ -39,7 +41,7 @@ export class ConsoleReporter implements Reporter {
         this.total = e.total;
         break;
       case 'job-start':
-        if (this.opts.verbose && e.command !== undefined) this.print(this.out, `${e.job.label}: ${e.reason}\n  ${e.command}\n`);
+        if (this.opts.verbose && e.command !== undefined) this.print(this.out, `${e.job.label}: ${reasonText(e.reason)}\n  ${e.command}\n`);
         if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
         break;
       case 'job-finish':
@@ -54,14 +56,15 @@ export class ConsoleReporter implements Reporter {
         break;
       case 'job-skip':
         this.done++;
-        if (this.opts.verbose) this.print(this.out, `${e.job.label}: up to date after all (${e.why})\n`);
+        if (this.opts.verbose) this.print(this.out, `${e.job.label}: up to date after all (${skipText(e.why)})\n`);
         else if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
         break;
       case 'job-fail': {
         if (!e.willRetry) this.done++;
-        const head = e.willRetry ? `FAILED (will retry): ${e.job.label}: ${e.error}` : `FAILED: ${e.job.label}: ${e.error}`;
+        const error = failureText(e.failure);
+        const head = e.willRetry ? `FAILED (will retry): ${e.job.label}: ${error}` : `FAILED: ${e.job.label}: ${error}`;
         let text = `${head}\n`;
-        if (e.command !== undefined && e.error !== 'interrupted') text += `  command: ${e.command}\n`;
+        if (e.command !== undefined && e.failure.kind !== 'interrupted') text += `  command: ${e.command}\n`;
         if (e.job.log) text += `  log: ${e.job.log}\n`;
         if (e.output) text += jobOutput(e.output, e.cut);
         this.print(this.err, text);

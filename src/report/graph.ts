@@ -2,6 +2,7 @@
 
 import { orderOnlyDeps, type Job } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
+import { reasonText } from './reason.js';
 
 export type GraphFormat = 'dot' | 'mermaid' | 'json';
 
@@ -36,7 +37,7 @@ export function formatGraph(plan: Plan, format: GraphFormat): string {
             orderOnly: job.orderOnly,
             deps: job.deps.map((d) => d.id),
             stale: reasons.has(job),
-            ...(reasons.has(job) ? { reason: reasons.get(job) } : {}),
+            ...(reasons.has(job) ? { reason: reasonText(reasons.get(job)!) } : {}),
           })),
           sources: graph.sources,
           targets: graph.targets.map((t) => t.id),
@@ -67,7 +68,7 @@ export function formatGraph(plan: Plan, format: GraphFormat): string {
   for (const [path, id] of sourceId) out += `  ${id} [label=${quoteDot(path)}, shape=note];\n`;
   for (const job of graph.jobs) {
     const stale = reasons.has(job);
-    const attrs = [`label=${quoteDot(jobLines(job) + (stale ? `\n(stale: ${reasons.get(job)})` : ''))}`, 'shape=box'];
+    const attrs = [`label=${quoteDot(jobLines(job) + (stale ? `\n(stale: ${reasonText(reasons.get(job)!)})` : ''))}`, 'shape=box'];
     if (stale) attrs.push('color=red', 'style=bold');
     out += `  j${job.id} [${attrs.join(', ')}];\n`;
   }

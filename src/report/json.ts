@@ -6,6 +6,8 @@ import type { Job } from '../graph/model.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
 import { AppendFile, stateWriteError } from '../state/io.js';
 import type { UserError } from '../util/errors.js';
+import { failureText } from './failure.js';
+import { reasonText, skipText } from './reason.js';
 
 function jobFields(job: Job) {
   return { job: job.label, rule: job.rule.name, wildcards: job.wildcards, outputs: job.outputs };
@@ -96,20 +98,24 @@ export class JsonReporter implements Reporter {
         this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate }, 'build started');
         break;
       case 'job-start':
-        this.log.info({ event: 'job-started', ...jobFields(e.job), reason: e.reason, attempt: e.attempt, command: e.command }, `started ${e.job.label}`);
+        this.log.info({ event: 'job-started', ...jobFields(e.job), reason: reasonText(e.reason), attempt: e.attempt, command: e.command }, `started ${e.job.label}`);
         break;
       case 'job-finish':
         this.log.info({ event: 'job-finished', ...jobFields(e.job), durationMs: e.durationMs }, `finished ${e.job.label}`);
         break;
-      case 'job-skip':
-        this.log.info({ event: 'job-skipped', ...jobFields(e.job), why: e.why }, `skipped ${e.job.label}: ${e.why}`);
+      case 'job-skip': {
+        const why = skipText(e.why);
+        this.log.info({ event: 'job-skipped', ...jobFields(e.job), why }, `skipped ${e.job.label}: ${why}`);
         break;
-      case 'job-fail':
+      }
+      case 'job-fail': {
+        const error = failureText(e.failure);
         this.log.error(
-          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error: e.error, willRetry: e.willRetry, output: e.output, outputCut: e.cut },
-          `failed ${e.job.label}: ${e.error}`,
+          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error, willRetry: e.willRetry, output: e.output, outputCut: e.cut },
+          `failed ${e.job.label}: ${error}`,
         );
         break;
+      }
       case 'watch-idle':
         this.log.info({ event: 'watch-waiting', files: e.files, dirs: e.dirs }, 'watching for changes');
         break;

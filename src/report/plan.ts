@@ -1,11 +1,12 @@
 // The dry run: one line per job that would run, in run order, with its reason.
 
 import type { Plan } from '../plan/plan.js';
+import { reasonText } from './reason.js';
 
 export function formatPlanText(plan: Plan): string {
   let out = '';
   for (const job of plan.order) {
-    const reason = plan.reasons.get(job)!;
+    const reason = reasonText(plan.reasons.get(job)!);
     out += job.rule.phony ? `${job.label}: ${reason}\n` : `${job.label} ${job.name}: ${reason}\n`;
   }
   return out;
@@ -17,7 +18,7 @@ export function formatPlanJson(plan: Plan): string {
     wildcards: job.wildcards,
     outputs: job.outputs,
     inputs: job.inputs,
-    reason: plan.reasons.get(job)!,
+    reason: reasonText(plan.reasons.get(job)!),
   }));
   return JSON.stringify({ jobs }, null, 2) + '\n';
 }

@@ -2,17 +2,19 @@
 // consume them. The core never prints.
 
 import type { Job } from '../graph/model.js';
+import type { SkipReason, StaleReason } from '../plan/reason.js';
+import type { JobFailure } from './failure.js';
 import type { OutputCut } from './output.js';
 
 export type BuildEvent =
   /** The up-to-date stamp answered: these many files are as the last build left them (state/stamp.ts). */
   | { type: 'stamp-holds'; files: number }
   | { type: 'build-start'; total: number; upToDate: number }
-  | { type: 'job-start'; job: Job; reason: string; command: string | undefined; attempt: number }
+  | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number }
   /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */
   | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut }
   /** A job that was stale only because of an upstream job, whose outputs came out unchanged. */
-  | { type: 'job-skip'; job: Job; why: string }
+  | { type: 'job-skip'; job: Job; why: SkipReason }
   | {
       type: 'job-fail';
       job: Job;
@@ -20,8 +22,8 @@ export type BuildEvent =
       output: string;
       cut?: OutputCut;
       command: string | undefined;
-      /** Why, in words: `exit status 1`, `killed by SIGKILL`, `did not create output: X`. */
-      error: string;
+      /** Why (report/failure.ts puts it in words: `exit status 1`, `killed by SIGKILL`, ...). */
+      failure: JobFailure;
       willRetry: boolean;
     }
   /** Watch mode: waiting for a change to these many files (and files in these many directories). */

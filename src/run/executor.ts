@@ -2,6 +2,7 @@
 // interface, so a cluster executor plugs in beside the local one.
 
 import type { Job } from '../graph/model.js';
+import type { JobFailure } from './failure.js';
 import type { OutputCut } from './output.js';
 
 export interface JobSpec {
@@ -19,17 +20,15 @@ export interface JobSpec {
   spillPath?: string;
 }
 
-export interface JobOutcome {
-  ok: boolean;
+/** How a job's command ended: well, or with the reason it failed. */
+export type JobOutcome = {
   exitCode: number | null;
   signal: string | null;
   /** Captured stdout and stderr, interleaved as they came (empty with a log file). */
   output: string;
   /** What was cut from the front of `output`: only its last MiB is kept (run/output.ts). */
   outputCut?: OutputCut;
-  /** Why it failed, in words. */
-  error?: string;
-}
+} & ({ ok: true } | { ok: false; failure: JobFailure });
 
 export interface RunningJob {
   readonly done: Promise<JobOutcome>;

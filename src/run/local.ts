@@ -76,11 +76,12 @@ function outcomeOf(r: LaunchResult, file: string, direct: boolean): JobOutcome {
   if (r.errorCode !== undefined) {
     // As a shell would: a command that is not found exits 127.
     if (direct && r.errorCode === 'ENOENT') {
-      return { ok: false, exitCode: 127, signal: null, output: `${r.output}${file}: command not found\n`, error: 'exit status 127' };
+      return { ok: false, exitCode: 127, signal: null, output: `${r.output}${file}: command not found\n`, failure: { kind: 'exit', code: 127 } };
     }
-    return { ok: false, exitCode: null, signal: null, output: r.output, error: `cannot start '${file}': ${r.errorMessage}` };
+    return { ok: false, exitCode: null, signal: null, output: r.output, failure: { kind: 'spawn', file, message: r.errorMessage ?? r.errorCode } };
   }
   if (r.code === 0) return { ok: true, exitCode: 0, signal: null, output: r.output };
-  if (r.signal) return { ok: false, exitCode: null, signal: r.signal, output: r.output, error: `killed by ${r.signal}` };
-  return { ok: false, exitCode: r.code, signal: null, output: r.output, error: `exit status ${r.code}` };
+  if (r.signal) return { ok: false, exitCode: null, signal: r.signal, output: r.output, failure: { kind: 'signal', signal: r.signal } };
+  // Node gives an exit code whenever no signal ended the process.
+  return { ok: false, exitCode: r.code, signal: null, output: r.output, failure: { kind: 'exit', code: r.code! } };
 }

@@ -10,6 +10,7 @@ import { renderCommand, renderEnv } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
+import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
@@ -19,6 +20,7 @@ import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import type { Executor, RunningJob } from './executor.js';
+import { names, type JobFailure, type OutputProblem } from './failure.js';
 import type { OutputCut } from './output.js';
 
 export interface BuildOptions {
@@ -170,7 +172,7 @@ class Build {
           // Not recorded (the build log cannot be written): decided afresh next time.
         }
         this.skipped++;
-        this.reporter.emit({ type: 'job-skip', job, why: 'inputs unchanged' });
+        this.reporter.emit({ type: 'job-skip', job, why: { kind: 'inputs-unchanged' } });
         this.finish(job, true, false);
         continue;
       }
@@ -184,21 +186,26 @@ class Build {
    * stale because of what an upstream job makes can have become up to date
    * (early cutoff); under --check mtime there is no early cutoff.
    */
-  private decideAgain(job: Job): string | undefined {
+  private decideAgain(job: Job): StaleReason | undefined {
     const planned = this.plan.reasons.get(job)!;
     const ctx = this.plan.context;
-    if (ctx.options.check !== 'hash') return planned;
-    // An input that differed from the record may have been rebuilt to the recorded bytes (an
-    // upstream output edited by hand, then remade): decide again then too.
-    const changed = /^input changed: (.*)$/.exec(planned)?.[1];
-    const producer = changed === undefined ? undefined : this.plan.graph.producers.get(changed);
-    if (!planned.startsWith('upstream will run') && !(producer && this.plan.reasons.has(producer))) return planned;
+    if (ctx.options.check !== 'hash' || !this.madeUpstream(planned)) return planned;
     // Every input is built now. A phony rule's command leaves no file to compare: as in Make,
     // the jobs that need it run whenever it does.
     return staleReason(job, { ...ctx, willRun: (j) => j.rule.phony && this.plan.reasons.has(j), needsRecord: new Set() });
   }
 
-  private launch(job: Job, reason: string): void {
+  /** Whether a reason is about an input that an upstream job of the plan makes. */
+  private madeUpstream(reason: StaleReason): boolean {
+    if (reason.kind === 'upstream') return true;
+    // An input that differed from the record may have been rebuilt to the recorded bytes (an
+    // upstream output edited by hand, then remade): decide again then too.
+    if (reason.kind !== 'input-changed') return false;
+    const producer = this.plan.graph.producers.get(reason.path);
+    return producer ? this.plan.reasons.has(producer) : false;
+  }
+
+  private launch(job: Job, reason: StaleReason): void {
     this.take(job, 1);
     this.running.set(job, undefined);
     if (isInert(job)) {
@@ -211,8 +218,8 @@ class Build {
       (e: unknown) => {
         // Not a failure of the job's command, but it must not stall the build.
         this.removeOutputs(job);
-        const error = `could not run the job: ${(e as Error).message}`;
-        this.reporter.emit({ type: 'job-fail', job, durationMs: 0, output: '', command: undefined, error, willRetry: false });
+        const failure: JobFailure = { kind: 'unexpected', message: (e as Error).message };
+        this.reporter.emit({ type: 'job-fail', job, durationMs: 0, output: '', command: undefined, failure, willRetry: false });
         this.finish(job, false, true);
       },
     );
@@ -269,20 +276,20 @@ class Build {
    * Deletes a job's declared outputs (never anything else, never a directory);
    * says what it could not delete.
    */
-  private removeOutputs(job: Job): string | undefined {
-    let problem: string | undefined;
+  private removeOutputs(job: Job): OutputProblem | undefined {
+    let problem: OutputProblem | undefined;
     for (const out of job.outputs) {
       try {
         this.plan.context.files.fs.remove(out);
       } catch (e) {
-        problem ??= e instanceof IsDirectoryError ? directoryOutput(out) : `cannot delete output '${out}': ${(e as Error).message}`;
+        problem ??= e instanceof IsDirectoryError ? { kind: 'directory', path: out } : { kind: 'undeletable', path: out, message: (e as Error).message };
       }
     }
     return problem;
   }
 
   /** Runs one job with its retries; resolves true on success. */
-  private async runJob(job: Job, reason: string): Promise<boolean> {
+  private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
     const fs = this.plan.context.files.fs;
     const log = this.plan.context.log;
@@ -296,22 +303,22 @@ class Build {
         reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
         return true;
       }
-      let error: string | undefined;
+      let failure: JobFailure | undefined;
       let output = '';
       let cut: OutputCut | undefined;
       try {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
         const kept = this.removeOutputs(job);
-        if (kept !== undefined) error = `cannot prepare the job: ${kept}`;
+        if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
         else {
           for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
           if (job.log) this.mkdirOnce(posix.dirname(job.log));
         }
       } catch (e) {
-        error = `cannot prepare the job: ${(e as Error).message}`;
+        failure = { kind: 'prepare-error', message: (e as Error).message };
       }
-      if (error === undefined) {
+      if (failure === undefined) {
         const running = this.executor.start({
           job,
           command,
@@ -326,39 +333,35 @@ class Build {
         output = outcome.output;
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
-        if (!outcome.ok) error = outcome.error ?? 'failed';
+        if (!outcome.ok) failure = outcome.failure;
         else {
           const missing = job.outputs.find((o) => fs.stat(o) === undefined);
           const dir = job.outputs.find((o) => fs.stat(o)?.isDirectory === true);
-          if (missing !== undefined) error = `the command succeeded but did not create output '${missing}'`;
-          else if (dir !== undefined) error = `the command succeeded but ${directoryOutput(dir)}`;
+          if (missing !== undefined) failure = { kind: 'missing-output', path: missing };
+          else if (dir !== undefined) failure = { kind: 'directory-output', path: dir };
         }
       }
       const durationMs = Date.now() - t0;
-      if (error === undefined) {
+      if (failure === undefined) {
         try {
           this.record(job, inputs);
         } catch (e) {
-          error = `cannot record the job's outputs: ${(e as Error).message}`;
+          failure = { kind: 'record', message: (e as Error).message };
         }
       }
-      if (error === undefined) {
+      if (failure === undefined) {
         reporter.emit({ type: 'job-finish', job, durationMs, output, ...(cut ? { cut } : {}) });
         return true;
       }
       const kept = this.removeOutputs(job);
-      if (kept !== undefined && !error.includes(kept)) error += `; ${kept}`;
+      if (kept !== undefined && !names(failure, kept)) failure = { ...failure, leftover: kept };
       if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
-      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), command, error: signal.aborted ? 'interrupted' : error, willRetry });
+      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), command, failure: signal.aborted ? { kind: 'interrupted' } : failure, willRetry });
       if (!willRetry) return false;
     }
     return false;
   }
-}
-
-function directoryOutput(path: string): string {
-  return `output '${path}' is a directory, not a file: it is left as it is (directory outputs are not supported yet)`;
 }
 
 function abs(root: string, path: string): string {

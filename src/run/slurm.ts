@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { shellQuote } from '../util/strings.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+import type { JobFailure } from './failure.js';
 import { readOutputTail } from './output.js';
 
 export interface SlurmOptions {
@@ -152,14 +153,14 @@ export class SlurmExecutor implements Executor {
         writeFileSync(script, jobScript(spec, log), { mode: 0o755 });
         id = (await this.run('sbatch', sbatchArgs(spec, this.opts, script, log))).trim().split(';')[0]!;
       } catch (e) {
-        return { ok: false, exitCode: null, signal: null, output: '', error: `sbatch refused the job: ${(e as Error).message}` };
+        return { ok: false, exitCode: null, signal: null, output: '', failure: { kind: 'sbatch-refused', message: (e as Error).message } };
       }
       if (cancelled) this.cancel(id);
       const final = await this.track(id);
       const { text: output, cut } = spec.logPath === undefined ? readOutputTail(log) : { text: '', cut: undefined };
       const outputCut = cut ? { outputCut: cut } : {};
       if ('vanished' in final) {
-        return { ok: false, exitCode: null, signal: null, output, ...outputCut, error: `SLURM job ${id} left the queue in an unknown state` };
+        return { ok: false, exitCode: null, signal: null, output, ...outputCut, failure: { kind: 'slurm-lost', jobId: id } };
       }
       const { state, exitCode, signal } = final;
       if (state === 'COMPLETED' && exitCode === 0) {
@@ -171,8 +172,8 @@ export class SlurmExecutor implements Executor {
         if (spec.logPath === undefined && !cut) rmSync(log, { force: true });
         return { ok: true, exitCode: 0, signal: null, output, ...outputCut };
       }
-      const how = signal ? `signal ${signal}` : exitCode !== null ? `exit status ${exitCode}` : 'no exit status';
-      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, error: cancelled ? 'interrupted' : `SLURM job ${id} ${state}, ${how}` };
+      const failure: JobFailure = cancelled ? { kind: 'interrupted' } : { kind: 'slurm', jobId: id, state, exitCode, signal };
+      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, failure };
     })();
     return {
       done,

@@ -6,6 +6,7 @@ import { renderCommand } from '../../src/graph/command.js';
 import type { Job } from '../../src/graph/model.js';
 import { makePlan, type Plan } from '../../src/plan/plan.js';
 import type { StalenessOptions } from '../../src/plan/staleness.js';
+import { reasonText } from '../../src/report/reason.js';
 import type { Project } from '../../src/rulefile/model.js';
 import type { BuildEvent, Reporter } from '../../src/run/events.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from '../../src/run/executor.js';
@@ -55,7 +56,7 @@ export class FakeExecutor implements Executor {
     const ok = !spec.command.includes('FAIL');
     const outcome: JobOutcome = ok
       ? { ok: true, exitCode: 0, signal: null, output: '' }
-      : { ok: false, exitCode: 1, signal: null, output: 'failed on purpose\n', error: 'exit status 1' };
+      : { ok: false, exitCode: 1, signal: null, output: 'failed on purpose\n', failure: { kind: 'exit', code: 1 } };
     return { done: Promise.resolve(outcome), kill() {} };
   }
 }
@@ -66,7 +67,7 @@ export class EventLog implements Reporter {
     this.events.push(e);
   }
   started(): string[] {
-    return this.events.flatMap((e) => (e.type === 'job-start' ? [`${e.job.label}: ${e.reason}`] : []));
+    return this.events.flatMap((e) => (e.type === 'job-start' ? [`${e.job.label}: ${reasonText(e.reason)}`] : []));
   }
   skipped(): string[] {
     return this.events.flatMap((e) => (e.type === 'job-skip' ? [e.job.label] : []));

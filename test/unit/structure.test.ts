@@ -52,4 +52,15 @@ describe('source structure', () => {
       [],
     );
   });
+
+  test("SPEC §2's reason phrases are written only in report/ (everything else passes typed reasons)", () => {
+    const phrases = ['output missing', 'no record: input newer', 'input newer than output', 'params changed', 'env changed', 'inputs changed', 'outputs changed', 'command changed', 'input changed', 'output modified', 'upstream will run', 'incomplete: previous run'];
+    const bad: string[] = [];
+    for (const m of all) {
+      if (folder(m.file) === 'report') continue;
+      const text = readFileSync(join(SRC, m.file), 'utf8');
+      for (const p of phrases) if (text.includes(`'${p}`) || text.includes(`\`${p}`) || text.includes(`"${p}`)) bad.push(`${m.file}: ${p}`);
+    }
+    assert.deepEqual(bad, []);
+  });
 });

@@ -10,20 +10,20 @@ import { describe, test, type TestContext } from 'node:test';
 import { build, plan } from '../../../src/build/builder.js';
 import type { BuildRequest } from '../../../src/build/request.js';
 import type { BuildEvent } from '../../../src/run/events.js';
-import type { Executor, JobSpec } from '../../../src/run/executor.js';
+import type { Executor, JobSpec, RunningJob } from '../../../src/run/executor.js';
 import { yaml } from '../../support/project.js';
 
 /** Writes every output as the job's command followed by its inputs' contents. */
 class WritingExecutor implements Executor {
   readonly started: string[] = [];
-  start(spec: JobSpec) {
+  start(spec: JobSpec): RunningJob {
     this.started.push(spec.job.label);
     const body = spec.command + '\n' + spec.job.inputs.map((i) => readFileSync(join(spec.cwd, i), 'utf8')).join('');
     for (const out of spec.job.outputs) {
       mkdirSync(dirname(join(spec.cwd, out)), { recursive: true });
       writeFileSync(join(spec.cwd, out), body);
     }
-    return { done: Promise.resolve({ ok: true, exitCode: 0, signal: null, output: '' }), kill() {} };
+    return { done: Promise.resolve({ ok: true as const, exitCode: 0, signal: null, output: '' }), kill() {} };
   }
 }
 

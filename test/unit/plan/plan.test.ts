@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { readyBefore, type Plan } from '../../../src/plan/plan.js';
 import type { Job } from '../../../src/graph/model.js';
 import { Heap } from '../../../src/util/heap.js';
+import { reasonText } from '../../../src/report/reason.js';
 import { MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
@@ -28,7 +29,7 @@ function plan(fs: FakeFileSystem, force = false, rulefile = chain, targets = ['a
 }
 
 function lines(p: Plan): string[] {
-  return p.order.map((j) => `${j.label} ${j.name}: ${p.reasons.get(j)}`);
+  return p.order.map((j) => `${j.label} ${j.name}: ${reasonText(p.reasons.get(j)!)}`);
 }
 
 describe('staleness without a build record (Make semantics)', () => {

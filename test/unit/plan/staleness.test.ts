@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Plan } from '../../../src/plan/plan.js';
 import type { Project } from '../../../src/rulefile/model.js';
+import { reasonText } from '../../../src/report/reason.js';
 import { buildOnce, MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
@@ -27,7 +28,7 @@ const pipeline = (extra = '') => yaml`
 `;
 
 function lines(p: Plan): string[] {
-  return p.order.map((j) => (j.rule.phony ? `${j.label}: ${p.reasons.get(j)}` : `${j.label} ${j.name}: ${p.reasons.get(j)}`));
+  return p.order.map((j) => (j.rule.phony ? `${j.label}: ${reasonText(p.reasons.get(j)!)}` : `${j.label} ${j.name}: ${reasonText(p.reasons.get(j)!)}`));
 }
 
 /** A built tree: sources written, one build run, log kept in `state`. */

@@ -29,8 +29,8 @@ describe('the console reporter', () => {
     const c = capture();
     const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 80 });
     r.emit({ type: 'build-start', total: 2, upToDate: 0 });
-    r.emit({ type: 'job-start', job: a!, reason: 'output missing: out/1.txt', command: 'touch out/1.txt', attempt: 1 });
-    r.emit({ type: 'job-start', job: b!, reason: 'output missing: out/2.txt', command: 'touch out/2.txt', attempt: 1 });
+    r.emit({ type: 'job-start', job: a!, reason: { kind: 'output-missing', path: 'out/1.txt' }, command: 'touch out/1.txt', attempt: 1 });
+    r.emit({ type: 'job-start', job: b!, reason: { kind: 'output-missing', path: 'out/2.txt' }, command: 'touch out/2.txt', attempt: 1 });
     r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'made 1\n' });
     r.emit({ type: 'job-finish', job: b!, durationMs: 5, output: '' });
     r.emit({ type: 'build-finish', ok: true, ran: 2, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: 20 });
@@ -53,7 +53,7 @@ describe('the console reporter', () => {
     const c = capture();
     const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 20 });
     r.emit({ type: 'build-start', total: 1, upToDate: 0 });
-    r.emit({ type: 'job-start', job: a!, reason: 'x', command: 'touch', attempt: 1 });
+    r.emit({ type: 'job-start', job: a!, reason: { kind: 'forced' }, command: 'touch', attempt: 1 });
     const line = c.out.join('').replace('\r\x1b[K', '');
     assert.ok(line.length <= 19, JSON.stringify(line));
     assert.ok(line.endsWith('…'));
@@ -65,7 +65,7 @@ describe('the console reporter', () => {
     const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: false, verbose: false });
     r.emit({ type: 'build-start', total: 2, upToDate: 3 });
     r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'hello' });
-    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'boom\n', command: 'touch out/2.txt', error: 'exit status 1', willRetry: false });
+    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'boom\n', command: 'touch out/2.txt', failure: { kind: 'exit', code: 1 }, willRetry: false });
     r.emit({ type: 'build-finish', ok: false, ran: 1, skipped: 0, failed: 1, notRun: 0, interrupted: false, durationMs: 20 });
     assert.equal(c.out.join(''), '[1/2] make[n=1]: Make one thing\nhello\n');
     assert.equal(
@@ -80,7 +80,7 @@ describe('the console reporter', () => {
     const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: true, verbose: false });
     r.emit({ type: 'build-start', total: 2, upToDate: 0 });
     r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'out\n' });
-    r.emit({ type: 'job-skip', job: b!, why: 'inputs unchanged' });
+    r.emit({ type: 'job-skip', job: b!, why: { kind: 'inputs-unchanged' } });
     r.emit({ type: 'build-finish', ok: true, ran: 1, skipped: 1, failed: 0, notRun: 0, interrupted: false, durationMs: 20 });
     assert.equal(c.out.join(''), 'out\n');
   });
@@ -107,7 +107,7 @@ describe('the console reporter', () => {
     const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: true, verbose: false });
     r.emit({ type: 'job-finish', job: a!, durationMs: 5, output: 'tail', cut: { bytes: 599_012_345, path: '.rules/output/make-1.log' } });
     const cut = { bytes: 1500, error: 'ENOSPC: no space left on device' };
-    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'end\n', cut, command: 'make', error: 'exit status 1', willRetry: false });
+    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: 'end\n', cut, command: 'make', failure: { kind: 'exit', code: 1 }, willRetry: false });
     assert.equal(c.out.join(''), '[... 599.0 MB of output cut; the whole output is in .rules/output/make-1.log]\ntail\n');
     assert.equal(
       c.err.join(''),

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Executor, RunningJob } from '../../../src/run/executor.js';
+import { failureText } from '../../../src/report/failure.js';
 import { applyClean, planClean } from '../../../src/run/clean.js';
 import { runPlan } from '../../../src/run/scheduler.js';
 import { IsDirectoryError } from '../../../src/util/fs.js';
@@ -21,7 +22,7 @@ const rules = yaml`
 `;
 
 function failures(events: EventLog): string[] {
-  return events.events.flatMap((e) => (e.type === 'job-fail' ? [e.error ?? ''] : []));
+  return events.events.flatMap((e) => (e.type === 'job-fail' ? [failureText(e.failure)] : []));
 }
 
 describe('an output that is a directory on disk', () => {

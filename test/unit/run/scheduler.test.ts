@@ -54,6 +54,43 @@ describe('early cutoff', () => {
     assert.deepEqual(b.events.started(), ['a: input changed: src.txt', 'b: input changed: a.txt', 'c: input changed: b.txt']);
   });
 
+  test('an upstream output edited by hand, then remade as recorded: the jobs that read it are decided again and do not run', async () => {
+    const project = projectFrom(chain);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['c.txt'], fs, state);
+    fs.put('a.txt', 'edited by hand');
+    const b = await buildOnce(project, ['c.txt'], fs, state);
+    assert.deepEqual(b.plan.reasons.get(b.plan.order[1]!), { kind: 'input-changed', path: 'a.txt' });
+    assert.deepEqual(b.plan.reasons.get(b.plan.order[2]!), { kind: 'upstream', path: 'b.txt' });
+    assert.deepEqual(b.ran, ['a.txt']);
+    assert.deepEqual(b.events.skipped(), ['b', 'c']);
+    const skips = b.events.events.flatMap((e) => (e.type === 'job-skip' ? [e.why] : []));
+    assert.deepEqual(skips, [{ kind: 'inputs-unchanged' }, { kind: 'inputs-unchanged' }]);
+  });
+
+  test('the decision follows the reason, not its wording: a path with a line break in it is cut off too', async () => {
+    // "input changed: a\nb.txt" spans two lines: a match on the reason's text (^...$) missed it.
+    const project = projectFrom(yaml`
+      rules:
+        a:
+          inputs: src.txt
+          outputs: "a\\nb.txt"
+          run: step-a {input} > x
+        b:
+          inputs: "a\\nb.txt"
+          outputs: b.txt
+          run: step-b > {output}
+    `);
+    const fs = new FakeFileSystem().put('src.txt', 'v1');
+    const state = new MemoryState();
+    await buildOnce(project, ['b.txt'], fs, state);
+    fs.put('a\nb.txt', 'edited by hand');
+    const b = await buildOnce(project, ['b.txt'], fs, state);
+    assert.deepEqual(b.events.started(), ['a: output modified: a\nb.txt']);
+    assert.deepEqual(b.events.skipped(), ['b']);
+  });
+
   test('--check mtime has no early cutoff', async () => {
     const project = projectFrom(chain);
     const fs = new FakeFileSystem().put('src.txt', 'v1');
@@ -98,6 +135,16 @@ describe('failures', () => {
     assert.ok(state.log().incomplete.has('bad.txt'));
     assert.ok(!state.log().records.has('bad.txt'));
     assert.ok(state.log().records.has('good.txt'));
+  });
+
+  test('the events carry the reason and the failure as values', async () => {
+    const project = projectFrom(failing);
+    const fs = new FakeFileSystem().write('src.txt');
+    const b = await buildOnce(project, ['bad.txt'], fs, new MemoryState());
+    const starts = b.events.events.flatMap((e) => (e.type === 'job-start' ? [e.reason] : []));
+    const fails = b.events.events.flatMap((e) => (e.type === 'job-fail' ? [e.failure] : []));
+    assert.deepEqual(starts, [{ kind: 'output-missing', path: 'bad.txt' }]);
+    assert.deepEqual(fails, [{ kind: 'exit', code: 1 }]);
   });
 
   test('without -k the build stops starting jobs after a failure', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import { renderCommand, renderEnv } from '../../../src/graph/command.js';
+import { failureText } from '../../../src/report/failure.js';
 import type { JobOutcome, JobSpec } from '../../../src/run/executor.js';
 import { jobScript, parseSacct, parseScontrol, parseSqueue, sbatchArgs, SlurmExecutor, type SlurmOptions } from '../../../src/run/slurm.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
@@ -538,15 +539,26 @@ function jobs(n: number, cwd: string): JobSpec[] {
   return [...specsOf(rulefile, targets, [], cwd).values()];
 }
 
-async function settled(p: Promise<JobOutcome>, ms = 5000): Promise<JobOutcome> {
+/** An outcome with its failure as users read it (report/failure.ts). */
+type ShownOutcome = Omit<JobOutcome, 'ok'> & { ok: boolean; error?: string };
+
+function shown(o: JobOutcome): ShownOutcome {
+  if (o.ok) return o;
+  const { failure, ...rest } = o;
+  return { ...rest, error: failureText(failure) };
+}
+
+async function settled(p: Promise<JobOutcome>, ms = 5000): Promise<ShownOutcome> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the job did not end within ${ms} ms`)), ms);
-      }),
-    ]);
+    return shown(
+      await Promise.race([
+        p,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the job did not end within ${ms} ms`)), ms);
+        }),
+      ]),
+    );
   } finally {
     clearTimeout(timer);
   }
