@@ -129,8 +129,11 @@ class GraphBuilder {
     return job;
   }
 
-  /** The job making `path`, or null for a source (which must exist). */
-  private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined): Job | null {
+  /**
+   * The job making `path`, or null for a source (which must exist). `at` is the
+   * input entry of `neededBy`'s rule that asked for the path.
+   */
+  private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined, at?: SourceLocation): Job | null {
     const known = this.resolved.get(path);
     if (known !== undefined) return known;
     let match;
@@ -148,7 +151,8 @@ class GraphBuilder {
       this.resolved.set(path, null);
       this.sources.push(path);
       if (!this.fs.exists(path)) {
-        this.problems.push({ message: neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'` });
+        const message = neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'`;
+        this.problems.push(at ? { message, loc: at } : { message });
       }
       return null;
     }
@@ -235,10 +239,10 @@ class GraphBuilder {
     const rule = job.rule;
     const seen = new SmallSet<string>();
     const chain = this.selfChain[job.id];
-    const addDep = (path: string) => {
-      const producer = this.resolvePath(path, job, chain);
+    const addDep = (path: string, at: SourceLocation) => {
+      const producer = this.resolvePath(path, job, chain, at);
       if (producer === job) {
-        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
+        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
       } else if (producer && this.depOf[producer.id] !== job.id) {
         // Each producer is a dep once: it remembers the last job that took it as one.
         this.depOf[producer.id] = job.id;
@@ -247,12 +251,20 @@ class GraphBuilder {
     };
     for (const group of rule.inputs) {
       const paths: string[] = [];
-      for (const item of group.items) for (const p of this.itemPaths(item, job)) paths.push(p);
+      /** By index in `paths`: the entry that made the path, for messages. */
+      const from: SourceLocation[] = [];
+      for (const item of group.items) {
+        for (const p of this.itemPaths(item, job)) {
+          paths.push(p);
+          from.push(item.loc);
+        }
+      }
       if (group.name !== undefined) job.namedInputs.set(group.name, paths);
-      for (const p of paths) {
+      for (let i = 0; i < paths.length; i++) {
+        const p = paths[i]!;
         if (!seen.add(p)) continue;
         job.inputs.push(p);
-        addDep(p);
+        addDep(p, from[i]!);
       }
     }
     for (const group of rule.orderOnly) {
@@ -260,7 +272,7 @@ class GraphBuilder {
         for (const p of this.itemPaths(item, job)) {
           if (!seen.add(p)) continue;
           job.orderOnly.push(p);
-          addDep(p);
+          addDep(p, item.loc);
         }
       }
     }
