@@ -19,6 +19,9 @@ const NO_PATHS = Object.freeze([]) as unknown as string[];
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
 
+/** Problems listed at most when the graph cannot be built; one more line says how many were left out. */
+export const MAX_GRAPH_PROBLEMS = 20;
+
 export function buildGraph(project: Project, targets: readonly string[], fs: FileSystem): Graph {
   return new GraphBuilder(project, fs).build(targets);
 }
@@ -85,7 +88,7 @@ class GraphBuilder {
     }
     // Breadth-first: jobs are numbered in the order their inputs are declared.
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
-    if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
+    if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
     const cycle = findCycle(graph);
@@ -371,6 +374,13 @@ class GraphBuilder {
     }
     return [...values].sort(compareCodePoints);
   }
+}
+
+/** The first MAX_GRAPH_PROBLEMS problems, then one line saying how many more there are. */
+function capProblems(problems: Diagnostic[]): Diagnostic[] {
+  if (problems.length <= MAX_GRAPH_PROBLEMS) return problems;
+  const more = problems.length - MAX_GRAPH_PROBLEMS;
+  return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
 }
 
 /** A set that stays a small array until it grows: most jobs have one or two inputs. */

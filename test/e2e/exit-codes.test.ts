@@ -65,6 +65,12 @@ describe('exit status 2: the build cannot start', () => {
     assertCouldNotStart(p, ['build', 'all'], /^Rulefile:5:9: no rule to make 'raw\/b\.txt' \(needed by 'all'\)$/m);
   });
 
+  test('past 20 problems, the last line says how many more there are', (t) => {
+    const inputs = Array.from({ length: 25 }, (_, i) => `      - f${i + 1}.txt`);
+    const p = project(t, { Rulefile: yaml('rules:', '  all:', '    inputs:', ...inputs, '    run: echo all >> ran.log') });
+    assertCouldNotStart(p, ['build'], /^Rulefile:23:9: no rule to make 'f20\.txt' \(needed by 'all'\)\nrules: \.\.\. and 5 more problems \(the first 20 are shown\)\n$/m);
+  });
+
   test('a target nobody makes', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  a:', '    outputs: a.txt', '    run: echo a >> ran.log; touch a.txt') });
     assertCouldNotStart(p, ['build', 'nope.txt'], /^rules: no rule to make 'nope\.txt'$/m);
