@@ -19,6 +19,9 @@ const NO_PATHS = Object.freeze([]) as unknown as string[];
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
 
+/** Problems listed at most when the graph cannot be built; one more line says how many were left out. */
+export const MAX_GRAPH_PROBLEMS = 20;
+
 export function buildGraph(project: Project, targets: readonly string[], fs: FileSystem): Graph {
   return new GraphBuilder(project, fs).build(targets);
 }
@@ -85,7 +88,7 @@ class GraphBuilder {
     }
     // Breadth-first: jobs are numbered in the order their inputs are declared.
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
-    if (this.problems.length > 0) throw new UserError(this.problems.slice(0, 20));
+    if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
     const cycle = findCycle(graph);
@@ -129,8 +132,11 @@ class GraphBuilder {
     return job;
   }
 
-  /** The job making `path`, or null for a source (which must exist). */
-  private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined): Job | null {
+  /**
+   * The job making `path`, or null for a source (which must exist). `at` is the
+   * input entry of `neededBy`'s rule that asked for the path.
+   */
+  private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined, at?: SourceLocation): Job | null {
     const known = this.resolved.get(path);
     if (known !== undefined) return known;
     let match;
@@ -148,7 +154,8 @@ class GraphBuilder {
       this.resolved.set(path, null);
       this.sources.push(path);
       if (!this.fs.exists(path)) {
-        this.problems.push({ message: neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'` });
+        const message = neededBy ? `no rule to make '${path}' (needed by '${neededBy.name}')` : `no rule to make '${path}'`;
+        this.problems.push(at ? { message, loc: at } : { message });
       }
       return null;
     }
@@ -235,10 +242,10 @@ class GraphBuilder {
     const rule = job.rule;
     const seen = new SmallSet<string>();
     const chain = this.selfChain[job.id];
-    const addDep = (path: string) => {
-      const producer = this.resolvePath(path, job, chain);
+    const addDep = (path: string, at: SourceLocation) => {
+      const producer = this.resolvePath(path, job, chain, at);
       if (producer === job) {
-        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}` });
+        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
       } else if (producer && this.depOf[producer.id] !== job.id) {
         // Each producer is a dep once: it remembers the last job that took it as one.
         this.depOf[producer.id] = job.id;
@@ -247,12 +254,20 @@ class GraphBuilder {
     };
     for (const group of rule.inputs) {
       const paths: string[] = [];
-      for (const item of group.items) for (const p of this.itemPaths(item, job)) paths.push(p);
+      /** By index in `paths`: the entry that made the path, for messages. */
+      const from: SourceLocation[] = [];
+      for (const item of group.items) {
+        for (const p of this.itemPaths(item, job)) {
+          paths.push(p);
+          from.push(item.loc);
+        }
+      }
       if (group.name !== undefined) job.namedInputs.set(group.name, paths);
-      for (const p of paths) {
+      for (let i = 0; i < paths.length; i++) {
+        const p = paths[i]!;
         if (!seen.add(p)) continue;
         job.inputs.push(p);
-        addDep(p);
+        addDep(p, from[i]!);
       }
     }
     for (const group of rule.orderOnly) {
@@ -260,7 +275,7 @@ class GraphBuilder {
         for (const p of this.itemPaths(item, job)) {
           if (!seen.add(p)) continue;
           job.orderOnly.push(p);
-          addDep(p);
+          addDep(p, item.loc);
         }
       }
     }
@@ -359,6 +374,13 @@ class GraphBuilder {
     }
     return [...values].sort(compareCodePoints);
   }
+}
+
+/** The first MAX_GRAPH_PROBLEMS problems, then one line saying how many more there are. */
+function capProblems(problems: Diagnostic[]): Diagnostic[] {
+  if (problems.length <= MAX_GRAPH_PROBLEMS) return problems;
+  const more = problems.length - MAX_GRAPH_PROBLEMS;
+  return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
 }
 
 /** A set that stays a small array until it grows: most jobs have one or two inputs. */

@@ -2,7 +2,7 @@
 // a cheap prefix/suffix filter before the regex. The most literal characters win.
 
 import type { OutputPattern, Rule } from '../rulefile/model.js';
-import { UserError } from '../util/errors.js';
+import { formatLocation, UserError } from '../util/errors.js';
 
 export interface OutputMatch {
   rule: Rule;
@@ -59,8 +59,14 @@ export class OutputIndex {
     }
     if (tied) {
       const list = tied.map((m) => `rule '${m.rule.name}' (output '${m.output.template.source}')`).join(', ');
-      throw new UserError(`ambiguous: '${path}' can be made by ${list}; make one output pattern more specific`);
+      const places = inWords(tied.map((m) => formatLocation(m.output.loc)));
+      throw new UserError(`ambiguous: '${path}' can be made by ${list}, written at ${places}; make one output pattern more specific`);
     }
     return best;
   }
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function inWords(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }

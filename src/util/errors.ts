@@ -12,8 +12,13 @@ export interface Diagnostic {
   loc?: SourceLocation;
 }
 
+/** `FILE:LINE:COL`, as editors and terminals recognise a place. */
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}:${loc.col}`;
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
-  return d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ${d.message}` : d.message;
+  return d.loc ? `${formatLocation(d.loc)}: ${d.message}` : d.message;
 }
 
 /** A problem in the user's input: printed without a stack trace, exit status 2 by default. */

@@ -47,13 +47,28 @@ describe('exit status 2: the build cannot start', () => {
     const p = project(t, {
       Rulefile: yaml('rules:', '  out:', '    inputs: x.txt', '    outputs: out.txt', '    run: echo {output} >> ran.log; cp {input} {output}'),
     });
-    assertCouldNotStart(p, ['build'], /^rules: no rule to make 'x\.txt' \(needed by 'out\.txt'\)$/m);
+    assertCouldNotStart(p, ['build'], /^Rulefile:3:13: no rule to make 'x\.txt' \(needed by 'out\.txt'\)$/m);
     assert.equal(p.exists('.rules'), false);
   });
 
   test('missing source needed by a phony rule names the rule', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  all:', '    inputs: gone.txt', '    run: echo all >> ran.log') });
-    assertCouldNotStart(p, ['build'], /^rules: no rule to make 'gone\.txt' \(needed by 'all'\)$/m);
+    assertCouldNotStart(p, ['build'], /^Rulefile:3:13: no rule to make 'gone\.txt' \(needed by 'all'\)$/m);
+  });
+
+  test('a missing input is reported at its entry in the Rulefile', (t) => {
+    const p = project(t, {
+      Rulefile: yaml('rules:', '  all:', '    inputs:', '      - here.txt', '      - {expand: "raw/{s}.txt", s: [a, b]}', '    run: echo all >> ran.log'),
+      'here.txt': '',
+      'raw/a.txt': '',
+    });
+    assertCouldNotStart(p, ['build', 'all'], /^Rulefile:5:9: no rule to make 'raw\/b\.txt' \(needed by 'all'\)$/m);
+  });
+
+  test('past 20 problems, the last line says how many more there are', (t) => {
+    const inputs = Array.from({ length: 25 }, (_, i) => `      - f${i + 1}.txt`);
+    const p = project(t, { Rulefile: yaml('rules:', '  all:', '    inputs:', ...inputs, '    run: echo all >> ran.log') });
+    assertCouldNotStart(p, ['build'], /^Rulefile:23:9: no rule to make 'f20\.txt' \(needed by 'all'\)\nrules: \.\.\. and 5 more problems \(the first 20 are shown\)\n$/m);
   });
 
   test('a target nobody makes', (t) => {

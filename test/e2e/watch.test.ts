@@ -198,7 +198,7 @@ describe('rules watch: what a change rebuilds', () => {
     await idle(run, 1);
     fs.unlinkSync(p.path('in.txt'));
     await idle(run, 2);
-    await stderrShows(run, /^rules: no rule to make 'in\.txt' \(needed by 'out\.txt'\)$/m);
+    await stderrShows(run, /^Rulefile:3:13: no rule to make 'in\.txt' \(needed by 'out\.txt'\)$/m);
     p.write({ 'in.txt': 'two\n' });
     await idle(run, 3);
     assert.deepEqual(changedLines(run), ['rules: changed: in.txt; building', 'rules: changed: in.txt; building']);

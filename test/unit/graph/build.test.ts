@@ -84,7 +84,7 @@ describe('resolving paths through rules', () => {
 
   test('a missing source names the job that needs it', () => {
     const msg = errorOf(() => graphOf(rules, ['out/a.txt'], new FakeFileSystem()));
-    assert.equal(msg, "no rule to make 'src/a.txt' (needed by 'out/a.txt')");
+    assert.equal(msg, "Rulefile:3:13: no rule to make 'src/a.txt' (needed by 'out/a.txt')");
   });
 
   test('a missing source needed by a phony rule names the rule', () => {
@@ -93,7 +93,7 @@ describe('resolving paths through rules', () => {
         all:
           inputs: [missing.txt]
     `;
-    assert.equal(errorOf(() => graphOf(r, ['all'], new FakeFileSystem())), "no rule to make 'missing.txt' (needed by 'all')");
+    assert.equal(errorOf(() => graphOf(r, ['all'], new FakeFileSystem())), "Rulefile:3:14: no rule to make 'missing.txt' (needed by 'all')");
   });
 
   test('an existing source given as a target needs no job', () => {
