@@ -16,7 +16,7 @@ import { applyClean, planClean } from '../run/clean.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
 import { runPlan } from '../run/scheduler.js';
 import { SlurmExecutor } from '../run/slurm.js';
-import { stateDir } from '../state/paths.js';
+import { slurmDir } from '../state/paths.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
@@ -216,7 +216,7 @@ async function build(args: ParsedArgs, project: Project, plan: Plan, opts: Build
   if (signal?.aborted || outputClosed.aborted) abort.abort();
   const executor =
     opts.executor === 'slurm'
-      ? new SlurmExecutor({ dir: `${stateDir(project.root)}/slurm`, jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
+      ? new SlurmExecutor({ dir: slurmDir(project.root), jobName: `rules-${process.pid}-${Date.now().toString(36)}`, pollMs: 250, ...opts.slurm })
       : new LocalExecutor(launcherFor(plan.order.length, opts.jobs));
   try {
     let result;

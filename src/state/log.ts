@@ -15,7 +15,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { crc32 } from 'node:zlib';
 import type { UserError } from '../util/errors.js';
 import { AppendFile, stateWriteError } from './io.js';
-import { STATE_DIR, stateDir } from './paths.js';
+import { logCopyPath, logPath, shownStatePath, stateDir } from './paths.js';
 import { FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage } from './started.js';
 
 const HEADER = 'rules-build-log 3';
@@ -70,10 +70,6 @@ interface ForgetLine {
 }
 type Line = DoneLine | StartLine | ForgetLine;
 
-export function logPath(root: string): string {
-  return `${stateDir(root)}/log`;
-}
-
 /** Where the log's text lives: a file under .rules/, or memory (in tests). */
 export interface LogStorage {
   /** The whole text, or undefined when there is none yet. */
@@ -112,7 +108,7 @@ export class FileLogStorage implements LogStorage {
 
   replace(text: string): void {
     this.close();
-    const tmp = `${this.path}.tmp`;
+    const tmp = logCopyPath(this.root);
     try {
       mkdirSync(stateDir(this.root), { recursive: true });
       const fd = openSync(tmp, 'w');
@@ -146,14 +142,14 @@ export class FileLogStorage implements LogStorage {
         try {
           disk.write(name, text);
         } catch (e) {
-          throw this.failed(e, 'a started-marker', `${STATE_DIR}/started/${name}`);
+          throw this.failed(e, 'a started-marker', `${shownStatePath('started')}/${name}`);
         }
       },
     };
   }
 
   /** A failure to write the log (or a file kept with it, such as a started-marker), reported once. */
-  failed(e: unknown, what = 'the build log', shown = `${STATE_DIR}/log`): UserError {
+  failed(e: unknown, what = 'the build log', shown = shownStatePath('log')): UserError {
     const err = stateWriteError(what, shown, e);
     this.onWriteError?.(err);
     return err;
@@ -206,7 +202,7 @@ export class BuildLog {
     try {
       text = storage.read();
     } catch (e) {
-      log.warnings.push(`cannot read the build log .rules/log: ${(e as Error).message}; deciding every job as if it had no record`);
+      log.warnings.push(`cannot read the build log ${shownStatePath('log')}: ${(e as Error).message}; deciding every job as if it had no record`);
       log.needsRewrite = true;
     }
     if (text !== undefined) log.parse(text);
@@ -224,7 +220,7 @@ export class BuildLog {
     try {
       found = this.markers.list();
     } catch (e) {
-      this.warnings.push(`cannot read the started-markers in .rules/started: ${(e as Error).message}; every job runs`);
+      this.warnings.push(`cannot read the started-markers in ${shownStatePath('started')}: ${(e as Error).message}; every job runs`);
       this.markersUnknown = true;
       return;
     }
@@ -254,7 +250,7 @@ export class BuildLog {
     if (lines.length === 0) return;
     this.started_ = true;
     if (lines[0] !== HEADER) {
-      this.warnings.push(`the build log .rules/log is not in a format this version reads; deciding every job as if it had no record`);
+      this.warnings.push(`the build log ${shownStatePath('log')} is not in a format this version reads; deciding every job as if it had no record`);
       this.needsRewrite = true;
       return;
     }
@@ -277,7 +273,7 @@ export class BuildLog {
       this.records.clear();
       this.files = undefined;
       this.warnings.push(
-        `the build log .rules/log is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
+        `the build log ${shownStatePath('log')} is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
       );
       this.needsRewrite = true;
     }

@@ -5,11 +5,7 @@
 
 import { rmSync } from 'node:fs';
 import { quickHash } from '../util/hash.js';
-import { stateDir } from './paths.js';
-
-export function outputDir(root: string): string {
-  return `${stateDir(root)}/output`;
-}
+import { outputDir } from './paths.js';
 
 /** The spill file of a job: its rule's name (for people) and a hash of the job's name (one file per job). */
 export function outputSpillPath(root: string, rule: string, jobName: string): string {
