@@ -2,6 +2,7 @@
 
 import { relative, resolve, sep } from 'node:path';
 import { buildGraph, defaultTargets } from '../graph/build.js';
+import { canProduce } from '../graph/match.js';
 import type { Graph } from '../graph/model.js';
 import { makePlan, planOf, type Plan } from '../plan/plan.js';
 import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
@@ -116,7 +117,7 @@ export async function runBuild(args: ParsedArgs, opts: BuildOptions, signal?: Ab
       plan = planFor(args, project, log, graph);
       code = await build(args, project, plan, opts, storage, signal);
     } finally {
-      log.close();
+      log.close((key) => canProduce(project, key));
     }
     if (code === 0) stampIfUpToDate(args, opts, project, graph, plan);
     return code;

@@ -20,6 +20,11 @@ import { FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage 
 
 const HEADER = 'rules-build-log 3';
 
+/** Lines a log may hold beyond twice its live records before it is recompacted. */
+const SLACK_LINES = 1000;
+/** Records of jobs that no longer exist that make a recompaction worth it, beyond a quarter of the kept ones. */
+const SLACK_DEAD = 100;
+
 /** What was known of a file: its stat and content hash ('' when not hashed, under --check mtime). */
 export interface FileInfo {
   size: number;
@@ -371,11 +376,30 @@ export class BuildLog {
     this.lines++;
   }
 
-  /** Closes the log, recompacting it first when most of its lines are superseded. */
-  close(): void {
-    const live = this.records.size + this.incomplete.size;
-    if (this.needsRewrite || this.lines > 2 * live + 1000) this.rewrite();
+  /**
+   * Closes the log, recompacting it first when most of its lines are
+   * superseded, or many of its records are of jobs that no longer exist.
+   * `live` says whether a record's job still exists (some rule makes its key);
+   * the others are dropped when the log is recompacted. Without it, no record
+   * is dropped. A job that started and never finished is always kept: its
+   * outputs may be half-written, and `rules clean` must still find them.
+   */
+  close(live?: (key: string) => boolean): void {
+    const dead = live === undefined ? [] : this.deadRecords(live);
+    const kept = this.records.size - dead.length + this.incomplete.size;
+    // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
+    if (this.needsRewrite || this.lines > 2 * kept + SLACK_LINES || dead.length > kept / 4 + SLACK_DEAD) {
+      for (const key of dead) this.records.delete(key);
+      this.rewrite();
+    }
     this.storage.close();
+  }
+
+  /** The keys of finished records whose job no longer exists (and is not incomplete). */
+  private deadRecords(live: (key: string) => boolean): string[] {
+    const dead: string[] = [];
+    for (const key of this.records.keys()) if (!live(key) && !this.isIncomplete(key)) dead.push(key);
+    return dead;
   }
 
   /** Replaces the log by its live records. */
