@@ -4,6 +4,7 @@
 // answer.
 
 import { buildGraph } from '../graph/build.js';
+import { canProduce } from '../graph/match.js';
 import type { Graph } from '../graph/model.js';
 import { makePlan, planOf, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
@@ -68,7 +69,9 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
       seen.plan = plan;
       ({ exitCode, result } = await execute(request, project, plan, storage));
     } finally {
-      log.close();
+      // Recompaction forgets records of jobs no rule makes any more, unless their output is still there
+      // (another Rulefile sharing this directory's .rules/ may make it: its record must not be lost).
+      log.close((key) => canProduce(project, key) || files.inner.exists(key));
     }
     if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan);
     const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: graph.jobs.length - plan.order.length };

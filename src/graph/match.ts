@@ -1,7 +1,9 @@
 // Which rule makes a path: literal outputs by hash lookup, pattern outputs by
 // a cheap prefix/suffix filter before the regex. The most literal characters win.
+// Whether any rule makes it (`canProduce`) tells the build log which records
+// are of jobs that no longer exist.
 
-import type { OutputPattern, Rule } from '../rulefile/model.js';
+import type { OutputPattern, Project, Rule } from '../rulefile/model.js';
 import { formatLocation, UserError } from '../util/errors.js';
 
 export interface OutputMatch {
@@ -18,6 +20,8 @@ interface PatternEntry {
 export class OutputIndex {
   private readonly literal = new Map<string, PatternEntry[]>();
   private readonly patterns: PatternEntry[] = [];
+  /** The patterns for `makes`, made on its first use. */
+  private byFirstDir: ReturnType<typeof groupByFirstDir> | undefined;
 
   constructor(rules: readonly Rule[]) {
     for (const rule of rules) {
@@ -50,7 +54,7 @@ export class OutputIndex {
     for (const e of this.patterns) {
       const o = e.output;
       if (o.literalChars < (best?.output.literalChars ?? 0)) continue;
-      if (!path.startsWith(o.prefix) || !path.endsWith(o.suffix) || path.length <= o.literalChars) continue;
+      if (!mayMatch(o, path)) continue;
       const m = o.regex!.exec(path);
       if (!m) continue;
       const wildcards: Record<string, string> = {};
@@ -64,6 +68,62 @@ export class OutputIndex {
     }
     return best;
   }
+
+  /** Whether some rule makes `path`: `match` without picking the rule (so never a tie). */
+  makes(path: string): boolean {
+    if (this.literal.has(path)) return true;
+    const { byDir, anywhere } = (this.byFirstDir ??= groupByFirstDir(this.patterns));
+    const slash = path.indexOf('/');
+    const candidates = slash > 0 ? byDir.get(path.slice(0, slash)) : undefined;
+    if (candidates) for (const o of candidates) if (mayMatch(o, path) && o.regex!.test(path)) return true;
+    for (const o of anywhere) if (mayMatch(o, path) && o.regex!.test(path)) return true;
+    return false;
+  }
+}
+
+/**
+ * Pattern outputs by the first directory of their literal prefix (`stage3` for
+ * `stage3/{sample}.out`), so that asking about a path tries only the patterns
+ * that can match it; those whose first directory holds a wildcard are tried
+ * for every path.
+ */
+function groupByFirstDir(patterns: readonly PatternEntry[]): { byDir: Map<string, OutputPattern[]>; anywhere: OutputPattern[] } {
+  const byDir = new Map<string, OutputPattern[]>();
+  const anywhere: OutputPattern[] = [];
+  for (const { output } of patterns) {
+    const slash = output.prefix.indexOf('/');
+    if (slash <= 0) {
+      anywhere.push(output);
+      continue;
+    }
+    const dir = output.prefix.slice(0, slash);
+    const list = byDir.get(dir);
+    if (list) list.push(output);
+    else byDir.set(dir, [output]);
+  }
+  return { byDir, anywhere };
+}
+
+/** Whether a pattern output may match `path` by its literal prefix and suffix: a cheap filter before its regex. */
+function mayMatch(o: OutputPattern, path: string): boolean {
+  return path.startsWith(o.prefix) && path.endsWith(o.suffix) && path.length > o.literalChars;
+}
+
+/** The index of each project's outputs, made on first use: `canProduce` is asked once per record of the build log. */
+const indexes = new WeakMap<Project, OutputIndex>();
+
+/**
+ * Whether a rule of the project can make the job named `name` (its first
+ * output, or a phony rule's name; see Job.name): a job no rule makes any more
+ * belongs to a rule that was removed or changed its outputs.
+ */
+export function canProduce(project: Project, name: string): boolean {
+  let index = indexes.get(project);
+  if (index === undefined) {
+    index = new OutputIndex(project.rules);
+    indexes.set(project, index);
+  }
+  return index.makes(name) || project.rulesByName.get(name)?.phony === true;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

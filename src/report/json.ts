@@ -5,6 +5,7 @@ import pino from 'pino';
 import type { Job } from '../graph/model.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
 import { AppendFile, stateWriteError } from '../state/io.js';
+import { shownStatePath } from '../state/paths.js';
 import type { UserError } from '../util/errors.js';
 import { failureText } from './failure.js';
 import { reasonText, skipText } from './reason.js';
@@ -62,7 +63,7 @@ class EventLogFile {
   }
 }
 
-const SHOWN = '.rules/logs/events.jsonl';
+const SHOWN = shownStatePath('eventLog');
 
 export class JsonReporter implements Reporter {
   private readonly log: pino.Logger;

@@ -84,12 +84,6 @@ export function parseTemplate(source: string): Template {
   return { source, parts, placeholders };
 }
 
-/** Literal text only (no placeholders)? Then this is its value. */
-export function literalValue(t: Template): string | undefined {
-  if (t.placeholders.length > 0) return undefined;
-  return t.parts.length === 0 ? '' : (t.parts[0] as string);
-}
-
 /** Renders a template; `resolve` maps each placeholder to its text. */
 export function renderTemplate(t: Template, resolve: (p: Placeholder) => string): string {
   const parts = t.parts;

@@ -10,7 +10,7 @@ import { linkSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, wr
 import { hostname } from 'node:os';
 import { UserError } from '../util/errors.js';
 import { stateWriteError } from './io.js';
-import { checkStateLayout, makeStateDir, STATE_DIR, stateDir } from './paths.js';
+import { checkStateLayout, lockPath, lockTakeoverPath, makeStateDir, shownStatePath } from './paths.js';
 
 /** How many times a busy takeover is waited for (a few ms each) before giving up. */
 const TAKEOVER_ATTEMPTS = 50;
@@ -32,8 +32,8 @@ export class BuildLock {
 
   static acquire(root: string): BuildLock {
     makeStateDir(root);
-    const path = `${stateDir(root)}/lock`;
-    const shown = `${STATE_DIR}/lock`;
+    const path = lockPath(root);
+    const shown = shownStatePath('lock');
     clearEmptyDirectory(path, shown);
     const me = identity();
     const tmp = `${path}.${process.pid}.tmp`;
@@ -44,7 +44,7 @@ export class BuildLock {
       throw stateWriteError('the build lock', shown, e);
     }
     try {
-      const mutex = `${path}.takeover`;
+      const mutex = lockTakeoverPath(root);
       let busy = false;
       for (let attempt = 0; attempt < TAKEOVER_ATTEMPTS; attempt++) {
         // Another build is taking the lock over right now: it takes a moment.
@@ -70,11 +70,11 @@ export class BuildLock {
         try {
           linkSync(tmp, mutex);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw stateWriteError('the build lock', `${shown}.takeover`, e);
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw stateWriteError('the build lock', shownStatePath('lockTakeover'), e);
           const other = readText(mutex);
           const otherHolder = other === undefined ? undefined : parseHolder(other);
           if (otherHolder === undefined || holderState(otherHolder) === 'gone') removeStaleMutex(mutex, other);
-          else if (attempt === TAKEOVER_ATTEMPTS - 1) refuseIfHeld(otherHolder, `${shown}.takeover`);
+          else if (attempt === TAKEOVER_ATTEMPTS - 1) refuseIfHeld(otherHolder, shownStatePath('lockTakeover'));
           else busy = true;
           continue;
         }

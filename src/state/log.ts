@@ -15,10 +15,15 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { crc32 } from 'node:zlib';
 import type { UserError } from '../util/errors.js';
 import { AppendFile, stateWriteError } from './io.js';
-import { STATE_DIR, stateDir } from './paths.js';
+import { logCopyPath, logPath, shownStatePath, stateDir } from './paths.js';
 import { FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage } from './started.js';
 
 const HEADER = 'rules-build-log 3';
+
+/** Lines a log may hold beyond twice its live records before it is recompacted. */
+const SLACK_LINES = 1000;
+/** Records of jobs that no longer exist that make a recompaction worth it, beyond a quarter of the kept ones. */
+const SLACK_DEAD = 100;
 
 /** What was known of a file: its stat and content hash ('' when not hashed, under --check mtime). */
 export interface FileInfo {
@@ -70,10 +75,6 @@ interface ForgetLine {
 }
 type Line = DoneLine | StartLine | ForgetLine;
 
-export function logPath(root: string): string {
-  return `${stateDir(root)}/log`;
-}
-
 /** Where the log's text lives: a file under .rules/, or memory (in tests). */
 export interface LogStorage {
   /** The whole text, or undefined when there is none yet. */
@@ -112,7 +113,7 @@ export class FileLogStorage implements LogStorage {
 
   replace(text: string): void {
     this.close();
-    const tmp = `${this.path}.tmp`;
+    const tmp = logCopyPath(this.root);
     try {
       mkdirSync(stateDir(this.root), { recursive: true });
       const fd = openSync(tmp, 'w');
@@ -146,14 +147,14 @@ export class FileLogStorage implements LogStorage {
         try {
           disk.write(name, text);
         } catch (e) {
-          throw this.failed(e, 'a started-marker', `${STATE_DIR}/started/${name}`);
+          throw this.failed(e, 'a started-marker', `${shownStatePath('started')}/${name}`);
         }
       },
     };
   }
 
   /** A failure to write the log (or a file kept with it, such as a started-marker), reported once. */
-  failed(e: unknown, what = 'the build log', shown = `${STATE_DIR}/log`): UserError {
+  failed(e: unknown, what = 'the build log', shown = shownStatePath('log')): UserError {
     const err = stateWriteError(what, shown, e);
     this.onWriteError?.(err);
     return err;
@@ -206,7 +207,7 @@ export class BuildLog {
     try {
       text = storage.read();
     } catch (e) {
-      log.warnings.push(`cannot read the build log .rules/log: ${(e as Error).message}; deciding every job as if it had no record`);
+      log.warnings.push(`cannot read the build log ${shownStatePath('log')}: ${(e as Error).message}; deciding every job as if it had no record`);
       log.needsRewrite = true;
     }
     if (text !== undefined) log.parse(text);
@@ -224,7 +225,7 @@ export class BuildLog {
     try {
       found = this.markers.list();
     } catch (e) {
-      this.warnings.push(`cannot read the started-markers in .rules/started: ${(e as Error).message}; every job runs`);
+      this.warnings.push(`cannot read the started-markers in ${shownStatePath('started')}: ${(e as Error).message}; every job runs`);
       this.markersUnknown = true;
       return;
     }
@@ -254,7 +255,7 @@ export class BuildLog {
     if (lines.length === 0) return;
     this.started_ = true;
     if (lines[0] !== HEADER) {
-      this.warnings.push(`the build log .rules/log is not in a format this version reads; deciding every job as if it had no record`);
+      this.warnings.push(`the build log ${shownStatePath('log')} is not in a format this version reads; deciding every job as if it had no record`);
       this.needsRewrite = true;
       return;
     }
@@ -277,7 +278,7 @@ export class BuildLog {
       this.records.clear();
       this.files = undefined;
       this.warnings.push(
-        `the build log .rules/log is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
+        `the build log ${shownStatePath('log')} is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
       );
       this.needsRewrite = true;
     }
@@ -375,11 +376,30 @@ export class BuildLog {
     this.lines++;
   }
 
-  /** Closes the log, recompacting it first when most of its lines are superseded. */
-  close(): void {
-    const live = this.records.size + this.incomplete.size;
-    if (this.needsRewrite || this.lines > 2 * live + 1000) this.rewrite();
+  /**
+   * Closes the log, recompacting it first when most of its lines are
+   * superseded, or many of its records are of jobs that no longer exist.
+   * `live` says whether a record's job still exists (some rule makes its key);
+   * the others are dropped when the log is recompacted. Without it, no record
+   * is dropped. A job that started and never finished is always kept: its
+   * outputs may be half-written, and `rules clean` must still find them.
+   */
+  close(live?: (key: string) => boolean): void {
+    const dead = live === undefined ? [] : this.deadRecords(live);
+    const kept = this.records.size - dead.length + this.incomplete.size;
+    // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
+    if (this.needsRewrite || this.lines > 2 * kept + SLACK_LINES || dead.length > kept / 4 + SLACK_DEAD) {
+      for (const key of dead) this.records.delete(key);
+      this.rewrite();
+    }
     this.storage.close();
+  }
+
+  /** The keys of finished records whose job no longer exists (and is not incomplete). */
+  private deadRecords(live: (key: string) => boolean): string[] {
+    const dead: string[] = [];
+    for (const key of this.records.keys()) if (!live(key) && !this.isIncomplete(key)) dead.push(key);
+    return dead;
   }
 
   /** Replaces the log by its live records. */

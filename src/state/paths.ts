@@ -1,4 +1,5 @@
-// Where the engine keeps its state: everything under <root>/.rules/.
+// Where the engine keeps its state: everything under <root>/.rules/. Each
+// entry there is named once, here; the modules that write them ask for them.
 
 import { mkdirSync, readdirSync, renameSync, rmdirSync, statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
@@ -6,46 +7,104 @@ import { stateWriteError } from './io.js';
 
 export const STATE_DIR = '.rules';
 
+/** What rules keeps under .rules/: each entry's path there, and whether it is a file or a directory. */
+const ENTRIES = {
+  /** The build log (state/log.ts). */
+  log: { rel: 'log', kind: 'file' },
+  /** The build log's new text while it is recompacted, before it replaces the log. */
+  logCopy: { rel: 'log.tmp', kind: 'file' },
+  /** Who holds the build (state/lock.ts). */
+  lock: { rel: 'lock', kind: 'file' },
+  /** The mutex under which a dead holder's lock is taken over. */
+  lockTakeover: { rel: 'lock.takeover', kind: 'file' },
+  /** The up-to-date stamp (state/stamp.ts). */
+  stamp: { rel: 'uptodate', kind: 'file' },
+  /** The started-markers of running jobs (state/started.ts). */
+  started: { rel: 'started', kind: 'dir' },
+  /** Job output too long to keep in memory (state/output.ts). */
+  output: { rel: 'output', kind: 'dir' },
+  /** Job scripts and logs of the SLURM executor (run/slurm.ts). */
+  slurm: { rel: 'slurm', kind: 'dir' },
+  /** The event logs every build appends to. */
+  eventLogs: { rel: 'logs', kind: 'dir' },
+  eventLog: { rel: 'logs/events.jsonl', kind: 'file' },
+  /** The event log's older generation, once it was rotated. */
+  oldEventLog: { rel: 'logs/events.1.jsonl', kind: 'file' },
+} as const satisfies Record<string, { rel: string; kind: 'file' | 'dir' }>;
+
+export type StateEntry = keyof typeof ENTRIES;
+
+/** Where an entry is, for the project at `root`. */
+function statePath(root: string, entry: StateEntry): string {
+  return `${stateDir(root)}/${ENTRIES[entry].rel}`;
+}
+
+/** How messages name an entry: relative to the project root, e.g. `.rules/log`. */
+export function shownStatePath(entry: StateEntry): string {
+  return `${STATE_DIR}/${ENTRIES[entry].rel}`;
+}
+
 export function stateDir(root: string): string {
   return `${root}/${STATE_DIR}`;
 }
 
-/** Job scripts and logs of jobs run on SLURM. */
+export function logPath(root: string): string {
+  return statePath(root, 'log');
+}
+
+export function logCopyPath(root: string): string {
+  return statePath(root, 'logCopy');
+}
+
+export function lockPath(root: string): string {
+  return statePath(root, 'lock');
+}
+
+export function lockTakeoverPath(root: string): string {
+  return statePath(root, 'lockTakeover');
+}
+
+export function stampPath(root: string): string {
+  return statePath(root, 'stamp');
+}
+
+export function startedDir(root: string): string {
+  return statePath(root, 'started');
+}
+
+export function outputDir(root: string): string {
+  return statePath(root, 'output');
+}
+
 export function slurmDir(root: string): string {
-  return `${stateDir(root)}/slurm`;
+  return statePath(root, 'slurm');
 }
 
 /** The event log every build appends to (JSON lines). */
 export function eventLogPath(root: string): string {
-  return `${stateDir(root)}/logs/events.jsonl`;
+  return statePath(root, 'eventLog');
 }
 
 /** The event log is rotated once it grows past this size: one older generation is kept. */
 export const EVENT_LOG_MAX_BYTES = 16 * 1024 * 1024;
 
-/** Moves a grown event log aside (to events.1.jsonl), so the log never grows without bound. */
+/** Moves a grown event log aside (to its older generation), so the log never grows without bound. */
 export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): void {
   const path = eventLogPath(root);
   try {
     const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    if (size > maxBytes) renameSync(path, path.replace(/\.jsonl$/, '.1.jsonl'));
+    if (size > maxBytes) renameSync(path, statePath(root, 'oldEventLog'));
   } catch (e) {
-    throw stateWriteError('the event log', `${STATE_DIR}/logs/events.jsonl`, e);
+    throw stateWriteError('the event log', shownStatePath('eventLog'), e);
   }
 }
 
-/** What each entry rules keeps under .rules/ must be; anything else there is left alone. */
-const LAYOUT: [string, 'file' | 'dir'][] = [
-  ['log', 'file'],
-  ['log.tmp', 'file'],
-  ['uptodate', 'file'],
-  ['logs', 'dir'],
-  ['logs/events.jsonl', 'file'],
-  ['logs/events.1.jsonl', 'file'],
-  ['slurm', 'dir'],
-  ['started', 'dir'],
-  ['output', 'dir'],
-];
+/**
+ * The entries whose kind is checked before a build writes there; anything else
+ * under .rules/ is left alone. The lock and its mutex are checked as they are
+ * taken (state/lock.ts).
+ */
+const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output'];
 
 /** Makes .rules/ if needed; a file in its place is the user's to move. */
 export function makeStateDir(root: string): void {
@@ -67,8 +126,9 @@ export function makeStateDir(root: string): void {
  * it to lose) is removed; anything else is reported, never deleted.
  */
 export function checkStateLayout(root: string): void {
-  for (const [rel, kind] of LAYOUT) {
-    const path = `${stateDir(root)}/${rel}`;
+  for (const entry of LAYOUT) {
+    const { kind } = ENTRIES[entry];
+    const path = statePath(root, entry);
     let st;
     try {
       st = statSync(path, { throwIfNoEntry: false });
@@ -85,6 +145,6 @@ export function checkStateLayout(root: string): void {
       }
     }
     const what = st.isDirectory() ? 'a directory' : st.isFile() ? 'a file' : 'not a regular file';
-    throw new UserError(`${STATE_DIR}/${rel} is ${what}, but rules keeps ${kind === 'dir' ? 'a directory' : 'a file'} there: move it away`);
+    throw new UserError(`${shownStatePath(entry)} is ${what}, but rules keeps ${kind === 'dir' ? 'a directory' : 'a file'} there: move it away`);
   }
 }

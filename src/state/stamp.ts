@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { stateDir } from './paths.js';
+import { logPath, stampPath } from './paths.js';
 
 const MAGIC = 'rules-uptodate 2 ';
 /** The first line: MAGIC, 64 hex digits, a newline. */
@@ -61,14 +61,6 @@ export interface StampHeader {
   pathBytes: number;
   /** Byte offset (within the paths) of each chunk's first path. */
   chunks: number[];
-}
-
-export function stampPath(root: string): string {
-  return `${stateDir(root)}/uptodate`;
-}
-
-function logPath(root: string): string {
-  return `${stateDir(root)}/log`;
 }
 
 function logIdentity(root: string): number[] | null {

@@ -41,11 +41,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { stateDir } from './paths.js';
-
-export function startedDir(root: string): string {
-  return `${stateDir(root)}/started`;
-}
+import { startedDir } from './paths.js';
 
 /** A marker's file name: a hash of the job's record key (keys can be long, or hold any character). */
 export function markerName(key: string): string {

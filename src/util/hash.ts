@@ -25,11 +25,6 @@ export function hashFileSync(absPath: string): string {
   return h.digest('hex').slice(0, 32);
 }
 
-/** A short hash of a string, for signatures. */
-export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
-
 /**
  * A fast 53-bit hash (cyrb53) of a list of strings, as if joined with NUL:
  * for signatures compared on every build. No allocation, far cheaper than a

@@ -5,14 +5,6 @@ export class Heap<T> {
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
-  /** A heap of `items` built in linear time (faster than pushing them one by one). */
-  static from<T>(items: T[], less: (a: T, b: T) => boolean): Heap<T> {
-    const h = new Heap(less);
-    for (const item of items) h.items.push(item);
-    for (let i = (h.items.length >> 1) - 1; i >= 0; i--) h.down(i);
-    return h;
-  }
-
   get size(): number {
     return this.items.length;
   }

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildLog, MemoryLogStorage, logPath } from '../../src/state/log.js';
+import { BuildLog, MemoryLogStorage } from '../../src/state/log.js';
+import { logPath } from '../../src/state/paths.js';
 import type { FileInfo, JobRecord } from '../../src/state/log.js';
 import { flagValue } from './flags.js';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { literalText, literalValue, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder } from '../../../src/rulefile/template.js';
+import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder } from '../../../src/rulefile/template.js';
 
 function syntaxError(source: string): TemplateSyntaxError {
   try {
@@ -23,7 +23,6 @@ describe('parseTemplate', () => {
   test('the empty string', () => {
     const t = parseTemplate('');
     assert.deepEqual(t.parts, []);
-    assert.equal(literalValue(t), '');
     assert.equal(renderTemplate(t, () => 'X'), '');
   });
 
@@ -83,9 +82,9 @@ describe('parseTemplate', () => {
     assert.equal(t.placeholders.length, 1);
     assert.equal(t.placeholders[0]!.text, 'input');
     assert.equal(t.placeholders[0]!.offset, 17);
-    assert.equal(literalValue(parseTemplate('{{x}}')), '{x}');
-    assert.equal(literalValue(parseTemplate('}}')), '}');
-    assert.equal(literalValue(parseTemplate('{{')), '{');
+    assert.deepEqual(parseTemplate('{{x}}').parts, ['{x}']);
+    assert.deepEqual(parseTemplate('}}').parts, ['}']);
+    assert.deepEqual(parseTemplate('{{').parts, ['{']);
   });
 
   test('a placeholder between literal braces: {{{a}}}', () => {
@@ -169,15 +168,10 @@ describe('renderTemplate', () => {
   });
 });
 
-describe('literalText / literalValue', () => {
+describe('literalText', () => {
   test('literalText drops placeholders', () => {
     assert.equal(literalText(parseTemplate('raw/{frame}_*.fits')), 'raw/_*.fits');
     assert.equal(literalText(parseTemplate('{a}{b}')), '');
     assert.equal(literalText(parseTemplate('a{{b}}c')), 'a{b}c');
-  });
-
-  test('literalValue is undefined when there are placeholders', () => {
-    assert.equal(literalValue(parseTemplate('a/{b}')), undefined);
-    assert.equal(literalValue(parseTemplate('a/b')), 'a/b');
   });
 });

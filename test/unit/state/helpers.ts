@@ -4,7 +4,8 @@ import { quickHash } from '../../../src/util/hash.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileLogStorage, MemoryLogStorage, logPath } from '../../../src/state/log.js';
+import { FileLogStorage, MemoryLogStorage } from '../../../src/state/log.js';
+import { logPath } from '../../../src/state/paths.js';
 import type { FileInfo, JobRecord, LogStorage, Signature } from '../../../src/state/log.js';
 
 export const HEADER = 'rules-build-log 3';

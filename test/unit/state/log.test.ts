@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { BuildLog, FileLogStorage, MemoryLogStorage, logPath } from '../../../src/state/log.js';
+import { BuildLog, FileLogStorage, MemoryLogStorage } from '../../../src/state/log.js';
+import { logPath } from '../../../src/state/paths.js';
 import { backends, FileBackend, HEADER, info, linesOf, record, type Backend } from './helpers.js';
 
 function withBackend(make: () => Backend, body: (b: Backend) => void): () => void {

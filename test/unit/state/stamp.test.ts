@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadStamp, stampHolds, stampPath, writeStamp, type StampFacts } from '../../../src/state/stamp.js';
+import { stampPath } from '../../../src/state/paths.js';
+import { loadStamp, stampHolds, writeStamp, type StampFacts } from '../../../src/state/stamp.js';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-stamp-test-'));

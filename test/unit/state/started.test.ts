@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { BuildLog, FileLogStorage, MemoryLogStorage, type LogStorage } from '../../../src/state/log.js';
-import { anyStarted, FileMarkerStorage, markerName, MemoryMarkerStorage, startedDir, type MarkerStorage } from '../../../src/state/started.js';
+import { startedDir } from '../../../src/state/paths.js';
+import { anyStarted, FileMarkerStorage, markerName, MemoryMarkerStorage, type MarkerStorage } from '../../../src/state/started.js';
 import { HEADER, linesOf, record } from './helpers.js';
 
 /** A log and its markers after a build was killed while `j` ran (`a` had finished, `j` had a record from before). */

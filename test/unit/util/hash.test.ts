@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hashFileSync, hashText, quickHash } from '../../../src/util/hash.js';
+import { hashFileSync, quickHash } from '../../../src/util/hash.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const MiB = 1 << 20;
@@ -61,16 +61,6 @@ describe('hashFileSync', () => {
 
   test('a missing file throws ENOENT', () => {
     assert.throws(() => hashFileSync(path.join(dir, 'nope')), /ENOENT/);
-  });
-});
-
-describe('hashText', () => {
-  test('SHA-256 of the UTF-8 text, 16 hex chars', () => {
-    for (const t of ['', 'abc', 'ünïcødé ☃ 𝄞', 'x'.repeat(100_000)]) {
-      assert.equal(hashText(t), sha(t).slice(0, 16));
-      assert.match(hashText(t), /^[0-9a-f]{16}$/);
-    }
-    assert.notEqual(hashText('a'), hashText('b'));
   });
 });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Heap } from '../../../src/util/heap.js';
 
-test('Heap.from and push/pop give the same order, for a million items', () => {
+test('push/pop give the items in order, for a million items', () => {
   const n = 1_000_000;
-  const items = Array.from({ length: n }, (_, i) => (i * 7919) % n);
   const less = (a: number, b: number) => a < b;
-  const h = Heap.from(items, less);
+  const h = new Heap(less);
+  for (let i = 0; i < n; i++) h.push((i * 7919) % n);
   assert.equal(h.size, n);
   for (let i = 0; i < n; i++) assert.equal(h.pop(), i);
   assert.equal(h.pop(), undefined);
