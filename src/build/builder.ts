@@ -30,8 +30,12 @@ export async function plan(request: BuildRequest): Promise<BuildOutcome> {
   return fullBuild({ ...request, dryRun: true });
 }
 
-/** `rules watch` (watch/watch.ts, loaded only for it): every rebuild is a `build` of this module. */
+/**
+ * `rules watch` (watch/watch.ts, loaded only for it). Every build is a full
+ * one: the stamp's answer has no project or graph, and watch mode needs both
+ * to know what to watch.
+ */
 export async function watch(request: WatchRequest): Promise<void> {
-  const { watchLoop } = await import('../watch/watch.js');
-  return watchLoop(request, build);
+  const [{ watchLoop }, { fullBuild }] = await Promise.all([import('../watch/watch.js'), import('./full.js')]);
+  return watchLoop(request, fullBuild);
 }

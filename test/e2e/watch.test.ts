@@ -150,6 +150,20 @@ describe('rules watch: what a change rebuilds', () => {
     await stop(run);
   });
 
+  test('started on an up-to-date tree (the stamp would answer a build), it still watches every source', async (t) => {
+    const p = project(t, { Rulefile: COPY_TOTAL, 'src/a.txt': 'A\n', 'src/b.txt': 'B\n' });
+    assert.equal(p.run(['build']).status, 0);
+    assert.match(p.run(['build', '-v']).stderr, /as the last build left them/, 'a build is answered by the stamp');
+    const run = p.start(['watch']);
+    await idle(run, 1);
+    assert.match(run.stdout(), /^rules: nothing to do$/m);
+    assert.match(run.stdout(), /^rules: watching 3 files in 2 directories; Ctrl-C to stop$/m, 'the Rulefile and both sources');
+    await probe(p, run, 1, 0, 'src/b.txt', 'B2\n');
+    assert.deepEqual(p.lines('runs.log').slice(3), ['copy b', 'total']);
+    assert.equal(p.read('total.txt'), 'A\nB2\n');
+    await stop(run);
+  });
+
   test('a new file matching a glob gets its job; a deleted source reruns the aggregate', async (t) => {
     const p = project(t, { Rulefile: COPY_TOTAL, 'src/a.txt': 'A\n', 'src/b.txt': 'B\n' });
     const run = p.start(['watch']);
