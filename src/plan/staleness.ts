@@ -3,8 +3,9 @@
 
 import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
-import { sameStat, type FileOracle } from '../state/files.js';
+import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
+import { sameFile } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
 
 export type CheckMode = 'hash' | 'mtime';
@@ -97,7 +98,7 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return `input changed: ${input}`;
-      if (sameStat(st, recorded)) {
+      if (sameFile(st, recorded)) {
         // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
         if (recorded.hash === '') restatted = true;
         continue;
@@ -108,7 +109,7 @@ export function staleReason(job: Job, ctx: StalenessContext): string | undefined
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return `output modified: ${out}`;
-      if (sameStat(fs.stat(out)!, recorded)) {
+      if (sameFile(fs.stat(out)!, recorded)) {
         if (recorded.hash === '') restatted = true;
         continue;
       }

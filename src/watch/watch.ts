@@ -16,7 +16,7 @@ import { buildReporter } from '../cli/reporters.js';
 import { EXIT_OUTPUT_CLOSED, outputClosed } from '../cli/stdio.js';
 import { findRulefile } from '../rulefile/find.js';
 import { formatDiagnostic, UserError } from '../util/errors.js';
-import { DiskFileSystem } from '../util/fs.js';
+import { DiskFileSystem, sameFile } from '../util/fs.js';
 import { glob } from '../util/glob.js';
 import { ChangeQueue } from './queue.js';
 import { WatchScope } from './scope.js';
@@ -105,7 +105,7 @@ function missedDuringBuild(scope: WatchScope, seen: BuildScope, queue: ChangeQue
       const then = fs.stat(s);
       const abs = s.startsWith('/') ? s : `${scope.root}/${s}`;
       const now = statSync(abs, { throwIfNoEntry: false });
-      if (then?.mtimeMs !== now?.mtimeMs || then?.size !== now?.size || then?.ino !== now?.ino) queue.add(abs);
+      if (!sameFile(then, now)) queue.add(abs);
     }
   }
   const disk = new DiskFileSystem(scope.root);
