@@ -1,11 +1,11 @@
 // The commands: each loads what it needs, calls the stages, renders the result.
 
-import { relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { buildGraph, defaultTargets } from '../graph/build.js';
 import type { Graph } from '../graph/model.js';
 import { makePlan, planOf, type Plan } from '../plan/plan.js';
 import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
-import { loadProject } from '../rulefile/load.js';
+import { findRulefile, loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
 import { formatGraph, type GraphFormat } from '../report/graph.js';
@@ -25,17 +25,18 @@ import { removeStamp, writeStamp } from '../state/stamp.js';
 import { formatDiagnostic, UserError, type Diagnostic } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { flag, value, values, type ParsedArgs } from './args.js';
-import { buildKey, configFilesOf } from './noop.js';
+import { buildKey } from './noop.js';
 import { checkMode, type BuildOptions } from './options.js';
 import { buildReporter } from './reporters.js';
 import { EXIT_OUTPUT_CLOSED, outputClosed } from './stdio.js';
 
-function load(args: ParsedArgs): Project {
+function load(args: ParsedArgs, fs?: CachedFileSystem): Project {
   const project = loadProject({
     cwd: process.cwd(),
     ...(value(args, 'file') !== undefined ? { rulefile: value(args, 'file')! } : {}),
     configFiles: values(args, 'configfile'),
     configOverrides: values(args, 'config'),
+    ...(fs ? { fs } : {}),
   });
   warn(project.warnings);
   return project;
@@ -63,8 +64,12 @@ function openLog(project: Project, storage: LogStorage = new FileLogStorage(proj
   return log;
 }
 
-function graphFor(args: ParsedArgs, project: Project): { graph: Graph; fs: CachedFileSystem } {
-  const fs = new CachedFileSystem(new DiskFileSystem(project.root));
+/** The project's files for one build, rooted at the Rulefile's directory: the loader and the graph go through it, and it records what they looked at. */
+function filesFor(args: ParsedArgs): CachedFileSystem {
+  return new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(process.cwd(), value(args, 'file')))));
+}
+
+function graphFor(args: ParsedArgs, project: Project, fs = new CachedFileSystem(new DiskFileSystem(project.root))): { graph: Graph; fs: CachedFileSystem } {
   const graph = buildGraph(project, targetsOf(args, project), fs);
   warn(graph.warnings);
   return { graph, fs };
@@ -94,7 +99,8 @@ export interface BuildScope {
  * and graph as soon as they are known, even if the build then fails.
  */
 export async function runBuild(args: ParsedArgs, opts: BuildOptions, signal?: AbortSignal, seen?: (scope: BuildScope) => void): Promise<number> {
-  const project = load(args);
+  const files = filesFor(args);
+  const project = load(args, files);
   seen?.({ project });
   if (opts.dryRun) {
     // A dry run takes no lock and writes nothing.
@@ -104,7 +110,7 @@ export async function runBuild(args: ParsedArgs, opts: BuildOptions, signal?: Ab
     return 0;
   }
   // The graph first: a build that cannot start leaves no trace, not even .rules/.
-  const graph = graphFor(args, project);
+  const graph = graphFor(args, project, files);
   seen?.({ project, ...graph });
   const lock = BuildLock.acquire(project.root);
   try {
@@ -143,6 +149,8 @@ function runnable(plan: Plan): number {
  * it stale), so none of its files was written by this build.
  */
 function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project, { graph, fs }: { graph: Graph; fs: CachedFileSystem }, plan: Plan): void {
+  // A warning (a glob skipped an entry) must be given again: the next build takes the full path.
+  if (project.warnings.length > 0 || graph.warnings.length > 0) return;
   try {
     const { log } = plan.context;
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
@@ -164,10 +172,8 @@ function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project,
     const rulefile = project.files[0]!;
     writeStamp(project.root, {
       key: buildKey(args, opts, rulefile),
-      files: [...project.files, ...configFilesOf(args)],
-      globs: new Map([...project.globs, ...graph.globs]),
-      paths: stampPaths(graph),
-      stat: (path) => fs.stat(path),
+      fs,
+      read: project.read,
       upToDate: graph.jobs.length - plan.order.length,
       dryText: formatPlanText(plan),
       dryJson: formatPlanJson(plan),
@@ -176,12 +182,6 @@ function stampIfUpToDate(args: ParsedArgs, opts: BuildOptions, project: Project,
     // Without a stamp the next build takes the full path: slower, never wrong.
     removeStamp(project.root);
   }
-}
-
-/** Every file the staleness of the graph's jobs depends on: its sources and its outputs. */
-function* stampPaths(graph: Graph): Iterable<string> {
-  yield* graph.sources;
-  for (const job of graph.jobs) yield* job.outputs;
 }
 
 /**

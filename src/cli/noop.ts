@@ -27,11 +27,6 @@ export function buildKey(args: ParsedArgs, opts: BuildOptions, rulefile: string)
   });
 }
 
-/** Config files named on the command line, as absolute paths. */
-export function configFilesOf(args: ParsedArgs): string[] {
-  return values(args, 'configfile').map((f) => resolve(process.cwd(), f));
-}
-
 export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promise<number | undefined> {
   if (opts.force) return undefined;
   let rulefile: string;
@@ -43,16 +38,6 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
   }
   const root = dirname(rulefile);
   const key = buildKey(args, opts, rulefile);
-  const globs = async () => {
-    const [{ glob }, { DiskFileSystem }] = await Promise.all([import('../util/glob.js'), import('../util/fs.js')]);
-    const fs = new DiskFileSystem(root);
-    // A glob that skips an entry is answered by the full build, which warns of it.
-    return (pattern: string) => {
-      let skipped = false;
-      const matches = glob(fs, pattern, () => (skipped = true));
-      return skipped ? undefined : matches;
-    };
-  };
   const start = Date.now();
   const stamp = loadStamp(root, key);
   if (!stamp) return undefined;
@@ -63,7 +48,7 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
     if (flag(args, 'verbose') && !opts.json) process.stderr.write(`rules: all ${header.count} files as the last build left them\n`);
   };
   if (opts.dryRun) {
-    if (!(await stampHolds(stamp, root, globs))) return undefined;
+    if (!(await stampHolds(stamp, root))) return undefined;
     said();
     process.stdout.write(opts.planJson ? header.dryJson : header.dryText);
     if (!opts.planJson && header.dryText === '') process.stderr.write('rules: nothing to do\n');
@@ -72,7 +57,7 @@ export async function noopFastPath(args: ParsedArgs, opts: BuildOptions): Promis
   // As in a full build: no answer while another build holds the lock.
   const lock = BuildLock.acquire(root);
   try {
-    if (!(await stampHolds(stamp, root, globs))) return undefined;
+    if (!(await stampHolds(stamp, root))) return undefined;
     said();
     const reporter = await buildReporter(args, opts.json, root);
     reporter.emit({ type: 'build-start', total: 0, upToDate: header.upToDate });
