@@ -180,7 +180,9 @@ export type Listing = readonly DirEntry[] | undefined | 'unlistable';
  * and every directory listed with the listing used. Unlike the cache, the
  * record forgets nothing (`invalidate`, `remove`, `mkdirp`). The parent
  * directories `stat` looks at on its own, to answer for a path below a missing
- * one, are not in it: what the caller asked about is, and it says as much.
+ * one, are not in it: the path asked about is, and a stat of it says whether
+ * it exists (a directory's mtime, which every file written into it changes,
+ * would otherwise break the stamp after every build that ran a job).
  */
 export class CachedFileSystem implements FileSystem {
   private readonly stats = new Map<string, FileStat | undefined>();
@@ -191,7 +193,7 @@ export class CachedFileSystem implements FileSystem {
 
   constructor(readonly inner: FileSystem) {}
 
-  /** Every path ever stat'ed or hashed through this file system (also answered by `exists` without a listing), in first-asked order. */
+  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked. */
   get lookedAt(): ReadonlySet<string> {
     return this.looked;
   }
