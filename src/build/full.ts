@@ -3,6 +3,7 @@
 // build's fast path. Loaded only when that fast path (build/noop.ts) cannot
 // answer.
 
+import { dirname } from 'node:path';
 import { buildGraph } from '../graph/build.js';
 import { canProduce } from '../graph/match.js';
 import type { Graph } from '../graph/model.js';
@@ -10,6 +11,7 @@ import { makePlan, planOf, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
+import { findRulefile } from '../rulefile/find.js';
 import type { Project } from '../rulefile/model.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
 import type { Executor } from '../run/executor.js';
@@ -25,7 +27,7 @@ import { removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { eventLog } from './events.js';
-import { buildKey, configFilesOf } from './noop.js';
+import { buildKey } from './noop.js';
 import { openProject, targetsOf, warnAll } from './project.js';
 import type { BuildOutcome, BuildRequest, ReportRequest } from './request.js';
 
@@ -44,9 +46,10 @@ export async function fullBuild(request: BuildRequest): Promise<BuildOutcome> {
 }
 
 async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>): Promise<BuildOutcome> {
-  const project = openProject(request.project, request.report);
+  // One file system for the loader and the graph: it records what they looked at, which the stamp is written from.
+  const files = new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(request.project.cwd, request.project.rulefile))));
+  const project = openProject(request.project, request.report, files);
   seen.project = project;
-  const files = new CachedFileSystem(new DiskFileSystem(project.root));
   const graph = buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
   warnAll(request.report, graph.warnings);
   Object.assign(seen, { graph, files });
@@ -110,6 +113,8 @@ function runnable(plan: Plan): number {
  * it stale), so none of its files was written by this build.
  */
 function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, plan: Plan): void {
+  // A warning (a glob skipped an entry) must be given again: the next build takes the full path.
+  if (project.warnings.length > 0 || graph.warnings.length > 0) return;
   try {
     const { log } = plan.context;
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
@@ -131,10 +136,8 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
     const rulefile = project.files[0]!;
     writeStamp(project.root, {
       key: buildKey(request, rulefile),
-      files: [...project.files, ...configFilesOf(request)],
-      globs: new Map([...project.globs, ...graph.globs]),
-      paths: stampPaths(graph),
-      stat: (path) => fs.stat(path),
+      fs,
+      read: project.read,
       upToDate: graph.jobs.length - plan.order.length,
       dryText: formatPlanText(plan),
       dryJson: formatPlanJson(plan),
@@ -143,12 +146,6 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
     // Without a stamp the next build takes the full path: slower, never wrong.
     removeStamp(project.root);
   }
-}
-
-/** Every file the staleness of the graph's jobs depends on: its sources and its outputs. */
-function* stampPaths(graph: Graph): Iterable<string> {
-  yield* graph.sources;
-  for (const job of graph.jobs) yield* job.outputs;
 }
 
 function executorFor(request: BuildRequest, project: Project, plan: Plan): Executor {

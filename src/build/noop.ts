@@ -28,7 +28,7 @@ export function buildKey(request: BuildRequest, rulefile: string): string {
 }
 
 /** Config files of the request, as absolute paths. */
-export function configFilesOf(request: BuildRequest): string[] {
+function configFilesOf(request: BuildRequest): string[] {
   return request.project.configFiles.map((f) => resolve(request.project.cwd, f));
 }
 
@@ -42,16 +42,6 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
     throw e;
   }
   const root = dirname(rulefile);
-  const globs = async () => {
-    const [{ glob }, { DiskFileSystem }] = await Promise.all([import('../util/glob.js'), import('../util/fs.js')]);
-    const fs = new DiskFileSystem(root);
-    // A glob that skips an entry is answered by the full build, which warns of it.
-    return (pattern: string) => {
-      let skipped = false;
-      const matches = glob(fs, pattern, () => (skipped = true));
-      return skipped ? undefined : matches;
-    };
-  };
   const start = Date.now();
   const stamp = loadStamp(root, buildKey(request, rulefile));
   if (!stamp) return undefined;
@@ -61,12 +51,12 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
   const answer: BuildOutcome = { exitCode: 0, diagnostics: [], stamp: { files: header.count, dryText: header.dryText, dryJson: header.dryJson } };
   if (request.dryRun) {
     // A dry run reports nothing as it goes: its answer is what it prints at the end.
-    return (await stampHolds(stamp, root, globs)) ? answer : undefined;
+    return (await stampHolds(stamp, root)) ? answer : undefined;
   }
   // As in a full build: no answer while another build holds the lock.
   const lock = BuildLock.acquire(root);
   try {
-    if (!(await stampHolds(stamp, root, globs))) return undefined;
+    if (!(await stampHolds(stamp, root))) return undefined;
     if (request.signal.aborted) return undefined;
     const { eventLog } = await import('./events.js');
     const reporter = await eventLog(request.report, root);

@@ -7,15 +7,17 @@ import { defaultTargets } from '../graph/build.js';
 import { loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
+import type { FileSystem } from '../util/fs.js';
 import type { ProjectRequest, ReportRequest } from './request.js';
 
-/** Loads the Rulefile and its config; its warnings are said at once. */
-export function openProject(request: ProjectRequest, report: Pick<ReportRequest, 'warn'>): Project {
+/** Loads the Rulefile and its config (include globs listed through `fs`); its warnings are said at once. */
+export function openProject(request: ProjectRequest, report: Pick<ReportRequest, 'warn'>, fs?: FileSystem): Project {
   const project = loadProject({
     cwd: request.cwd,
     ...(request.rulefile !== undefined ? { rulefile: request.rulefile } : {}),
     configFiles: request.configFiles,
     configOverrides: request.configOverrides,
+    ...(fs ? { fs } : {}),
   });
   warnAll(report, project.warnings);
   return project;

@@ -3,9 +3,10 @@
 
 import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
-import { sameStat, type FileOracle } from '../state/files.js';
+import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
 import type { StaleReason } from './reason.js';
+import { sameFile } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
 
 export type CheckMode = 'hash' | 'mtime';
@@ -98,7 +99,7 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return { kind: 'input-changed', path: input };
-      if (sameStat(st, recorded)) {
+      if (sameFile(st, recorded)) {
         // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
         if (recorded.hash === '') restatted = true;
         continue;
@@ -109,7 +110,7 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
-      if (sameStat(fs.stat(out)!, recorded)) {
+      if (sameFile(fs.stat(out)!, recorded)) {
         if (recorded.hash === '') restatted = true;
         continue;
       }

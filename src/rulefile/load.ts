@@ -6,7 +6,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
-import { DiskFileSystem } from '../util/fs.js';
+import { DiskFileSystem, type FileSystem } from '../util/fs.js';
 import { glob, isGlob, skippedMessage } from '../util/glob.js';
 import { nameProblem, showPath } from '../util/paths.js';
 import { didYouMean } from '../util/strings.js';
@@ -30,6 +30,12 @@ export interface LoadOptions {
   configFiles?: string[];
   /** `--config KEY=VALUE`, in order. */
   configOverrides?: string[];
+  /**
+   * The file system include globs list directories through, rooted at the
+   * Rulefile's directory (the disk by default). A build passes the one its
+   * graph uses, so that its record (util/fs.ts) holds the loader's listings too.
+   */
+  fs?: FileSystem;
 }
 
 
@@ -63,7 +69,7 @@ export function loadProject(opts: LoadOptions): Project {
   let includeFailed = false;
   const inc = entry('include');
   if (inc && inc.value !== null) {
-    const fs = new DiskFileSystem(root);
+    const fs = opts.fs ?? new DiskFileSystem(root);
     const patterns = isSeq(inc.value) ? inc.value.items.map((n) => main.resolve(n)) : [inc.value];
     for (const p of patterns) {
       if (!isScalar(p) || typeof p.value !== 'string') {
@@ -123,7 +129,11 @@ export function loadProject(opts: LoadOptions): Project {
   }
   const mainConfig = entry('config');
   if (mainConfig && mainConfig.value !== null) addConfigNode(config, main, mainConfig.value, problems);
-  for (const file of opts.configFiles ?? []) config.apply(readConfigFile(opts.cwd, file));
+  const read = [...files];
+  for (const file of opts.configFiles ?? []) {
+    config.apply(readConfigFile(opts.cwd, file));
+    read.push(resolve(opts.cwd, file));
+  }
   for (const assignment of opts.configOverrides ?? []) config.apply(parseConfigOverride(assignment));
 
   // Rules, in file order with included rules spliced in where `include` stands.
@@ -167,7 +177,7 @@ export function loadProject(opts: LoadOptions): Project {
     problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
   }
 
-  const project: Project = { root, rulefile: main.display, files, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+  const project: Project = { root, rulefile: main.display, files, read, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
 
   const def = entry('default');
   if (def && def.value !== null) {

@@ -86,6 +86,11 @@ export interface Project {
   rulefile: string;
   /** The Rulefile and every included file, absolute paths. */
   files: string[];
+  /**
+   * Every file the loader read: the Rulefile, its includes and the
+   * `--configfile` files, absolute paths (the up-to-date stamp compares their contents).
+   */
+  read: string[];
   /** The include globs and the files each matched (a change in these changes the project). */
   globs: Map<string, string[]>;
   /** What the user should hear but that does not stop a build (files an include glob skipped). */

@@ -1,12 +1,11 @@
 // What a file is now, by stat and content hash. The hash cache: a file whose
 // (size, mtime, inode) match what the build log knows is never read again.
 
-import type { FileStat, FileSystem } from '../util/fs.js';
+import { sameFile, type FileStat, type FileSystem } from '../util/fs.js';
 import type { BuildLog, FileInfo } from './log.js';
 
-export function sameStat(st: FileStat, info: FileInfo): boolean {
-  return st.size === info.size && st.mtimeMs === info.mtimeMs && st.ino === info.ino;
-}
+/** Whether a file is as recorded: `sameFile`, the one test of "unchanged". */
+export const sameStat: (st: FileStat, info: FileInfo) => boolean = sameFile;
 
 export class FileOracle {
   /**
@@ -23,7 +22,7 @@ export class FileOracle {
     const st = this.fs.stat(path);
     if (st === undefined) return undefined;
     const known = this.log.knownFile(path);
-    if (known && sameStat(st, known) && (known.hash !== '' || !this.hashing)) return known;
+    if (known && sameFile(st, known) && (known.hash !== '' || !this.hashing)) return known;
     const info: FileInfo = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: this.hashing ? this.hashOf(path, st) : '' };
     this.log.rememberFile(path, info);
     return info;
@@ -33,7 +32,7 @@ export class FileOracle {
   changedSince(path: string, recorded: FileInfo): boolean {
     const st = this.fs.stat(path);
     if (st === undefined) return true;
-    if (sameStat(st, recorded)) return false;
+    if (sameFile(st, recorded)) return false;
     if (!this.hashing || recorded.hash === '') return true;
     return this.current(path)!.hash !== recorded.hash;
   }

@@ -1,30 +1,34 @@
 // The up-to-date stamp, `.rules/uptodate`: what the disk looked like when a
-// build left every job up to date. The next build with the same options
-// compares the disk with it: the Rulefile, its includes and config files byte
-// for byte, every glob's matches, the build log's identity, and the stat of
-// every source and output. When nothing differs, the build's answer is known
-// ("nothing to do") without parsing the Rulefile, building the graph or
-// reading the log. When anything differs, or the stamp is missing, damaged or
-// for other options, the build takes the full path, which decides every job
-// afresh. So the stamp can only make a no-op faster; it never decides that a
-// job is up to date on its own.
+// build left every job up to date. It is made of the record the build's file
+// system kept of what the build looked at (util/fs.ts, `CachedFileSystem`),
+// so whatever the build's answer depended on is in it, whichever part of the
+// build looked: every path stat'ed or hashed, with its stat; every directory
+// listed, with a hash of the listing; every file the loader read (Rulefile,
+// includes, config files), with a hash of its content; and the build log's
+// identity. The next build with the same options compares the disk with it.
+// When nothing differs, the build's answer is known ("nothing to do") without
+// parsing the Rulefile, building the graph or reading the log. When anything
+// differs, or the stamp is missing, damaged or for other options, the build
+// takes the full path, which decides every job afresh. So the stamp can only
+// make a no-op faster; it never decides that a job is up to date on its own.
 //
-// A file is "unchanged" when its size, mtime and inode are: the same test the
-// hash cache uses to skip re-hashing a file.
+// A file is "unchanged" by `sameFile` (util/fs.ts): the test the hash cache
+// uses to skip re-hashing a file.
 //
-// Layout: a first line `rules-uptodate 2 <SHA-256 of the rest>`, a JSON
+// Layout: a first line `rules-uptodate 3 <SHA-256 of the rest>`, a JSON
 // header line, the paths (UTF-8, each ended by "\n"), zero padding to a
 // multiple of 8 bytes, then three float64 per path: size (-1 for a path that
 // did not exist), mtime in ms, inode. A stamp whose digest or structure is
-// off is no stamp.
+// off is no stamp; so is one of another version.
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { DiskFileSystem, sameFile, type DirEntry, type FileIdentity, type Listing } from '../util/fs.js';
 import { logPath, stampPath } from './paths.js';
 
-const MAGIC = 'rules-uptodate 2 ';
+const MAGIC = 'rules-uptodate 3 ';
 /** The first line: MAGIC, 64 hex digits, a newline. */
 const FIRST_LINE = MAGIC.length + 65;
 /** Paths per unit of work: threads take chunks of this many until none are left. */
@@ -32,17 +36,23 @@ const CHUNK = 4096;
 /** Below this many paths, threads cost more to start than they save. */
 const THREADED_FROM = 40_000;
 
+/** What a build looked at: `CachedFileSystem` keeps this record. */
+export interface LookedAt {
+  /** Every path stat'ed or hashed (relative to the root, or absolute). */
+  readonly lookedAt: ReadonlySet<string>;
+  /** Every directory listed, with the listing the build used. */
+  readonly listings: ReadonlyMap<string, Listing>;
+  /** What the build knew of a path when it was done (a path a job wrote is looked at again). */
+  stat(path: string): FileIdentity | undefined;
+}
+
 export interface StampFacts {
   /** What the answer depends on besides files: options, targets, working directory, version. */
   key: string;
-  /** Files read to make the graph (Rulefile, includes, config files): absolute paths. */
-  files: string[];
-  /** Globs the graph was made from, with their matches. */
-  globs: Map<string, string[]>;
-  /** Every source and output of the graph (relative to the root, or absolute). */
-  paths: Iterable<string>;
-  /** What the build knew of a path when it decided it was up to date. */
-  stat(path: string): { size: number; mtimeMs: number; ino: number } | undefined;
+  /** The file system the whole build went through, loader included. */
+  fs: LookedAt;
+  /** Files the loader read (Rulefile, includes, config files): absolute paths. */
+  read: readonly string[];
   /** The build's report of a no-op: jobs up to date, and what a dry run prints. */
   upToDate: number;
   dryText: string;
@@ -52,8 +62,10 @@ export interface StampFacts {
 export interface StampHeader {
   key: string;
   log: number[] | null;
-  files: [string, string][];
-  globs: [string, string][];
+  /** Files read, with the SHA-256 of their content. */
+  read: [string, string][];
+  /** Directories listed, with the hash of their listing (`listingHash`). */
+  dirs: [string, string][];
   upToDate: number;
   dryText: string;
   dryJson: string;
@@ -76,9 +88,15 @@ function contentHash(absPath: string): string | undefined {
   }
 }
 
-/** A hash of a glob's matches. */
-export function matchesHash(matches: readonly string[]): string {
-  return createHash('sha256').update(matches.join('\0')).digest('hex');
+/**
+ * A hash of a directory's listing: its names and what each entry is (a file,
+ * a directory, a link to either, a link that leads nowhere), whatever order
+ * the listing came in. A missing directory has a hash too.
+ */
+export function listingHash(listing: readonly DirEntry[] | undefined): string {
+  if (listing === undefined) return 'none';
+  const kinds = listing.map((e) => `${e.broken !== undefined ? 'b' : e.isLink ? (e.isDirectory ? 'D' : 'F') : e.isDirectory ? 'd' : 'f'}${e.name}`);
+  return createHash('sha256').update(kinds.sort().join('\0')).digest('hex');
 }
 
 /** The stamp key for these facts (a hash, so the header stays short). */
@@ -86,33 +104,43 @@ export function stampKey(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-/** Writes the stamp; call with the build lock held, after the build log is closed. */
+/**
+ * Writes the stamp from what the build looked at; call with the build lock
+ * held, after the build log is closed, and only when the build warned of
+ * nothing (a warning must be given again by the next build).
+ */
 export function writeStamp(root: string, facts: StampFacts): void {
   const paths: string[] = [];
   const values: number[] = [];
   const chunks: number[] = [];
   let bytes = 0;
-  for (const p of facts.paths) {
+  for (const p of facts.fs.lookedAt) {
     // Paths are stored a line each: a name with a newline in it gets no stamp.
     if (p.includes('\n')) return removeStamp(root);
     if (paths.length % CHUNK === 0) chunks.push(bytes);
     paths.push(p);
     bytes += Buffer.byteLength(p) + 1;
-    const st = facts.stat(p);
+    const st = facts.fs.stat(p);
     if (st) values.push(st.size, st.mtimeMs, st.ino);
     else values.push(-1, 0, 0);
   }
-  const files: [string, string][] = [];
-  for (const f of facts.files) {
+  const dirs: [string, string][] = [];
+  for (const [dir, listing] of facts.fs.listings) {
+    // A directory that could not be listed cannot be compared: no stamp.
+    if (listing === 'unlistable') return removeStamp(root);
+    dirs.push([dir, listingHash(listing)]);
+  }
+  const read: [string, string][] = [];
+  for (const f of new Set(facts.read)) {
     const h = contentHash(f);
     if (h === undefined) return removeStamp(root);
-    files.push([f, h]);
+    read.push([f, h]);
   }
   const header: StampHeader = {
     key: facts.key,
     log: logIdentity(root),
-    files,
-    globs: [...facts.globs].map(([pattern, matches]) => [pattern, matchesHash(matches)]),
+    read,
+    dirs,
     upToDate: facts.upToDate,
     dryText: facts.dryText,
     dryJson: facts.dryJson,
@@ -165,8 +193,8 @@ function wellFormed(h: StampHeader, bytesAfterHeader: number): boolean {
   return (
     typeof h.dryText === 'string' &&
     typeof h.dryJson === 'string' &&
-    Array.isArray(h.files) &&
-    Array.isArray(h.globs) &&
+    Array.isArray(h.read) &&
+    Array.isArray(h.dirs) &&
     (h.log === null || Array.isArray(h.log))
   );
 }
@@ -222,34 +250,16 @@ export function loadStamp(root: string, key: string): LoadedStamp | undefined {
 }
 
 /**
- * Checks a stamp against the disk: true when every file is as it was (the
- * build would do nothing). `globMatches`
- * lists a glob's matches now (loaded only when the stamp has globs), or
- * undefined when the full build must answer (it would warn of skipped entries).
+ * Checks a stamp against the disk: true when everything the last build looked
+ * at is as it was (the build would do nothing).
  */
-export async function stampHolds(
-  stamp: LoadedStamp,
-  root: string,
-  globMatches: () => Promise<(pattern: string) => string[] | undefined>,
-): Promise<boolean> {
+export async function stampHolds(stamp: LoadedStamp, root: string): Promise<boolean> {
   const { header } = stamp;
   const control = new Int32Array(new SharedArrayBuffer(8));
   const workers = header.count >= THREADED_FROM ? startWorkers(stamp, root, control) : [];
   try {
-    // While the threads start: the log, the Rulefile and its includes, the globs.
-    const sameSmallFacts = await (async () => {
-      if (JSON.stringify(logIdentity(root)) !== JSON.stringify(header.log)) return false;
-      for (const [file, hash] of header.files) if (contentHash(file) !== hash) return false;
-      if (header.globs.length > 0) {
-        const matches = await globMatches();
-        for (const [pattern, hash] of header.globs) {
-          const now = matches(pattern);
-          if (now === undefined || matchesHash(now) !== hash) return false;
-        }
-      }
-      return true;
-    })();
-    if (!sameSmallFacts) {
+    // While the threads start: the log, the files read, the directories listed.
+    if (!sameSmallFacts(header, root)) {
       Atomics.store(control, 1, 1);
       return false;
     }
@@ -259,6 +269,25 @@ export async function stampHolds(
   } finally {
     for (const w of workers) w.worker.unref();
   }
+}
+
+function sameSmallFacts(header: StampHeader, root: string): boolean {
+  if (JSON.stringify(logIdentity(root)) !== JSON.stringify(header.log)) return false;
+  for (const [file, hash] of header.read) if (contentHash(file) !== hash) return false;
+  if (header.dirs.length > 0) {
+    const disk = new DiskFileSystem(root);
+    for (const [dir, hash] of header.dirs) {
+      let listing;
+      try {
+        listing = disk.readdir(dir);
+      } catch {
+        // There but not listable now: let the full path say so.
+        return false;
+      }
+      if (listingHash(listing) !== hash) return false;
+    }
+  }
+  return true;
 }
 
 function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array): { worker: Worker; done: Promise<boolean> }[] {
@@ -294,6 +323,8 @@ export function checkChunks(
 ): boolean {
   const stats = new Float64Array(buffer, statsStart, header.count * 3);
   const prefix = root.endsWith('/') ? root : `${root}/`;
+  // What the build knew of the path being checked (one object, refilled: no allocation per path).
+  const then: FileIdentity = { size: 0, mtimeMs: 0, ino: 0 };
   for (;;) {
     if (Atomics.load(control, 1) !== 0) return false;
     const k = Atomics.add(control, 0, 1);
@@ -318,7 +349,14 @@ export function checkChunks(
         Atomics.store(control, 1, 1);
         return false;
       }
-      const same = st === undefined ? stats[i] === -1 : st.size === stats[i] && st.mtimeMs === stats[i + 1] && st.ino === stats[i + 2];
+      let same;
+      if (st === undefined) same = stats[i] === -1;
+      else {
+        then.size = stats[i]!;
+        then.mtimeMs = stats[i + 1]!;
+        then.ino = stats[i + 2]!;
+        same = sameFile(st, then);
+      }
       if (!same) {
         Atomics.store(control, 1, 1);
         return false;

@@ -14,6 +14,23 @@ export interface FileStat {
   isDirectory: boolean;
 }
 
+/** What identifies a version of a file: a file is unchanged while these are. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/**
+ * The one test of "this file is unchanged": the same size, mtime and inode.
+ * The hash cache, the up-to-date stamp and watch mode all ask it. Two missing
+ * files (undefined) are the same; a missing file and an existing one are not.
+ */
+export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
 export interface DirEntry {
   name: string;
   /** A directory, or a symbolic link to one. */
@@ -147,32 +164,65 @@ function brokenLink(code: string | undefined): string {
 }
 
 /**
+ * A directory's entries as a build used them: undefined when there was no
+ * directory, `'unlistable'` when one was there but could not be listed.
+ */
+export type Listing = readonly DirEntry[] | undefined | 'unlistable';
+
+/**
  * Remembers every answer: within one build the tree is read once. A path in a
  * directory known to be missing is missing without asking the disk (a fresh
  * tree's outputs cost one stat per directory), and a directory already listed
  * answers whether a name exists.
+ *
+ * It also keeps a record of what the build looked at, which the up-to-date
+ * stamp is made of (state/stamp.ts): every path a caller stat'ed or hashed,
+ * and every directory listed with the listing used. Unlike the cache, the
+ * record forgets nothing (`invalidate`, `remove`, `mkdirp`). The parent
+ * directories `stat` looks at on its own, to answer for a path below a missing
+ * one, are not in it: the path asked about is, and a stat of it says whether
+ * it exists (a directory's mtime, which every file written into it changes,
+ * would otherwise break the stamp after every build that ran a job).
  */
 export class CachedFileSystem implements FileSystem {
   private readonly stats = new Map<string, FileStat | undefined>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
   private readonly names = new Map<string, Set<string>>();
+  private readonly looked = new Set<string>();
+  private readonly listed = new Map<string, Listing>();
 
   constructor(readonly inner: FileSystem) {}
 
+  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked. */
+  get lookedAt(): ReadonlySet<string> {
+    return this.looked;
+  }
+
+  /** Every directory ever listed, with the first listing the build used. */
+  get listings(): ReadonlyMap<string, Listing> {
+    return this.listed;
+  }
+
   stat(path: string): FileStat | undefined {
+    this.looked.add(path);
+    return this.cachedStat(path);
+  }
+
+  private cachedStat(path: string): FileStat | undefined {
     const known = this.stats.get(path);
     if (known !== undefined || this.stats.has(path)) return known;
     const slash = path.lastIndexOf('/');
-    const s = slash > 0 && this.stat(path.slice(0, slash)) === undefined ? undefined : this.inner.stat(path);
+    const s = slash > 0 && this.cachedStat(path.slice(0, slash)) === undefined ? undefined : this.inner.stat(path);
     this.stats.set(path, s);
     return s;
   }
 
   exists(path: string): boolean {
-    if (this.stats.has(path)) return this.stats.get(path) !== undefined;
+    if (this.stats.has(path)) return this.stat(path) !== undefined;
     const slash = path.lastIndexOf('/');
     const dir = slash > 0 ? path.slice(0, slash) : '';
     if (this.dirs.has(dir)) {
+      // Answered by the listing, which is recorded.
       let names = this.names.get(dir);
       // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
       if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).filter((e) => e.broken === undefined).map((e) => e.name))));
@@ -183,12 +233,21 @@ export class CachedFileSystem implements FileSystem {
 
   readdir(path: string): DirEntry[] | undefined {
     if (this.dirs.has(path)) return this.dirs.get(path);
-    const d = this.inner.readdir(path);
+    let d;
+    try {
+      d = this.inner.readdir(path);
+    } catch (e) {
+      if (!this.listed.has(path)) this.listed.set(path, 'unlistable');
+      throw e;
+    }
     this.dirs.set(path, d);
+    // The first listing is the one the build went by: a later, different one cannot make it right.
+    if (!this.listed.has(path)) this.listed.set(path, d);
     return d;
   }
 
   hash(path: string): string {
+    this.looked.add(path);
     return this.inner.hash(path);
   }
 

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import type { BuildOutcome, BuildRequest, WatchRequest } from '../build/request.js';
 import { findRulefile } from '../rulefile/find.js';
-import { DiskFileSystem } from '../util/fs.js';
+import { DiskFileSystem, sameFile } from '../util/fs.js';
 import { glob } from '../util/glob.js';
 import { ChangeQueue } from './queue.js';
 import { WatchScope } from './scope.js';
@@ -84,7 +84,7 @@ function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQ
       const then = fs.stat(s);
       const abs = s.startsWith('/') ? s : `${scope.root}/${s}`;
       const now = statSync(abs, { throwIfNoEntry: false });
-      if (then?.mtimeMs !== now?.mtimeMs || then?.size !== now?.size || then?.ino !== now?.ino) queue.add(abs);
+      if (!sameFile(then, now)) queue.add(abs);
     }
   }
   const disk = new DiskFileSystem(scope.root);

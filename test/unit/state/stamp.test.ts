@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { stampPath } from '../../../src/state/paths.js';
-import { loadStamp, stampHolds, writeStamp, type StampFacts } from '../../../src/state/stamp.js';
+import { loadStamp, stampHolds, writeStamp, type LookedAt, type StampFacts } from '../../../src/state/stamp.js';
+import { CachedFileSystem, DiskFileSystem } from '../../../src/util/fs.js';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-stamp-test-'));
@@ -25,18 +26,31 @@ function diskStat(root: string) {
   };
 }
 
-/** A small project: a Rulefile, two sources, an output, a log; a glob over src/. */
+/**
+ * What a build of a small project looked at: two sources, an output, a path
+ * that did not exist, and a listing of src/ (a glob over it); the Rulefile read.
+ */
+function looked(root: string, paths = ['src/a.txt', 'src/b.txt', 'out/a.txt', 'out/never.txt']): CachedFileSystem {
+  const fs = new CachedFileSystem(new DiskFileSystem(root));
+  fs.readdir('src');
+  for (const p of paths) fs.stat(p);
+  return fs;
+}
+
+/** A record given as is: any paths, stats as `stat` says. */
+function record(paths: string[], stat: LookedAt['stat']): LookedAt {
+  return { lookedAt: new Set(paths), listings: new Map(), stat };
+}
+
 function facts(root: string, over: Partial<StampFacts> = {}): StampFacts {
   return {
     key: 'k1',
-    files: [path.join(root, 'Rulefile')],
-    globs: new Map([['src/*.txt', ['src/a.txt', 'src/b.txt']]]),
-    paths: ['src/a.txt', 'src/b.txt', 'out/a.txt', 'out/never.txt'],
-    stat: diskStat(root),
+    read: [path.join(root, 'Rulefile')],
     upToDate: 3,
     dryText: 'all: always\n',
     dryJson: '{"jobs":[]}\n',
     ...over,
+    fs: over.fs ?? looked(root),
   };
 }
 
@@ -48,19 +62,10 @@ function setUp(root: string): void {
   put(root, '.rules/log', 'rules-build-log 3\n');
 }
 
-const globsFrom = (root: string) => async () => (pattern: string) =>
-  pattern === 'src/*.txt'
-    ? fs
-        .readdirSync(path.join(root, 'src'))
-        .filter((n) => n.endsWith('.txt'))
-        .sort()
-        .map((n) => `src/${n}`)
-    : [];
-
 async function holds(root: string, key = 'k1'): Promise<boolean> {
   const stamp = loadStamp(root, key);
   if (!stamp) return false;
-  return stampHolds(stamp, root, globsFrom(root));
+  return stampHolds(stamp, root);
 }
 
 describe('the up-to-date stamp', () => {
@@ -103,6 +108,14 @@ describe('the up-to-date stamp', () => {
     ['the build log deleted', (r) => fs.rmSync(path.join(r, '.rules/log'))],
     ['a new file matching a glob', (r) => put(r, 'src/c.txt', 'c\n')],
     ['a file matching a glob deleted', (r) => fs.rmSync(path.join(r, 'src/b.txt'))],
+    ['a new file in a listed directory, whatever its name', (r) => put(r, 'src/notes.md', 'n\n')],
+    ['a new directory in a listed directory', (r) => fs.mkdirSync(path.join(r, 'src/sub'))],
+    ['a file in a listed directory replaced by a link to it', (r) => {
+      fs.renameSync(path.join(r, 'src/b.txt'), path.join(r, 'b.txt'));
+      fs.symlinkSync('../b.txt', path.join(r, 'src/b.txt'));
+    }],
+    ['a listed directory deleted', (r) => fs.rmSync(path.join(r, 'src'), { recursive: true })],
+    ['the directory of a path that was missing made', (r) => fs.mkdirSync(path.join(r, 'out/never.txt'))],
   ];
   for (const [what, change] of changes) {
     test(`no longer holds after: ${what}`, async (t) => {
@@ -115,12 +128,72 @@ describe('the up-to-date stamp', () => {
     });
   }
 
-  test('a file that does not match a glob may come and go', async (t) => {
+  test('a file the build did not look at may come and go, also in a directory it stat\'ed a file in', async (t) => {
     const root = tempRoot(t);
     setUp(root);
     writeStamp(root, facts(root));
-    put(root, 'src/notes.md', 'n\n');
+    put(root, 'docs/notes.md', 'n\n');
+    put(root, 'out/other.txt', 'o\n');
+    put(root, 'notes.md', 'n\n');
     assert.equal(await holds(root), true);
+    fs.rmSync(path.join(root, 'out/other.txt'));
+    assert.equal(await holds(root), true);
+  });
+
+  test('a listed directory that did not exist: made, it breaks the stamp', async (t) => {
+    const root = tempRoot(t);
+    setUp(root);
+    const seen = looked(root);
+    assert.equal(seen.readdir('raw'), undefined);
+    writeStamp(root, facts(root, { fs: seen }));
+    assert.equal(loadStamp(root, 'k1')!.header.dirs.length, 2);
+    assert.equal(await holds(root), true);
+    fs.mkdirSync(path.join(root, 'raw'));
+    assert.equal(await holds(root), false);
+  });
+
+  test('a listed directory that cannot be listed now breaks the stamp; one that could not be listed gives no stamp', async (t) => {
+    const root = tempRoot(t);
+    setUp(root);
+    writeStamp(root, facts(root));
+    // A link to itself in its place: listing it fails (ELOOP), whoever asks.
+    fs.rmSync(path.join(root, 'src'), { recursive: true });
+    fs.symlinkSync('src', path.join(root, 'src'));
+    assert.throws(() => new DiskFileSystem(root).readdir('src'), /ELOOP/);
+    assert.equal(await holds(root), false);
+    assert.ok(fs.existsSync(stampPath(root)));
+    const listings = new Map([['locked', 'unlistable' as const]]);
+    writeStamp(root, facts(root, { fs: { lookedAt: new Set(['out/a.txt']), listings, stat: diskStat(root) } }));
+    assert.equal(fs.existsSync(stampPath(root)), false);
+  });
+
+  test('every file read is compared by content, and one that cannot be read gives no stamp', async (t) => {
+    const root = tempRoot(t);
+    setUp(root);
+    put(root, 'conf.yaml', 'a: 1\n');
+    const read = [path.join(root, 'Rulefile'), path.join(root, 'conf.yaml')];
+    writeStamp(root, facts(root, { read }));
+    assert.equal(await holds(root), true);
+    // The same size and mtime: only the content says it changed.
+    const st = fs.statSync(path.join(root, 'conf.yaml'));
+    put(root, 'conf.yaml', 'a: 2\n');
+    fs.utimesSync(path.join(root, 'conf.yaml'), st.atime, st.mtime);
+    assert.equal(await holds(root), false);
+    writeStamp(root, facts(root, { read: [...read, path.join(root, 'gone.yaml')] }));
+    assert.equal(fs.existsSync(stampPath(root)), false);
+  });
+
+  test('a path only hashed is in the stamp too', async (t) => {
+    const root = tempRoot(t);
+    setUp(root);
+    put(root, 'table.csv', 'x,1\n');
+    const seen = looked(root);
+    seen.hash('table.csv');
+    writeStamp(root, facts(root, { fs: seen }));
+    assert.equal(loadStamp(root, 'k1')!.header.count, 5);
+    assert.equal(await holds(root), true);
+    fs.utimesSync(path.join(root, 'table.csv'), 3_000_000, 3_000_000);
+    assert.equal(await holds(root), false);
   });
 
   test('a damaged stamp is no stamp', async (t) => {
@@ -149,7 +222,7 @@ describe('the up-to-date stamp', () => {
     const root = tempRoot(t);
     setUp(root);
     writeStamp(root, facts(root));
-    writeStamp(root, facts(root, { paths: ['src/a.txt', 'odd\nname'] }));
+    writeStamp(root, facts(root, { fs: record(['src/a.txt', 'odd\nname'], diskStat(root)) }));
     assert.equal(fs.existsSync(stampPath(root)), false);
   });
 
@@ -157,28 +230,29 @@ describe('the up-to-date stamp', () => {
     const root = tempRoot(t);
     setUp(root);
     // The build saw out/a.txt before someone changed it: the stamp must not vouch for the new content.
-    const before = diskStat(root)('out/a.txt')!;
+    const seen = looked(root);
     put(root, 'out/a.txt', 'changed after the build looked\n');
-    writeStamp(root, facts(root, { stat: (p) => (p === 'out/a.txt' ? before : diskStat(root)(p)) }));
+    writeStamp(root, facts(root, { fs: seen }));
     assert.equal(await holds(root), false);
   });
 
   test('large stamps are checked on several threads: a difference anywhere is found', async (t) => {
     const root = tempRoot(t);
     setUp(root);
-    // 60,000 entries (past the threshold for threads) naming the same few files.
+    // 60,000 paths (past the threshold for threads): the few files, then paths that do not exist.
     const names = ['src/a.txt', 'src/b.txt', 'out/a.txt', 'out/never.txt'];
-    const paths = Array.from({ length: 60_000 }, (_, i) => names[i % names.length]!);
-    writeStamp(root, facts(root, { paths }));
+    const paths = Array.from({ length: 60_000 }, (_, i) => names[i] ?? `out/never-${i}.txt`);
+    writeStamp(root, facts(root, { fs: record(paths, diskStat(root)) }));
     assert.equal(await holds(root), true);
     for (const wrongAt of [0, 30_001, 59_998]) {
       const real = diskStat(root);
       let i = 0;
       const stat = (p: string) => {
         const st = real(p);
-        return i++ === wrongAt ? { ...st!, mtimeMs: 1 } : st;
+        if (i++ !== wrongAt) return st;
+        return st ? { ...st, mtimeMs: 1 } : { size: 1, mtimeMs: 1, ino: 1 };
       };
-      writeStamp(root, facts(root, { paths, stat }));
+      writeStamp(root, facts(root, { fs: record(paths, stat) }));
       assert.equal(await holds(root), false, `difference at ${wrongAt}`);
     }
   });

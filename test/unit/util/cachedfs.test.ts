@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CachedFileSystem, DiskFileSystem, type FileStat } from '../../../src/util/fs.js';
+import { CachedFileSystem, DiskFileSystem, sameFile, type FileStat } from '../../../src/util/fs.js';
 
 class CountingFs extends DiskFileSystem {
   stats: string[] = [];
   override stat(path: string): FileStat | undefined {
     this.stats.push(path);
     return super.stat(path);
+  }
+}
+
+/** The disk, except that listing `locked` is refused. */
+class RefusingFs extends DiskFileSystem {
+  override readdir(path: string) {
+    if (path === 'locked') throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    return super.readdir(path);
   }
 }
 
@@ -73,5 +81,109 @@ describe('the cached file system', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  test('records every path stat\'ed or hashed, through invalidate, remove and mkdirp', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      writeFileSync(join(root, 'a.txt'), 'x');
+      writeFileSync(join(root, 'b.txt'), 'y');
+      writeFileSync(join(root, 'h.txt'), 'z');
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      fs.stat('a.txt');
+      assert.equal(fs.exists('b.txt'), true);
+      fs.stat('out/c.txt');
+      fs.hash('h.txt');
+      fs.invalidate('a.txt');
+      fs.remove('b.txt');
+      fs.mkdirp('out');
+      assert.deepEqual([...fs.lookedAt], ['a.txt', 'b.txt', 'out/c.txt', 'h.txt']);
+      // After invalidate the stat is the disk's again, and still recorded once.
+      writeFileSync(join(root, 'a.txt'), 'longer');
+      assert.equal(fs.stat('a.txt')?.size, 6);
+      assert.equal(fs.stat('b.txt'), undefined);
+      assert.deepEqual([...fs.lookedAt], ['a.txt', 'b.txt', 'out/c.txt', 'h.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('the parents it stats on its own are not recorded; a parent asked about is', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      mkdirSync(join(root, 'out'));
+      const disk = new CountingFs(root);
+      const fs = new CachedFileSystem(disk);
+      fs.stat('out/a.txt');
+      fs.stat('gone/deep/b.txt');
+      assert.deepEqual(disk.stats, ['out', 'out/a.txt', 'gone'], 'each directory stat\'ed once');
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'gone/deep/b.txt']);
+      // Asked about: recorded, answered from the cache.
+      assert.equal(fs.exists('out'), true);
+      assert.equal(fs.stat('gone'), undefined);
+      assert.deepEqual(disk.stats, ['out', 'out/a.txt', 'gone']);
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'gone/deep/b.txt', 'out', 'gone']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a name answered from a listing is not a stat: the listing is recorded instead', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      writeFileSync(join(root, 'a.txt'), 'x');
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      const listing = fs.readdir('');
+      assert.equal(fs.exists('a.txt'), true);
+      assert.equal(fs.exists('b.txt'), false);
+      assert.deepEqual([...fs.lookedAt], []);
+      assert.deepEqual([...fs.listings], [['', listing]]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('records every directory listed with the first listing used: missing, listed again after mkdirp, unlistable', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      mkdirSync(join(root, 'src'));
+      writeFileSync(join(root, 'src/a.txt'), 'x');
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      assert.deepEqual(fs.readdir('src')?.map((e) => e.name), ['a.txt']);
+      assert.equal(fs.readdir('none'), undefined);
+      // A job made a file there; the directory is listed again: the record keeps what the build went by first.
+      fs.mkdirp('src');
+      writeFileSync(join(root, 'src/b.txt'), 'y');
+      assert.deepEqual(fs.readdir('src')?.map((e) => e.name).sort(), ['a.txt', 'b.txt']);
+      assert.deepEqual(
+        [...fs.listings].map(([dir, l]) => [dir, l === undefined || l === 'unlistable' ? l : l.map((e) => e.name)]),
+        [
+          ['src', ['a.txt']],
+          ['none', undefined],
+        ],
+      );
+      // A directory there but not listable (root may list anything: a file system that refuses).
+      const refusing = new CachedFileSystem(new RefusingFs(root));
+      assert.throws(() => refusing.readdir('locked'), /EACCES/);
+      assert.equal(refusing.listings.get('locked'), 'unlistable');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sameFile: the one test of "unchanged"', () => {
+  const f = { size: 10, mtimeMs: 1000.5, ino: 7 };
+  test('the same size, mtime and inode is the same file, whatever else differs', () => {
+    assert.equal(sameFile(f, { ...f }), true);
+    assert.equal(sameFile({ ...f, isDirectory: false, dev: 3 } as FileStat, f), true);
+    assert.equal(sameFile(undefined, undefined), true, 'missing then, missing now');
+  });
+  test('any of them different, or one of the two missing, is another file', () => {
+    assert.equal(sameFile(f, { ...f, size: 11 }), false);
+    assert.equal(sameFile(f, { ...f, mtimeMs: 1000.5001 }), false);
+    assert.equal(sameFile(f, { ...f, ino: 8 }), false);
+    assert.equal(sameFile(f, undefined), false);
+    assert.equal(sameFile(undefined, f), false);
   });
 });
