@@ -6,6 +6,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
+import { sha256Hex } from '../util/hash.js';
 import { DiskFileSystem, type FileSystem } from '../util/fs.js';
 import { glob, isGlob, skippedMessage } from '../util/glob.js';
 import { nameProblem, showPath } from '../util/paths.js';
@@ -47,6 +48,8 @@ export function loadProject(opts: LoadOptions): Project {
     return r && !r.startsWith('..') ? r.split(sep).join('/') : abs;
   };
   const main = SourceFile.read(rulefilePath, show(rulefilePath));
+  // What each file read was, byte for byte, when it was read: a file edited during the build is not vouched for.
+  const digests = new Map<string, string>([[rulefilePath, main.digest!]]);
   const problems: Diagnostic[] = [];
   const top = main.doc.contents as Node | null;
   if (top === null || (isScalar(top) && top.value === null)) {
@@ -94,7 +97,9 @@ export function loadProject(opts: LoadOptions): Project {
         if (abs === rulefilePath || files.includes(abs)) continue;
         files.push(abs);
         try {
-          includes.push(SourceFile.read(abs, show(abs), main.loc(p)));
+          const src = SourceFile.read(abs, show(abs), main.loc(p));
+          includes.push(src);
+          digests.set(abs, src.digest!);
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
           problems.push(...e.diagnostics);
@@ -131,8 +136,10 @@ export function loadProject(opts: LoadOptions): Project {
   if (mainConfig && mainConfig.value !== null) addConfigNode(config, main, mainConfig.value, problems);
   const read = [...files];
   for (const file of opts.configFiles ?? []) {
-    config.apply(readConfigFile(opts.cwd, file));
+    const { layer, digest } = readConfigFile(opts.cwd, file);
+    config.apply(layer);
     read.push(resolve(opts.cwd, file));
+    digests.set(resolve(opts.cwd, file), digest);
   }
   for (const assignment of opts.configOverrides ?? []) config.apply(parseConfigOverride(assignment));
 
@@ -177,7 +184,7 @@ export function loadProject(opts: LoadOptions): Project {
     problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
   }
 
-  const project: Project = { root, rulefile: main.display, files, read, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+  const project: Project = { root, rulefile: main.display, files, read, digests, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
 
   const def = entry('default');
   if (def && def.value !== null) {
@@ -224,25 +231,27 @@ function addConfigNode(config: Config, src: SourceFile, node: Node, problems: Di
   config.apply(layerFromNode(src, n));
 }
 
-function readConfigFile(cwd: string, file: string) {
+/** A config file's layer, and the SHA-256 of its bytes as read. */
+function readConfigFile(cwd: string, file: string): { layer: ReturnType<typeof layerFromValues>; digest: string } {
   const abs = resolve(cwd, file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(abs, 'utf8');
+    bytes = readFileSync(abs);
   } catch {
     throw new UserError(`--configfile: cannot read '${file}'`);
   }
-  const src = new SourceFile(file, text);
+  const digest = sha256Hex(bytes);
+  const src = new SourceFile(file, bytes.toString('utf8'));
   if (src.doc.errors.length > 0) {
     const err = src.doc.errors[0]!;
     throw new UserError([{ message: `--configfile: YAML/JSON syntax error: ${err.message.split('\n')[0]}`, loc: src.at(err.pos[0]) }]);
   }
   if (src.aliasProblems.length > 0) throw new UserError(src.aliasProblems);
   const top = src.doc.contents as Node | null;
-  if (top === null) return layerFromValues({}, file);
+  if (top === null) return { layer: layerFromValues({}, file), digest };
   if (!isMap(top)) throw new UserError([{ message: `--configfile: '${file}' must hold a map of NAME: VALUE`, loc: src.loc(top) }]);
   // Through the loader's own reading, which bounds alias expansion (yaml's `toJS` would throw a bare error).
-  return layerFromValues(src.toValue(top) as ConfigMap, `--configfile ${file}`);
+  return { layer: layerFromValues(src.toValue(top) as ConfigMap, `--configfile ${file}`), digest };
 }
 
 /** `KEY=VALUE` with VALUE parsed as YAML. */

@@ -91,6 +91,8 @@ export interface Project {
    * `--configfile` files, absolute paths (the up-to-date stamp compares their contents).
    */
   read: string[];
+  /** The SHA-256 (hex) of each file of `read`, of the bytes as they were read: what the project was made from. */
+  digests: Map<string, string>;
   /** The include globs and the files each matched (a change in these changes the project). */
   globs: Map<string, string[]>;
   /** What the user should hear but that does not stop a build (files an include glob skipped). */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Scalar, visit } from 'yaml';
 import type { Alias, Document, Node, YAMLMap } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
+import { sha256Hex } from '../util/hash.js';
 import { setKey } from './config.js';
 
 /**
@@ -29,6 +30,8 @@ export class SourceFile {
   private expanded = 0;
   /** Aliases without an anchor before them, and aliases inside their own anchor. */
   readonly aliasProblems: Diagnostic[] = [];
+  /** The SHA-256 of the file's bytes as read (`SourceFile.read`): what the project was made from. */
+  digest: string | undefined;
   /** Where quoted scalars' value characters start in the raw text (see locIn), built on first use. */
   private readonly rawOffsets = new WeakMap<Node, Int32Array | null>();
 
@@ -104,15 +107,16 @@ export class SourceFile {
   }
 
   static read(absPath: string, display: string, at?: SourceLocation): SourceFile {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(absPath, 'utf8');
+      bytes = readFileSync(absPath);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
       throw new UserError([{ message: `cannot read '${display}': ${why}`, loc: at }]);
     }
-    const src = new SourceFile(display, text);
+    const src = new SourceFile(display, bytes.toString('utf8'));
+    src.digest = sha256Hex(bytes);
     const errors = src.doc.errors;
     const problems: Diagnostic[] = errors.slice(0, MAX_SYNTAX_ERRORS).map((err) => ({
       message: `YAML syntax error: ${firstLine(err.message)}`,
@@ -123,7 +127,7 @@ export class SourceFile {
     }
     if (problems.length === 0) problems.push(...src.aliasProblems);
     // YAML allows a NUL only escaped ("\0"); the yaml library lets a raw one through.
-    const nul = text.indexOf('\0');
+    const nul = src.text.indexOf('\0');
     if (problems.length === 0 && nul >= 0) problems.push({ message: 'YAML syntax error: a raw NUL character is not allowed', loc: src.at(nul) });
     if (problems.length > 0) throw new UserError(problems);
     return src;

@@ -26,6 +26,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmS
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DiskFileSystem, sameFile, type DirEntry, type FileIdentity, type Listing } from '../util/fs.js';
+import { sha256Hex } from '../util/hash.js';
 import { logPath, stampPath } from './paths.js';
 
 const MAGIC = 'rules-uptodate 3 ';
@@ -53,6 +54,12 @@ export interface StampFacts {
   fs: LookedAt;
   /** Files the loader read (Rulefile, includes, config files): absolute paths. */
   read: readonly string[];
+  /**
+   * The SHA-256 of each file read, of its bytes as the loader read them. A file
+   * edited while the build ran must not be vouched for by its new content; a
+   * file without one is hashed now.
+   */
+  digests?: ReadonlyMap<string, string>;
   /** The build's report of a no-op: jobs up to date, and what a dry run prints. */
   upToDate: number;
   dryText: string;
@@ -82,7 +89,7 @@ function logIdentity(root: string): number[] | null {
 
 function contentHash(absPath: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(absPath)).digest('hex');
+    return sha256Hex(readFileSync(absPath));
   } catch {
     return undefined;
   }
@@ -132,7 +139,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
   }
   const read: [string, string][] = [];
   for (const f of new Set(facts.read)) {
-    const h = contentHash(f);
+    const h = facts.digests?.get(f) ?? contentHash(f);
     if (h === undefined) return removeStamp(root);
     read.push([f, h]);
   }

@@ -8,6 +8,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 const CHUNK = 1 << 20;
 let buffer: Buffer | undefined;
 
+/** The whole SHA-256 of some bytes, as hex: what the up-to-date stamp keeps of a file the loader read. */
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 /** The first 128 bits of SHA-256 of a file's content, as hex. */
 export function hashFileSync(absPath: string): string {
   buffer ??= Buffer.allocUnsafe(CHUNK);

@@ -250,6 +250,25 @@ describe('a change the stamp covers sends the next build down the full path', ()
     expectFast(p, 5);
   });
 
+  test('the Rulefile or a --configfile edited while the build runs: the stamp vouches only for what the build read', (t) => {
+    // The job itself edits them, after the build has read them: as a user saving a file mid-build.
+    const edits = yaml(
+      'config:',
+      '  msg: one',
+      'rules:',
+      '  say:',
+      '    outputs: said.txt',
+      '    run: echo {config.msg} {config.extra} > {output}; echo say >> runs.log; sed -i s/one/two/ Rulefile; sed -i s/first/second/ conf.yaml',
+    );
+    const p = project(t, { Rulefile: edits, 'conf.yaml': 'extra: first\n' });
+    assert.deepEqual(expectFull(p, '--configfile', 'conf.yaml'), ['say']);
+    assert.equal(p.read('said.txt'), 'one first\n');
+    // The files changed after they were read: what was built is stale, not "nothing to do".
+    assert.deepEqual(expectFull(p, '--configfile', 'conf.yaml'), ['say']);
+    assert.equal(p.read('said.txt'), 'two second\n');
+    expectFast(p, 1, '--configfile', 'conf.yaml');
+  });
+
   test('an included file edited, and a new file matching an include glob', (t) => {
     const p = project(t, {
       Rulefile: yaml(
