@@ -6,7 +6,7 @@ import type { Job } from '../graph/model.js';
 import type { Rule } from '../rulefile/model.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 
-/** Throws, naming each rule (at its place in the Rulefile), if a job needs more of a resource than `limits` allow. */
+/** Throws, naming each rule (at its request in the Rulefile), if a job needs more of a resource than `limits` allow. */
 export function checkResources(jobs: Iterable<Job>, limits: ReadonlyMap<string, number>): void {
   if (limits.size === 0) return;
   const seen = new Set<Rule>();
@@ -20,7 +20,7 @@ export function checkResources(jobs: Iterable<Job>, limits: ReadonlyMap<string, 
       if (need > limit) {
         problems.push({
           message: `rule '${rule.name}' needs ${name}=${need}, more than --resources allows (${name}=${limit}); raise the limit or lower the rule's request`,
-          loc: rule.loc,
+          loc: rule.resourceLocs?.get(name) ?? rule.loc,
         });
       }
     }

@@ -67,6 +67,8 @@ export interface Rule {
   run?: Template;
   params: Param[];
   resources: Map<string, number>;
+  /** Where each resource of `resources` is asked for in the Rulefile (absent for the default `cpus`). */
+  resourceLocs?: Map<string, SourceLocation>;
   log?: Template;
   /** Where `log` is written in the Rulefile. */
   logLoc?: SourceLocation;

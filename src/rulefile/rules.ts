@@ -561,6 +561,7 @@ export class RuleParser {
         continue;
       }
       rule.resources.set(e.key, n);
+      (rule.resourceLocs ??= new Map()).set(e.key, this.src.loc(e.keyNode));
     }
   }
 

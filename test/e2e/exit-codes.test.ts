@@ -144,7 +144,7 @@ describe('exit status 2: the build cannot start', () => {
     const p = project(t, {
       Rulefile: yaml('rules:', '  small:', '    outputs: s.txt', '    run: echo s >> ran.log; touch s.txt', '  big:', '    outputs: b.txt', '    resources: { mem_mb: 9000 }', '    run: echo b >> ran.log; touch b.txt', 'default: [s.txt, b.txt]'),
     });
-    const message = /^Rulefile:5:3: rule 'big' needs mem_mb=9000, more than --resources allows \(mem_mb=8000\); raise the limit or lower the rule's request$/m;
+    const message = /^Rulefile:7:18: rule 'big' needs mem_mb=9000, more than --resources allows \(mem_mb=8000\); raise the limit or lower the rule's request$/m;
     assertCouldNotStart(p, ['build', '--resources', 'mem_mb=8000'], message);
     assert.equal(p.exists('.rules'), false, 'nothing under .rules/ was touched');
     assertCouldNotStart(p, ['build', '-n', '--resources', 'mem_mb=8000'], message);

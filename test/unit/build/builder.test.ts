@@ -142,7 +142,7 @@ describe('builder', () => {
     assert.equal(outcome.diagnostics.length, 1);
     assert.match(outcome.diagnostics[0]!.message, /rule 'big' needs mem_mb=9000, more than --resources allows \(mem_mb=8000\)/);
     assert.equal(outcome.diagnostics[0]!.loc?.file, 'Rulefile');
-    assert.equal(outcome.diagnostics[0]!.loc?.line, 2);
+    assert.deepEqual([outcome.diagnostics[0]!.loc?.line, outcome.diagnostics[0]!.loc?.col], [4, 18], 'at the request');
     assert.equal(existsSync(join(h.dir, '.rules')), false);
     assert.deepEqual(h.executor.started, []);
     const dry = await build({ ...req, dryRun: true, run: { ...req.run, resources: new Map([['mem_mb', 8000]]) } });
