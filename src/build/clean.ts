@@ -7,7 +7,7 @@ import { BuildLog, FileLogStorage } from '../state/log.js';
 import { removeStamp } from '../state/stamp.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
-import { openProject, targetsOf } from './project.js';
+import { openProject, targetsOf, warnAll } from './project.js';
 import type { ProjectRequest, ReportRequest } from './request.js';
 
 export interface CleanRequest {
@@ -37,7 +37,8 @@ export function clean(request: CleanRequest): CleanOutcome {
       const log = BuildLog.load(new FileLogStorage(project.root));
       for (const w of log.warnings) request.report.warn(w);
       const fs = new CachedFileSystem(new DiskFileSystem(project.root));
-      const items = planClean(project, log, fs, request.targets.length > 0 ? targetsOf(request.targets, request.project.cwd, project) : undefined);
+      const targets = request.targets.length > 0 ? targetsOf(request.targets, request.project.cwd, project) : undefined;
+      const items = planClean(project, log, fs, targets, (d) => warnAll(request.report, [d]));
       if (!request.dryRun) {
         removeStamp(project.root);
         applyClean(items, log, fs);

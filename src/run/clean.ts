@@ -6,6 +6,7 @@ import { OutputIndex } from '../graph/match.js';
 import { recordKey } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { BuildLog } from '../state/log.js';
+import type { Diagnostic } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 
 export interface CleanItem {
@@ -16,8 +17,11 @@ export interface CleanItem {
   directories: string[];
 }
 
-/** What `rules clean` would delete: every recorded job, or those of the targets' graph. */
-export function planClean(project: Project, log: BuildLog, fs: FileSystem, targets: string[] | undefined): CleanItem[] {
+/**
+ * What `rules clean` would delete: every recorded job, or those of the targets'
+ * graph (whose warnings, a glob skipping an entry, go to `warn`).
+ */
+export function planClean(project: Project, log: BuildLog, fs: FileSystem, targets: string[] | undefined, warn: (d: Diagnostic) => void = () => {}): CleanItem[] {
   const recorded = new Map<string, { outputs: string[]; log?: string }>();
   for (const [key, rec] of log.records) recorded.set(key, rec.log === undefined ? { outputs: [...rec.outputs.keys()] } : { outputs: [...rec.outputs.keys()], log: rec.log });
   for (const [key, inc] of log.incomplete) recorded.set(key, inc);
@@ -26,6 +30,7 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
   const declared = new Map<string, { outputs: string[]; log?: string }>();
   if (targets !== undefined) {
     const graph = buildGraph(project, targets, fs);
+    for (const d of graph.warnings) warn(d);
     for (const job of graph.jobs) {
       if (job.rule.phony) continue;
       declared.set(recordKey(job), job.log === undefined ? { outputs: job.outputs } : { outputs: job.outputs, log: job.log });

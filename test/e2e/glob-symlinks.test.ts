@@ -68,6 +68,12 @@ describe('globs over symbolic links', () => {
     assert.doesNotMatch(again.stderr, /as the last build left them/, 'the full path answers');
     assert.equal(again.stdout, 'rules: nothing to do\n');
 
+    // rules clean of a target builds its graph too: it warns the same way.
+    const clean = p.run(['clean', '-n', 'all']);
+    assert.equal(clean.status, 0, show(clean));
+    assert.ok(clean.stderr.includes(WARNING), show(clean));
+    assert.equal(clean.stdout, 'would remove out.txt\n');
+
     // The link leads somewhere again: it is an input like any file.
     p.write({ 'attic/c.txt': 'gamma\n' });
     const fixed = p.run(['build']);
