@@ -64,7 +64,8 @@ export class ConsoleReporter implements Reporter {
         const error = failureText(e.failure);
         const head = e.willRetry ? `FAILED (will retry): ${e.job.label}: ${error}` : `FAILED: ${e.job.label}: ${error}`;
         let text = `${head}\n`;
-        if (e.command !== undefined && e.failure.kind !== 'interrupted') text += `  command: ${e.command}\n`;
+        // A job stopped from outside (Ctrl-C, a state write that failed) did not fail by its command: no command line.
+        if (e.command !== undefined && e.failure.kind !== 'interrupted' && e.failure.kind !== 'stopped') text += `  command: ${e.command}\n`;
         if (e.job.log) text += `  log: ${e.job.log}\n`;
         if (e.output) text += jobOutput(e.output, e.cut);
         this.print(this.err, text);

@@ -74,6 +74,15 @@ describe('the console reporter', () => {
     );
   });
 
+  test('a job interrupted or stopped (the build state could not be written) shows no command line: its command did not fail', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: false, quiet: false, verbose: false });
+    r.emit({ type: 'job-fail', job: a!, durationMs: 5, output: '', command: 'touch out/1.txt', failure: { kind: 'interrupted' }, willRetry: false });
+    r.emit({ type: 'job-fail', job: b!, durationMs: 5, output: '', command: 'touch out/2.txt', failure: { kind: 'stopped' }, willRetry: false });
+    assert.equal(c.err.join(''), 'FAILED: make[n=1]: interrupted\nFAILED: make[n=2]: stopped: the build state cannot be written\n');
+  });
+
   test('quiet prints job output and failures only; a skipped job counts as done', () => {
     const [a, b] = jobs();
     const c = capture();
