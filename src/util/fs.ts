@@ -184,8 +184,15 @@ export type Listing = readonly DirEntry[] | undefined | 'unlistable';
  * it exists (a directory's mtime, which every file written into it changes,
  * would otherwise break the stamp after every build that ran a job).
  */
+/** A cached stat, and whether the build asked for it (else it was only a parent on the way). */
+interface Known {
+  stat: FileStat | undefined;
+  asked: boolean;
+}
+
 export class CachedFileSystem implements FileSystem {
-  private readonly stats = new Map<string, FileStat | undefined>();
+  /** What is known of each path, and whether it was asked for (not only stat'ed as a parent on the way). */
+  private readonly stats = new Map<string, Known>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
   private readonly names = new Map<string, Set<string>>();
   private readonly looked = new Set<string>();
@@ -204,16 +211,29 @@ export class CachedFileSystem implements FileSystem {
   }
 
   stat(path: string): FileStat | undefined {
+    // One lookup on the hot path (a cache hit): the entry knows whether the path is recorded.
+    const known = this.stats.get(path);
+    if (known !== undefined) {
+      if (!known.asked) {
+        known.asked = true;
+        this.looked.add(path);
+      }
+      return known.stat;
+    }
     this.looked.add(path);
-    return this.cachedStat(path);
+    return this.lookUp(path, true);
   }
 
-  private cachedStat(path: string): FileStat | undefined {
-    const known = this.stats.get(path);
-    if (known !== undefined || this.stats.has(path)) return known;
+  /** Stats `path` (its parent first: under a missing directory nothing exists) and caches it. */
+  private lookUp(path: string, asked: boolean): FileStat | undefined {
     const slash = path.lastIndexOf('/');
-    const s = slash > 0 && this.cachedStat(path.slice(0, slash)) === undefined ? undefined : this.inner.stat(path);
-    this.stats.set(path, s);
+    let s: FileStat | undefined;
+    if (slash > 0) {
+      const dir = path.slice(0, slash);
+      const parent = this.stats.get(dir);
+      if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) !== undefined) s = this.inner.stat(path);
+    } else s = this.inner.stat(path);
+    this.stats.set(path, { stat: s, asked });
     return s;
   }
 
