@@ -74,7 +74,8 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     } finally {
       // Recompaction forgets records of jobs no rule makes any more, unless their output is still there
       // (another Rulefile sharing this directory's .rules/ may make it: its record must not be lost).
-      log.close((key) => canProduce(project, key) || files.inner.exists(key));
+      // A job of this graph is live at the cost of one lookup; only the others are matched against the rules.
+      log.close((key) => graph.producers.has(key) || canProduce(project, key) || files.inner.exists(key));
     }
     if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan);
     const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: graph.jobs.length - plan.order.length };
