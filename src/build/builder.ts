@@ -8,9 +8,9 @@
 
 import { UserError } from '../util/errors.js';
 import { fastNoop } from './noop.js';
-import type { BuildOutcome, BuildRequest, WatchRequest } from './request.js';
+import type { BuildOutcome, BuildRequest, PlanRequest, WatchRequest } from './request.js';
 
-export type { BuildOutcome, BuildRequest, WatchRequest } from './request.js';
+export type { BuildOutcome, BuildRequest, PlanRequest, WatchRequest } from './request.js';
 
 export async function build(request: BuildRequest): Promise<BuildOutcome> {
   try {
@@ -25,9 +25,11 @@ export async function build(request: BuildRequest): Promise<BuildOutcome> {
 }
 
 /** The plan of a build, decided from the project itself (never from the stamp): a dry run that keeps the graph. */
-export async function plan(request: BuildRequest): Promise<BuildOutcome> {
+export async function plan(request: PlanRequest): Promise<BuildOutcome> {
   const { fullBuild } = await import('./full.js');
-  return fullBuild({ ...request, dryRun: true });
+  // Nothing runs: no slots, limits or executor to speak of, and nothing to interrupt.
+  const run = { jobs: 1, resources: new Map(), keepGoing: false, executor: { kind: 'local' } } as const;
+  return fullBuild({ ...request, dryRun: true, run, signal: new AbortController().signal });
 }
 
 /**

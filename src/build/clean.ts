@@ -3,11 +3,11 @@
 
 import { applyClean, planClean } from '../run/clean.js';
 import { BuildLock } from '../state/lock.js';
-import { BuildLog, FileLogStorage } from '../state/log.js';
+import { FileLogStorage } from '../state/log.js';
 import { removeStamp } from '../state/stamp.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
-import { openProject, targetsOf, warnAll } from './project.js';
+import { openLog, openProject, targetsOf, warnAll } from './project.js';
 import type { ProjectRequest, ReportRequest } from './request.js';
 
 export interface CleanRequest {
@@ -34,8 +34,7 @@ export function clean(request: CleanRequest): CleanOutcome {
     const project = openProject(request.project, request.report);
     const lock = request.dryRun ? undefined : BuildLock.acquire(project.root);
     try {
-      const log = BuildLog.load(new FileLogStorage(project.root));
-      for (const w of log.warnings) request.report.warn(w);
+      const log = openLog(request.report, new FileLogStorage(project.root));
       const fs = new CachedFileSystem(new DiskFileSystem(project.root));
       const targets = request.targets.length > 0 ? targetsOf(request.targets, request.project.cwd, project) : undefined;
       const items = planClean(project, log, fs, targets, (d) => warnAll(request.report, [d]));

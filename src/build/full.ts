@@ -20,7 +20,7 @@ import { runPlan, type BuildResult } from '../run/scheduler.js';
 import { SlurmExecutor } from '../run/slurm.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
-import { BuildLog, FileLogStorage, type LogStorage } from '../state/log.js';
+import { FileLogStorage, type BuildLog } from '../state/log.js';
 import { clearOutputDir } from '../state/output.js';
 import { slurmDir } from '../state/paths.js';
 import { removeStamp, writeStamp } from '../state/stamp.js';
@@ -28,8 +28,8 @@ import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { eventLog } from './events.js';
 import { buildKey } from './noop.js';
-import { openProject, targetsOf, warnAll } from './project.js';
-import type { BuildOutcome, BuildRequest, ReportRequest } from './request.js';
+import { openLog, openProject, targetsOf, warnAll } from './project.js';
+import type { BuildOutcome, BuildRequest } from './request.js';
 
 /**
  * One build without the fast path (a dry run too). A user error at any stage
@@ -83,12 +83,6 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
   } finally {
     lock.release();
   }
-}
-
-function openLog(report: ReportRequest, storage: LogStorage): BuildLog {
-  const log = BuildLog.load(storage);
-  for (const w of log.warnings) report.warn(w);
-  return log;
 }
 
 function planFor(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, log: BuildLog): Plan {

@@ -6,6 +6,7 @@ import { relative, resolve, sep } from 'node:path';
 import { defaultTargets } from '../graph/build.js';
 import { loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
+import { BuildLog, type LogStorage } from '../state/log.js';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 import type { ProjectRequest, ReportRequest } from './request.js';
@@ -21,6 +22,13 @@ export function openProject(request: ProjectRequest, report: Pick<ReportRequest,
   });
   warnAll(report, project.warnings);
   return project;
+}
+
+/** Reads the build log from `storage`; what it could not read is said as a warning. */
+export function openLog(report: Pick<ReportRequest, 'warn'>, storage: LogStorage): BuildLog {
+  const log = BuildLog.load(storage);
+  for (const w of log.warnings) report.warn(w);
+  return log;
 }
 
 export function warnAll(report: Pick<ReportRequest, 'warn'>, warnings: readonly Diagnostic[]): void {

@@ -72,6 +72,9 @@ export interface BuildRequest {
   signal: AbortSignal;
 }
 
+/** What decides a plan: a build request without what only running needs. */
+export type PlanRequest = Pick<BuildRequest, 'project' | 'targets' | 'check' | 'force' | 'report'>;
+
 /** What a finished build counted. */
 export interface BuildCounts {
   ran: number;

@@ -4,7 +4,6 @@
 
 import { plan } from '../build/builder.js';
 import { openProject } from '../build/project.js';
-import type { BuildRequest } from '../build/request.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
 import { formatGraph, type GraphFormat } from '../report/graph.js';
 import { formatRuleList } from '../report/list.js';
@@ -18,17 +17,13 @@ import { stderr, stdout } from './stdio.js';
 export async function graphCommand(args: ParsedArgs): Promise<number> {
   const format = (value(args, 'format') ?? 'dot') as GraphFormat;
   if (!['dot', 'mermaid', 'json'].includes(format)) throw new UserError(`--format must be dot, mermaid or json, not '${format}'`);
-  const request: BuildRequest = {
+  const outcome = await plan({
     project: projectRequest(args),
     targets: args.positionals,
     check: checkMode(args),
     force: flag(args, 'force'),
-    dryRun: true,
-    run: { jobs: 1, resources: new Map(), keepGoing: false, executor: { kind: 'local' } },
     report: commandLineReport(args, false),
-    signal: new AbortController().signal,
-  };
-  const outcome = await plan(request);
+  });
   if (outcome.exitCode === 0) stdout.write(formatGraph(outcome.plan!, format));
   printDiagnostics(outcome.diagnostics);
   return outcome.exitCode;
