@@ -124,8 +124,8 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
       };
       for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
       if (ctx.needsRecord.size > 0) return;
-      // Up to date: what a next plan holds is the phony groupings, always "run".
-      plan = planOf(ctx, new Map(graph.jobs.filter(isInert).map((j) => [j, { kind: 'always' as const }])));
+      // Up to date: a next plan holds nothing (a phony grouping runs only when a job it needs does).
+      plan = planOf(ctx, new Map());
     }
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
     const rulefile = project.files[0]!;

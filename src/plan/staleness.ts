@@ -65,7 +65,10 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   const { options } = ctx;
   const fs = ctx.files.fs;
   if (options.force) return { kind: 'forced' };
-  if (job.rule.always || job.rule.phony) return { kind: 'always' };
+  if (job.rule.always) return { kind: 'always' };
+  // A phony rule without a command only groups its inputs: it "runs" when a job it needs does (SPEC §2).
+  if (isInert(job)) return job.deps.some((d) => ctx.willRun(d)) ? { kind: 'always' } : undefined;
+  if (job.rule.phony) return { kind: 'always' };
 
   let oldest = Infinity;
   for (const out of job.outputs) {

@@ -3,6 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { nonEmptyLines, project, show, yaml, type Project } from './helpers.js';
 
 // newer -> after -> all (longest chain, so `newer` runs first); missing and
@@ -179,5 +180,25 @@ describe('dry run', () => {
     const r = p.run(['build', '--json']);
     assert.equal(r.status, 2, show(r));
     assert.equal(p.exists('ran.log'), false);
+  });
+});
+
+describe('a phony rule without a command in a dry run (SPEC §2)', () => {
+  const GROUP = yaml('default: all', 'rules:', '  all:', '    inputs: [a.out]', '  make:', '    inputs: a.in', '    outputs: a.out', '    run: cp {input} {output}');
+
+  test('listed when a job it needs will run; on an up-to-date tree nothing on stdout, "nothing to do" on stderr, on either path', (t) => {
+    const p = project(t, { Rulefile: GROUP, 'a.in': 'a\n' });
+    assert.deepEqual(nonEmptyLines(p.run(['build', '-n']).stdout), ['make a.out: output missing: a.out', 'all: always']);
+    assert.equal(p.run(['build']).status, 0);
+    for (const fast of [true, false]) {
+      if (!fast) fs.rmSync(p.path('.rules/uptodate'));
+      const r = p.run(['build', '-n']);
+      assert.equal(r.status, 0, show(r));
+      assert.equal(r.stdout, '', show(r));
+      assert.equal(r.stderr, 'rules: nothing to do\n', show(r));
+      const json = p.run(['build', '-n', '--json']);
+      assert.deepEqual(JSON.parse(json.stdout), { jobs: [] });
+    }
+    assert.deepEqual(nonEmptyLines(p.run(['build', '-n', '-B']).stdout), ['make a.out: forced', 'all: forced'], '-B lists it, as forced');
   });
 });

@@ -134,9 +134,10 @@ describe('the fast path answers an up-to-date tree', () => {
       assert.equal(withoutFastLine(fast.stderr), full.stderr);
       fs.writeFileSync(p.path(STAMP), saved);
     }
-    assert.equal(p.run(['build', '-n']).stdout, 'all: always\n');
+    // Up to date: not even the phony `all` (it has no command) is listed (SPEC §2).
+    assert.equal(p.run(['build', '-n']).stdout, '');
     const json = JSON.parse(p.run(['build', '-n', '--json']).stdout) as { jobs: { rule: string; reason: string; inputs: string[] }[] };
-    assert.deepEqual(json.jobs, [{ rule: 'all', wildcards: {}, outputs: [], inputs: ['summary.txt'], reason: 'always' }]);
+    assert.deepEqual(json.jobs, []);
     assert.deepEqual(p.lines('runs.log'), ['copy a', 'copy b', 'summary']);
   });
 
@@ -660,7 +661,7 @@ describe('--log-format json', () => {
     assert.ok(p.exists(STAMP));
     assert.equal(fast.stdout, full.stdout);
     const expected = [
-      { event: 'build-started', jobs: 0, upToDate: 3, level: 30, msg: 'build started' },
+      { event: 'build-started', jobs: 0, upToDate: 4, level: 30, msg: 'build started' },
       { event: 'build-finished', ok: true, ran: 0, skipped: 0, failed: 0, notRun: 0, interrupted: false, level: 30, msg: 'build finished' },
     ];
     assert.deepEqual(events(full.stderr), expected);
@@ -694,7 +695,7 @@ describe('the build lock', () => {
     const dryFast = p.run(['build', '-n', '-v']);
     assert.equal(dryFast.status, 0, show(dryFast));
     assert.match(dryFast.stderr, FAST_LINE);
-    assert.equal(dryFast.stdout, 'all: always\n');
+    assert.equal(dryFast.stdout, '');
     assert.equal(p.read('.rules/lock'), `${process.pid}\n`, 'the lock is left alone');
     assert.ok(p.exists(STAMP), 'a refused build keeps the stamp');
     fs.rmSync(p.path('.rules/lock'));
