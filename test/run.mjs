@@ -13,6 +13,9 @@ function find(dir) {
   return out;
 }
 
+// The programs some end-to-end tests run (python3, a C compiler) are installed when missing.
+spawnSync('bash', ['scripts/test-tools.sh'], { stdio: 'inherit' });
+
 const filter = process.argv.slice(2);
 const files = find('dist/test')
   .filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)))
