@@ -29,7 +29,12 @@ export function buildGraph(project: Project, targets: readonly string[], fs: Fil
 /** The targets of a bare `rules build`: `default`, else the first rule. */
 export function defaultTargets(project: Project): string[] {
   if (project.defaultTargets && project.defaultTargets.length > 0) return project.defaultTargets;
-  const first = project.rules[0]!;
+  // The Rulefile's own first rule: one from an included file never becomes the default,
+  // wherever `include` stands (SPEC §1).
+  const first = project.rules.find((r) => r.loc.file === project.rulefile);
+  if (first === undefined) {
+    throw new UserError(`no target given, and ${project.rulefile} has no rules of its own (its rules all come from included files); name a target, or set 'default:' in the Rulefile`);
+  }
   if (!first.phony && first.wildcards.length > 0) {
     throw new UserError(`no target given, and the first rule '${first.name}' has wildcards; name a target, or set 'default:' in the Rulefile`);
   }

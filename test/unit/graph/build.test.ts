@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildGraph, defaultTargets } from '../../../src/graph/build.js';
 import type { Graph } from '../../../src/graph/model.js';
+import { loadProject } from '../../../src/rulefile/load.js';
+import type { Project } from '../../../src/rulefile/model.js';
 import { UserError } from '../../../src/util/errors.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
@@ -362,6 +367,38 @@ describe('default targets', () => {
   test('a first rule with wildcards cannot be the default', () => {
     const p = projectFrom('rules:\n  a:\n    outputs: "{x}.txt"\n    run: touch {output}\n');
     assert.match(errorOf(() => defaultTargets(p)), /first rule 'a' has wildcards/);
+  });
+});
+
+describe('the default target with included rules (SPEC §1)', () => {
+  /** A project whose Rulefile includes `more.yaml`. */
+  function withInclude(rulefile: string, included: string): Project {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-default-'));
+    try {
+      writeFileSync(join(dir, 'Rulefile'), rulefile);
+      writeFileSync(join(dir, 'more.yaml'), included);
+      return loadProject({ cwd: dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const included = 'rules:\n  inc: {run: "true"}\n';
+
+  test('an include written before the rules never gives the default', () => {
+    const p = withInclude('include: [more.yaml]\nrules:\n  own: {run: "true"}\n  second: {run: "true"}\n', included);
+    assert.equal(p.rules[0]!.name, 'inc');
+    assert.deepEqual(defaultTargets(p), ['own']);
+  });
+
+  test('an include written after the rules does not either', () => {
+    const p = withInclude('rules:\n  own: {run: "true"}\ninclude: [more.yaml]\n', included);
+    assert.deepEqual(defaultTargets(p), ['own']);
+  });
+
+  test('a Rulefile without rules of its own needs a target or default:', () => {
+    const p = withInclude('include: [more.yaml]\n', included);
+    assert.match(errorOf(() => defaultTargets(p)), /has no rules of its own .*name a target, or set 'default:'/);
+    assert.deepEqual(defaultTargets(withInclude('include: [more.yaml]\ndefault: inc\n', included)), ['inc']);
   });
 });
 
