@@ -1,5 +1,7 @@
 // Fills a job's templates: its shell command (every substituted word quoted),
-// its params and its environment.
+// its params and its environment. `{resources.NAME}` is what a resolver says:
+// the request by default, what the job is granted when it runs, and the
+// placeholder itself in the signature (resources are never part of it).
 
 import { configWords } from '../rulefile/config.js';
 import type { Project } from '../rulefile/model.js';
@@ -7,8 +9,17 @@ import { renderTemplate, type Placeholder } from '../rulefile/template.js';
 import { shellQuote } from '../util/strings.js';
 import type { Job } from './model.js';
 
+/** The value `{resources.NAME}` stands for in a job's templates. */
+export type ResourceValues = (job: Job, name: string) => string;
+
+/** What the rule asks for. */
+export const requestedResources: ResourceValues = (job, name) => String(job.rule.resources.get(name) ?? '');
+
+/** The placeholder itself: what the signature is made of, so that no resource value is part of it. */
+export const unresolvedResources: ResourceValues = (_job, name) => `{resources.${name}}`;
+
 /** Words a placeholder stands for, before quoting; undefined for params (handled by the caller). */
-function words(project: Project, job: Job, ph: Placeholder): string[] {
+function words(project: Project, job: Job, ph: Placeholder, resources: ResourceValues): string[] {
   const [head, ...rest] = ph.path;
   switch (head) {
     case 'input':
@@ -22,7 +33,7 @@ function words(project: Project, job: Job, ph: Placeholder): string[] {
     case 'config':
       return configWords(project.config.get(rest)!);
     case 'resources':
-      return [String(job.rule.resources.get(rest[0]!) ?? '')];
+      return [resources(job, rest[0]!)];
     case 'wildcards':
       return [job.wildcards[rest[0]!]!];
     default:
@@ -31,19 +42,24 @@ function words(project: Project, job: Job, ph: Placeholder): string[] {
 }
 
 /** The job's params: name → words (one word unless the param is a list). */
-export function renderParams(project: Project, job: Job): Map<string, string[]> {
+export function renderParams(project: Project, job: Job, resources = requestedResources): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const p of job.rule.params) {
     out.set(
       p.name,
-      p.items.map((t) => renderTemplate(t, (ph) => words(project, job, ph).join(' '))),
+      p.items.map((t) => renderTemplate(t, (ph) => words(project, job, ph, resources).join(' '))),
     );
   }
   return out;
 }
 
 /** The shell command of a job, or undefined when it has none (a phony rule without `run`). */
-export function renderCommand(project: Project, job: Job, params = renderParams(project, job)): string | undefined {
+export function renderCommand(
+  project: Project,
+  job: Job,
+  resources = requestedResources,
+  params = renderParams(project, job, resources),
+): string | undefined {
   const run = job.rule.run;
   if (run === undefined) return undefined;
   return renderTemplate(run, (ph) => {
@@ -53,13 +69,14 @@ export function renderCommand(project: Project, job: Job, params = renderParams(
       return configWords(project.config.get(rest.slice(1))!).join(' ');
     }
     if (head === 'params') return (params.get(rest[0]!) ?? []).map(shellQuote).join(' ');
-    return words(project, job, ph).map(shellQuote).join(' ');
+    return words(project, job, ph, resources).map(shellQuote).join(' ');
   });
 }
 
 /** Extra environment for the job: the Rulefile's `env`, then the rule's. */
 export function renderEnv(project: Project, job: Job): Record<string, string> {
   const env: Record<string, string> = { ...project.env };
-  for (const { name, value } of job.rule.env) env[name] = renderTemplate(value, (ph) => words(project, job, ph).join(' '));
+  // Only wildcards and config are allowed in `env` (the loader checks).
+  for (const { name, value } of job.rule.env) env[name] = renderTemplate(value, (ph) => words(project, job, ph, requestedResources).join(' '));
   return env;
 }

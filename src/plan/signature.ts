@@ -1,7 +1,7 @@
 // A job's signature: what its run was made of besides file contents. One
 // place defines it; a change is named by its first differing part.
 
-import { renderCommand, renderEnv, renderParams } from '../graph/command.js';
+import { renderCommand, renderEnv, renderParams, unresolvedResources } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
 import type { Project, Rule } from '../rulefile/model.js';
 import type { Signature } from '../state/log.js';
@@ -10,8 +10,9 @@ import type { StaleReason } from './reason.js';
 
 export function jobSignature(project: Project, job: Job): Signature {
   const rule = job.rule;
-  const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job);
-  const command = renderCommand(project, job, params) ?? '';
+  // No resource value is part of it (SPEC §1): changing a request or `-j` makes nothing stale.
+  const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job, unresolvedResources);
+  const command = renderCommand(project, job, unresolvedResources, params) ?? '';
   return {
     command: quickHashList([shellKey(project), command]),
     inputs: quickHashList(job.inputs),

@@ -38,6 +38,12 @@ export interface RunningJob {
 
 export interface Executor {
   start(spec: JobSpec): RunningJob;
+  /**
+   * The job gets the resources it asks for wherever it runs (a cluster
+   * allocation), rather than at most the `-j` slots of this machine: what
+   * `{resources.cpus}` says then.
+   */
+  readonly grantsRequest?: boolean;
   /** Releases what the executor holds (helper processes); called once after the build. */
   close?(): void;
 }

@@ -6,7 +6,7 @@
 // is done: if its inputs came out byte-identical, it does not run (early cutoff).
 
 import { posix } from 'node:path';
-import { renderCommand, renderEnv } from '../graph/command.js';
+import { renderCommand, renderEnv, type ResourceValues } from '../graph/command.js';
 import type { Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
@@ -142,6 +142,16 @@ class Build {
   private slotsOf(job: Job): number {
     return Math.min(job.rule.resources.get('cpus') ?? 1, this.opts.jobs);
   }
+
+  /**
+   * `{resources.NAME}` as the job gets it: `cpus` capped at `-j` (as it takes
+   * at most that many slots), unless the executor grants what is asked (a
+   * cluster job gets its request, whatever `-j` bounds here).
+   */
+  private readonly granted: ResourceValues = (job, name) => {
+    if (name === 'cpus' && !this.executor.grantsRequest) return String(this.slotsOf(job));
+    return String(job.rule.resources.get(name) ?? '');
+  };
 
   private fits(job: Job): boolean {
     if (this.slotsOf(job) > this.freeSlots) return false;
@@ -293,7 +303,7 @@ class Build {
     const { project, reporter, signal } = this;
     const fs = this.plan.context.files.fs;
     const log = this.plan.context.log;
-    const command = renderCommand(project, job);
+    const command = renderCommand(project, job, this.granted);
     const attempts = 1 + job.rule.retries;
     const inputs = this.inputInfos(job);
     for (let attempt = 1; attempt <= attempts; attempt++) {

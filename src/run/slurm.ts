@@ -123,6 +123,8 @@ interface Tracked {
 }
 
 export class SlurmExecutor implements Executor {
+  /** `--cpus-per-task` asks for the rule's whole `cpus`: the job gets it, whatever `-j` says. */
+  readonly grantsRequest = true;
   private readonly tracked = new Map<string, Tracked>();
   private readonly toCancel = new Set<string>();
   private timer: NodeJS.Timeout | undefined;

@@ -154,3 +154,29 @@ describe('more signature changes', () => {
     assert.deepEqual(plan(p, 'p1.txt'), ['pair p1.txt: command changed']);
   });
 });
+
+describe('resources are not dependencies (SPEC §1)', () => {
+  function rulefile(cpus: number): string {
+    return yaml(
+      'rules:',
+      '  align:',
+      '    inputs: reads.txt',
+      '    outputs: out.txt',
+      `    resources: { cpus: ${cpus}, mem_mb: ${cpus * 1000} }`,
+      '    run: echo align >> ran.log; echo threads {resources.cpus} > {output}',
+    );
+  }
+
+  test('{resources.cpus} is capped at -j, and neither a new request nor a new -j reruns anything', (t) => {
+    const p = project(t, { Rulefile: rulefile(8), 'reads.txt': 'r\n' });
+    assert.deepEqual(build(p, '-j', '2').added, ['align']);
+    assert.equal(p.read('out.txt'), 'threads 2\n');
+    p.write({ Rulefile: rulefile(4) });
+    assert.deepEqual(plan(p), []);
+    assert.deepEqual(plan(p, '-j', '1'), []);
+    assert.deepEqual(build(p, '-j', '3').added, []);
+    // A forced run gets what -j now allows.
+    build(p, '-j', '3', '-B');
+    assert.equal(p.read('out.txt'), 'threads 3\n');
+  });
+});
