@@ -123,6 +123,7 @@ export class FileOracle {
           continue;
         }
         let hash = '';
+        let readable = true;
         if (hashing) {
           const known = this.log.knownFile(p);
           if (known !== undefined && known.hash !== '' && sameFile(s, known)) hash = known.hash;
@@ -132,13 +133,16 @@ export class FileOracle {
             } catch (err) {
               contents.problem ??= { path: p, message: whyNot(err, 'read') };
               hash = `unreadable:${s.size}:${s.mtimeMs}`;
+              readable = false;
             }
           }
         }
+        digest?.update(`f\0${p.slice(from)}\0${hash}\0`);
+        // A file that could not be read is tried again at every walk: its problem must be seen each time.
+        if (!readable) continue;
         const info: FileInfo = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, hash };
         files.set(p, info);
         if (hashing) this.log.rememberFile(p, info);
-        digest?.update(`f\0${p.slice(from)}\0${hash}\0`);
       }
     };
     walk(path);

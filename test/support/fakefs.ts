@@ -51,6 +51,9 @@ export class FakeFileSystem implements FileSystem {
     if (!this.files.delete(path) && !this.links.delete(path)) throw new Error(`no file ${path}`);
     this.clock += 1000;
     this.entryChanged(path);
+    // Its directory stays, empty, as on disk.
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && !this.isDir(path.slice(0, slash))) this.madeDirs.add(path.slice(0, slash));
     return this;
   }
 
