@@ -94,7 +94,8 @@ function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQ
     // Inside a source directory: every file the build looked at, and every directory it listed.
     if (scope.directorySources.size > 0) {
       const disk = new DiskFileSystem(scope.root);
-      const inside = (p: string) => [...scope.directorySources].some((d) => p.startsWith(`${d}/`));
+      const prefixes = [...scope.directorySources].map((d) => `${d}/`);
+      const inside = (p: string) => prefixes.some((d) => p.startsWith(d));
       for (const p of fs.lookedAt) {
         if (!inside(p)) continue;
         if (!sameFile(fs.stat(p), statSync(`${scope.root}/${p}`, { throwIfNoEntry: false }))) queue.add(`${scope.root}/${p}`);
