@@ -27,6 +27,8 @@ export interface CleanOutcome {
   paths: string[];
   /** Recorded outputs that are directories now: never deleted. */
   directories: string[];
+  /** Directory outputs removed whole (or that would be). */
+  trees: string[];
 }
 
 export function clean(request: CleanRequest): CleanOutcome {
@@ -44,12 +46,12 @@ export function clean(request: CleanRequest): CleanOutcome {
         log.close();
       }
       const directories = items.flatMap((i) => i.directories);
-      return { exitCode: directories.length > 0 ? 1 : 0, diagnostics: [], paths: items.flatMap((i) => i.paths), directories };
+      return { exitCode: directories.length > 0 ? 1 : 0, diagnostics: [], paths: items.flatMap((i) => i.paths), directories, trees: items.flatMap((i) => i.trees) };
     } finally {
       lock?.release();
     }
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return { exitCode: e.exitCode, diagnostics: e.diagnostics, paths: [], directories: [] };
+    return { exitCode: e.exitCode, diagnostics: e.diagnostics, paths: [], directories: [], trees: [] };
   }
 }

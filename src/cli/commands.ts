@@ -46,12 +46,14 @@ export async function cleanCommand(args: ParsedArgs): Promise<number> {
   const outcome = clean({ project: projectRequest(args), targets: args.positionals, dryRun, report: commandLineReport(args, false) });
   printDiagnostics(outcome.diagnostics);
   if (outcome.diagnostics.length > 0) return outcome.exitCode;
-  const { paths, directories } = outcome;
+  const { paths, directories, trees } = outcome;
   for (const p of paths) stdout.write(`${dryRun ? 'would remove' : 'removed'} ${p}\n`);
-  const n = `${paths.length} file${paths.length === 1 ? '' : 's'}`;
-  for (const d of directories) stderr.write(`rules: not removing '${d}': it is a directory, not a file (directory outputs are not supported yet)\n`);
-  if (paths.length > 0 || directories.length === 0) {
-    stderr.write(paths.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
+  // A directory output is shown as declared, with its '/', and counted apart.
+  for (const p of trees) stdout.write(`${dryRun ? 'would remove' : 'removed'} ${p}/\n`);
+  const n = `${paths.length} file${paths.length === 1 ? '' : 's'}${trees.length === 0 ? '' : ` and ${trees.length} director${trees.length === 1 ? 'y' : 'ies'}`}`;
+  for (const d of directories) stderr.write(`rules: not removing '${d}': it is a directory, not a file (a directory output is declared with a trailing '/')\n`);
+  if (paths.length > 0 || trees.length > 0 || directories.length === 0) {
+    stderr.write(paths.length + trees.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
   }
   return outcome.exitCode;
 }

@@ -41,8 +41,8 @@ export function defaultTargets(project: Project): string[] {
   return [first.name];
 }
 
-/** What a rule declares for the job that makes `path`: its outputs and log, or undefined if no rule makes it. */
-export function declaredFor(index: OutputIndex, path: string): { outputs: string[]; log?: string } | undefined {
+/** What a rule declares for the job that makes `path`: its outputs (those that are directory outputs too) and log, or undefined if no rule makes it. */
+export function declaredFor(index: OutputIndex, path: string): { outputs: string[]; directories?: string[]; log?: string } | undefined {
   let match;
   try {
     match = index.match(path);
@@ -55,7 +55,13 @@ export function declaredFor(index: OutputIndex, path: string): { outputs: string
   // A path no job may write is declared by no rule, whatever the build log says.
   if (outputs.some((o) => writablePathProblem(o) !== undefined)) return undefined;
   const log = rule.log && normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
-  return log === undefined || writablePathProblem(log) !== undefined ? { outputs } : { outputs, log };
+  const declared: { outputs: string[]; directories?: string[]; log?: string } = { outputs };
+  if (log !== undefined && writablePathProblem(log) === undefined) declared.log = log;
+  if (index.hasDirectories) {
+    const directories = outputs.filter((_, i) => rule.outputs[i]!.directory === true);
+    if (directories.length > 0) declared.directories = directories;
+  }
+  return declared;
 }
 
 export { normalizePath } from '../util/paths.js';
@@ -156,6 +162,19 @@ class GraphBuilder {
     if (!match) {
       const phony = !path.includes('/') ? this.project.rulesByName.get(path) : undefined;
       if (phony?.phony) return this.phonyJob(phony);
+      // A path inside a directory output is made by that output's job, never a source.
+      let inside;
+      try {
+        inside = this.index.matchInside(path);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        this.problems.push(...e.diagnostics);
+      }
+      if (inside !== undefined) {
+        const job = this.resolvePath(inside.dir, neededBy, parentChain, at);
+        this.resolved.set(path, job);
+        return job;
+      }
       this.resolved.set(path, null);
       this.sources.push(path);
       if (!this.fs.exists(path)) {
@@ -237,6 +256,11 @@ class GraphBuilder {
       name: outputs[0] ?? rule.name,
     };
     if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+    if (this.index.hasDirectories) {
+      let dirs: Set<string> | undefined;
+      rule.outputs.forEach((o, i) => o.directory && (dirs ??= new Set()).add(outputs[i]!));
+      if (dirs !== undefined) job.dirOutputs = dirs;
+    }
     this.jobs.push(job);
     this.queue.push(job);
     return job;
@@ -261,8 +285,12 @@ class GraphBuilder {
       const paths: string[] = [];
       /** By index in `paths`: the entry that made the path, for messages. */
       const from: SourceLocation[] = [];
+      /** Indexes in `paths` of entries written with a trailing '/': they must be directories. */
+      let dirAt: Set<number> | undefined;
       for (const item of group.items) {
+        const dir = item.template.source.endsWith('/');
         for (const p of this.itemPaths(item, job)) {
+          if (dir) (dirAt ??= new Set()).add(paths.length);
           paths.push(p);
           from.push(item.loc);
         }
@@ -273,6 +301,7 @@ class GraphBuilder {
         if (!seen.add(p)) continue;
         job.inputs.push(p);
         addDep(p, from[i]!);
+        if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
     }
     for (const group of rule.orderOnly) {
@@ -284,6 +313,19 @@ class GraphBuilder {
         }
       }
     }
+  }
+
+  /** An input written with a trailing '/' must be a directory: on disk, or a directory output of its job. */
+  private checkDirectoryInput(job: Job, path: string, at: SourceLocation): void {
+    const producer = this.resolved.get(path);
+    let problem: string | undefined;
+    if (producer === null || producer === undefined) {
+      const st = this.fs.stat(path);
+      if (st !== undefined && !st.isDirectory) problem = 'is a file, not a directory';
+    } else if (producer.outputs.includes(path) && producer.dirOutputs?.has(path) !== true) {
+      problem = `is made by rule '${producer.rule.name}' as a file, not a directory (a directory output is written with a trailing '/')`;
+    }
+    if (problem !== undefined) this.problems.push({ message: `input '${showPath(path)}/' of ${showPath(job.label)} ${problem}`, loc: at });
   }
 
   private itemPaths(item: InputItem, job: Job): string[] {

@@ -22,10 +22,13 @@ export class OutputIndex {
   private readonly patterns: PatternEntry[] = [];
   /** The patterns for `makes`, made on its first use. */
   private byFirstDir: ReturnType<typeof groupByFirstDir> | undefined;
+  /** Whether some rule has a directory output: only then can a path be made as part of one. */
+  readonly hasDirectories: boolean = false;
 
   constructor(rules: readonly Rule[]) {
     for (const rule of rules) {
       for (const output of rule.outputs) {
+        if (output.directory) this.hasDirectories = true;
         if (output.literal !== undefined) {
           const list = this.literal.get(output.literal) ?? [];
           list.push({ rule, output });
@@ -67,6 +70,20 @@ export class OutputIndex {
       throw new UserError(`ambiguous: '${path}' can be made by ${list}, written at ${places}; make one output pattern more specific`);
     }
     return best;
+  }
+
+  /**
+   * The directory output that `path` lies inside (its nearest enclosing
+   * directory some rule declares as a directory output), or undefined. Throws on a tie.
+   */
+  matchInside(path: string): (OutputMatch & { dir: string }) | undefined {
+    if (!this.hasDirectories) return undefined;
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const dir = path.slice(0, slash);
+      const m = this.match(dir);
+      if (m?.output.directory) return { ...m, dir };
+    }
+    return undefined;
   }
 
   /** Whether some rule makes `path`: `match` without picking the rule (so never a tie). */

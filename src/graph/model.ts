@@ -16,6 +16,8 @@ export interface Job {
   namedInputs: Map<string, string[]>;
   orderOnly: string[];
   log?: string;
+  /** The outputs that are directory outputs (written with a trailing `/`); absent when none is. */
+  dirOutputs?: ReadonlySet<string>;
   /** Jobs that make this job's inputs or order-only inputs, each once. */
   deps: Job[];
   /** Jobs that need this one. */

@@ -4,7 +4,7 @@
 import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
-import type { BuildLog } from '../state/log.js';
+import type { BuildLog, FileInfo } from '../state/log.js';
 import type { StaleReason } from './reason.js';
 import { sameFile } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
@@ -42,14 +42,19 @@ function isPhonyInput(ctx: StalenessContext, path: string): boolean {
   return ctx.graph.producers.get(path)?.rule.phony === true;
 }
 
-/** The first input (declaration order) newer than the oldest output. */
+/** The first input (declaration order) newer than the oldest output; a directory by the newest mtime in it. */
 function newerInput(job: Job, ctx: StalenessContext, oldest: number): string | undefined {
   for (const input of job.inputs) {
     if (isPhonyInput(ctx, input)) continue;
     const st = ctx.files.fs.stat(input);
-    if (st !== undefined && st.mtimeMs > oldest) return input;
+    if (st !== undefined && (st.isDirectory ? ctx.files.mtimeOf(input, st) : st.mtimeMs) > oldest) return input;
   }
   return undefined;
+}
+
+/** Whether `out` of `job` is declared as a directory output. */
+function isDirOutput(job: Job, out: string): boolean {
+  return job.dirOutputs !== undefined && job.dirOutputs.has(out);
 }
 
 function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
@@ -58,6 +63,19 @@ function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefine
     if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
   }
   return undefined;
+}
+
+/**
+ * How directory `path` compares with its record (hash mode): its tree
+ * `changed`, the same but recorded with other stats (`restat`: a touched
+ * file, a record without hashes), or the same.
+ */
+function treeChange(ctx: StalenessContext, path: string, recorded: FileInfo): 'changed' | 'restat' | 'same' {
+  const now = ctx.files.current(path)!;
+  // Recorded under --check mtime, without a hash: the same stats then stand for the same tree (as for a file).
+  if (recorded.hash === '') return now.mtimeMs === recorded.mtimeMs && now.size === recorded.size ? 'restat' : 'changed';
+  if (now.hash !== recorded.hash) return 'changed';
+  return now.mtimeMs !== recorded.mtimeMs || now.size !== recorded.size || now.ino !== recorded.ino ? 'restat' : 'same';
 }
 
 /** The reason `job` must run, or undefined when it is up to date. */
@@ -73,9 +91,10 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   let oldest = Infinity;
   for (const out of job.outputs) {
     const st = fs.stat(out);
-    // A directory where a file is declared is no output (the job then fails, naming it).
-    if (st === undefined || st.isDirectory) return { kind: 'output-missing', path: out };
-    if (st.mtimeMs < oldest) oldest = st.mtimeMs;
+    // A directory where a file is declared is no output (the job then fails, naming it), nor a file where a directory is.
+    if (st === undefined || st.isDirectory !== isDirOutput(job, out)) return { kind: 'output-missing', path: out };
+    const mtime = st.isDirectory ? ctx.files.mtimeOf(out, st) : st.mtimeMs;
+    if (mtime < oldest) oldest = mtime;
   }
   const key = recordKey(job);
   if (ctx.log.isIncomplete(key)) return { kind: 'incomplete' };
@@ -102,6 +121,13 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return { kind: 'input-changed', path: input };
+      if (st.isDirectory) {
+        // A directory's own stat says nothing of a file edited inside it: its tree is compared.
+        const tree = treeChange(ctx, input, recorded);
+        if (tree === 'changed') return { kind: 'input-changed', path: input };
+        if (tree === 'restat') restatted = true;
+        continue;
+      }
       if (sameFile(st, recorded)) {
         // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
         if (recorded.hash === '') restatted = true;
@@ -113,6 +139,12 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
+      if (isDirOutput(job, out)) {
+        const tree = treeChange(ctx, out, recorded);
+        if (tree === 'changed') return { kind: 'output-modified', path: out };
+        if (tree === 'restat') restatted = true;
+        continue;
+      }
       if (sameFile(fs.stat(out)!, recorded)) {
         if (recorded.hash === '') restatted = true;
         continue;

@@ -33,6 +33,10 @@ function mainText(f: JobFailure): string {
       return `the command succeeded but did not create output '${f.path}'`;
     case 'directory-output':
       return `the command succeeded but ${outputProblemText({ kind: 'directory', path: f.path })}`;
+    case 'file-output':
+      return `the command succeeded but directory output '${f.path}/' is not a directory (a file is there)`;
+    case 'unreadable-input':
+      return `cannot read '${f.path}' in input directory '${f.input}': ${f.message}; the job was not run`;
     case 'record':
       return `cannot record the job's outputs: ${f.message}`;
     case 'unexpected':
@@ -47,7 +51,7 @@ function mainText(f: JobFailure): string {
 export function outputProblemText(p: OutputProblem): string {
   switch (p.kind) {
     case 'directory':
-      return `output '${p.path}' is a directory, not a file: it is left as it is (directory outputs are not supported yet)`;
+      return `output '${p.path}' is a directory, not a file: it is left as it is (a directory output is declared with a trailing '/')`;
     case 'undeletable':
       return `cannot delete output '${p.path}': ${p.message}`;
   }

@@ -33,7 +33,13 @@ export interface InputGroup {
 
 export interface OutputPattern {
   name?: string;
+  /**
+   * The path template, without the trailing `/` of a directory output
+   * (`source` keeps it, as written, for messages).
+   */
   template: Template;
+  /** Written with a trailing `/`: a directory output (SPEC §6), removed and made whole by the engine. */
+  directory?: true;
   /** Anchored regex with a named group per wildcard; undefined for a literal output. */
   regex?: RegExp;
   /** The literal path of an output without wildcards. */

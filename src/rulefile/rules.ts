@@ -365,10 +365,13 @@ export class RuleParser {
         this.error(`output '${p.t.source}' of rule '${rule.name}' ${which}: every output of a rule must use the same wildcards`, this.src.loc(p.node));
         continue;
       }
-      if (!this.writable(p.t, `output '${showPath(p.t.source)}' of rule '${rule.name}'`, p.node)) continue;
+      // A trailing '/' declares a directory output: matched and rendered without it.
+      const dir = directoryOutput(p.t);
+      const t = dir ?? p.t;
+      if (!this.writable(t, `output '${showPath(p.t.source)}' of rule '${rule.name}'`, p.node)) continue;
       let out: OutputPattern;
       try {
-        out = compileOutput(p.t, regexFor, this.src.loc(p.node));
+        out = compileOutput(t, regexFor, this.src.loc(p.node));
       } catch (err) {
         // The engine's own limits (e.g. tens of thousands of wildcards in one path).
         if (!(err instanceof SyntaxError)) throw err;
@@ -376,6 +379,7 @@ export class RuleParser {
         continue;
       }
       if (p.name !== undefined) out.name = p.name;
+      if (dir !== undefined) out.directory = true;
       rule.outputs.push(out);
     }
     return entries.length;
@@ -391,7 +395,7 @@ export class RuleParser {
     const rendered = renderTemplate(t, () => 'w');
     const problem =
       writablePathProblem(normalizePath(rendered)) ??
-      (typeof last === 'string' && last.endsWith('/') ? `ends with '/': directory outputs are not supported yet; name a file` : undefined) ??
+      (typeof last === 'string' && last.endsWith('/') ? `ends with '/': name a file (only an output can be a directory)` : undefined) ??
       // Targets and inputs are matched in normal form: a pattern written otherwise would never match.
       (t.placeholders.length > 0 && normalizePath(rendered) !== rendered
         ? `is not in normal form: write it without './', '//' or '..' (paths are matched as '${normalizePath(t.source)}' would be)`
@@ -627,6 +631,19 @@ function hintable(names: readonly string[] | ReadonlySet<string>): readonly stri
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * The template of a directory output (`chunks/{sample}/`) without its one
+ * trailing '/' (its source as written), or undefined for a file output.
+ */
+function directoryOutput(t: Template): Template | undefined {
+  const last = t.parts[t.parts.length - 1];
+  if (typeof last !== 'string' || !last.endsWith('/')) return undefined;
+  const cut = last.slice(0, -1);
+  const parts = cut === '' ? t.parts.slice(0, -1) : [...t.parts.slice(0, -1), cut];
+  // `/` alone, or `./`: nothing left, which names the project root (refused as such).
+  return { source: t.source, parts: parts.length > 0 ? parts : [''], placeholders: t.placeholders };
 }
 
 /** Compiles an output template into a matcher. */

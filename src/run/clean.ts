@@ -15,6 +15,8 @@ export interface CleanItem {
   paths: string[];
   /** Those that are directories now: never deleted, reported instead. */
   directories: string[];
+  /** Recorded directory outputs that a rule still declares as such and that exist: removed whole. */
+  trees: string[];
 }
 
 /**
@@ -27,13 +29,16 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
   for (const [key, inc] of log.incomplete) recorded.set(key, inc);
 
   // What the Rulefile declares today for each recorded job.
-  const declared = new Map<string, { outputs: string[]; log?: string }>();
+  const declared = new Map<string, { outputs: string[]; directories?: string[]; log?: string }>();
   if (targets !== undefined) {
     const graph = buildGraph(project, targets, fs);
     for (const d of graph.warnings) warn(d);
     for (const job of graph.jobs) {
       if (job.rule.phony) continue;
-      declared.set(recordKey(job), job.log === undefined ? { outputs: job.outputs } : { outputs: job.outputs, log: job.log });
+      const d: { outputs: string[]; directories?: string[]; log?: string } = { outputs: job.outputs };
+      if (job.log !== undefined) d.log = job.log;
+      if (job.dirOutputs !== undefined) d.directories = [...job.dirOutputs];
+      declared.set(recordKey(job), d);
     }
   } else {
     const index = new OutputIndex(project.rules);
@@ -51,12 +56,14 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
     if (rec.log !== undefined && rec.log === now.log) paths.push(rec.log);
     const files: string[] = [];
     const directories: string[] = [];
+    const trees: string[] = [];
     for (const p of paths) {
       const st = fs.stat(p);
-      if (st?.isDirectory) directories.push(p);
+      if (st && now.directories?.includes(p)) trees.push(p);
+      else if (st?.isDirectory) directories.push(p);
       else if (st) files.push(p);
     }
-    items.push({ key, paths: files, directories });
+    items.push({ key, paths: files, directories, trees });
   }
   return items;
 }
@@ -68,6 +75,8 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
 export function applyClean(items: CleanItem[], log: BuildLog, fs: FileSystem): void {
   for (const item of items) {
     for (const p of item.paths) fs.remove(p);
+    // Only what a rule declares as a directory output is ever removed with what is in it.
+    for (const p of item.trees) fs.removeTree(p);
     if (item.directories.length === 0) log.forget(item.key);
   }
 }

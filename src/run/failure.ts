@@ -27,6 +27,10 @@ export type JobFailure = (
   /** The command succeeded but did not create this output, or made a directory in its place. */
   | { kind: 'missing-output'; path: string }
   | { kind: 'directory-output'; path: string }
+  /** The command succeeded but left a file (or a link) where a directory output is declared. */
+  | { kind: 'file-output'; path: string }
+  /** A file under a directory input cannot be read (or a directory under it listed): the job is not run. */
+  | { kind: 'unreadable-input'; input: string; path: string; message: string }
   /** The job's build record could not be written. */
   | { kind: 'record'; message: string }
   /** The scheduler could not run the job at all (a bug, or the system in trouble). */

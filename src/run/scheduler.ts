@@ -14,7 +14,8 @@ import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
-import type { FileInfo } from '../state/log.js';
+import type { FileOracle } from '../state/files.js';
+import type { FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
 import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
@@ -272,8 +273,11 @@ class Build {
       if (info) outputs.set(out, info);
     }
     const log = this.plan.context.log;
-    const rec = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
-    log.done(job.log === undefined ? rec : { ...rec, log: job.log });
+    const rec: JobRecord = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
+    if (job.log !== undefined) rec.log = job.log;
+    const inside = filesInside(files, inputs, outputs);
+    if (inside !== undefined) rec.files = inside;
+    log.done(rec);
   }
 
   private mkdirOnce(dir: string): void {
@@ -288,9 +292,12 @@ class Build {
    */
   private removeOutputs(job: Job): OutputProblem | undefined {
     let problem: OutputProblem | undefined;
+    const fs = this.plan.context.files.fs;
     for (const out of job.outputs) {
       try {
-        this.plan.context.files.fs.remove(out);
+        // A declared directory output goes whole; anything else is removed only if it is not a directory.
+        if (job.dirOutputs !== undefined && job.dirOutputs.has(out)) fs.removeTree(out);
+        else fs.remove(out);
       } catch (e) {
         problem ??= e instanceof IsDirectoryError ? { kind: 'directory', path: out } : { kind: 'undeletable', path: out, message: (e as Error).message };
       }
@@ -306,6 +313,7 @@ class Build {
     const command = renderCommand(project, job, this.granted);
     const attempts = 1 + job.rule.retries;
     const inputs = this.inputInfos(job);
+    const unreadable = unreadableInput(this.plan.context.files, job);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t0 = Date.now();
       reporter.emit({ type: 'job-start', job, reason, command, attempt });
@@ -321,9 +329,12 @@ class Build {
         // A stale output must never survive a run that does not replace it.
         const kept = this.removeOutputs(job);
         if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
+        else if (unreadable !== undefined) failure = unreadable;
         else {
           for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
           if (job.log) this.mkdirOnce(posix.dirname(job.log));
+          // A directory output starts empty (it was removed above).
+          if (job.dirOutputs !== undefined) for (const dir of job.dirOutputs) fs.mkdirp(dir);
         }
       } catch (e) {
         failure = { kind: 'prepare-error', message: (e as Error).message };
@@ -346,9 +357,11 @@ class Build {
         if (!outcome.ok) failure = outcome.failure;
         else {
           const missing = job.outputs.find((o) => fs.stat(o) === undefined);
-          const dir = job.outputs.find((o) => fs.stat(o)?.isDirectory === true);
+          const dir = job.outputs.find((o) => fs.stat(o)?.isDirectory === true && !job.dirOutputs?.has(o));
+          const file = job.dirOutputs && [...job.dirOutputs].find((o) => fs.stat(o)?.isDirectory === false);
           if (missing !== undefined) failure = { kind: 'missing-output', path: missing };
           else if (dir !== undefined) failure = { kind: 'directory-output', path: dir };
+          else if (file !== undefined) failure = { kind: 'file-output', path: file };
         }
       }
       const durationMs = Date.now() - t0;
@@ -372,6 +385,31 @@ class Build {
     }
     return false;
   }
+}
+
+/** The files inside the directories among a record's inputs and outputs (hashed walks only), or undefined when none is. */
+function filesInside(files: FileOracle, inputs: Map<string, FileInfo>, outputs: Map<string, FileInfo>): Map<string, FileInfo> | undefined {
+  if (!files.hashing || !files.walkedAny) return undefined;
+  let all: Map<string, FileInfo> | undefined;
+  for (const map of [inputs, outputs]) {
+    for (const p of map.keys()) {
+      const tree = files.inside(p);
+      if (tree === undefined) continue;
+      all ??= new Map();
+      for (const [f, info] of tree.files) all.set(f, info);
+    }
+  }
+  return all;
+}
+
+/** The first directory input holding something that cannot be read: the job is not run then (SPEC §6, docs/staleness.md). */
+function unreadableInput(files: FileOracle, job: Job): JobFailure | undefined {
+  if (!files.walkedAny) return undefined;
+  for (const input of job.inputs) {
+    const problem = files.inside(input)?.problem;
+    if (problem !== undefined) return { kind: 'unreadable-input', input, path: problem.path, message: problem.message };
+  }
+  return undefined;
 }
 
 function abs(root: string, path: string): string {

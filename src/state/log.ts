@@ -48,6 +48,12 @@ export interface JobRecord {
   inputs: Map<string, FileInfo>;
   outputs: Map<string, FileInfo>;
   log?: string;
+  /**
+   * The files inside its directory inputs and outputs as they were seen (a
+   * directory's own info, in `inputs`/`outputs`, is a hash of its whole tree):
+   * only for the hash cache, so an unchanged tree costs stats, not reads.
+   */
+  files?: Map<string, FileInfo>;
 }
 
 type FileRow = [string, number, number, number, string];
@@ -62,6 +68,8 @@ interface DoneLine {
   i: FileRow[];
   o: FileRow[];
   l?: string;
+  /** Files inside directory inputs and outputs (JobRecord.files). */
+  f?: FileRow[];
 }
 interface StartLine {
   t: 'S';
@@ -293,6 +301,7 @@ export class BuildLog {
         const [command, inputs, outputs, params, env] = line.s;
         const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
         if (line.l !== undefined) rec.log = line.l;
+        if (line.f !== undefined) rec.files = toMap(line.f);
         this.records.set(line.k, rec);
         this.incomplete.delete(line.k);
         if (this.files) this.learn(rec);
@@ -308,6 +317,7 @@ export class BuildLog {
   private learn(rec: JobRecord): void {
     for (const [p, info] of rec.inputs) this.files!.set(p, info);
     for (const [p, info] of rec.outputs) this.files!.set(p, info);
+    if (rec.files !== undefined) for (const [p, info] of rec.files) this.files!.set(p, info);
   }
 
   private fileIndex(): Map<string, FileInfo> {
@@ -418,6 +428,7 @@ function doneLine(r: JobRecord): DoneLine {
   const g = r.signature;
   const line: DoneLine = { t: 'D', k: r.key, s: [g.command, g.inputs, g.outputs, g.params, g.env], i: toRows(r.inputs), o: toRows(r.outputs) };
   if (r.log !== undefined) line.l = r.log;
+  if (r.files !== undefined && r.files.size > 0) line.f = toRows(r.files);
   return line;
 }
 

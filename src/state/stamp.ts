@@ -43,6 +43,8 @@ export interface LookedAt {
   readonly lookedAt: ReadonlySet<string>;
   /** Every directory listed, with the listing the build used. */
   readonly listings: ReadonlyMap<string, Listing>;
+  /** Every symbolic link whose target the build read (in a directory input), with the target. */
+  readonly links?: ReadonlyMap<string, string | undefined>;
   /** What the build knew of a path when it was done (a path a job wrote is looked at again). */
   stat(path: string): FileIdentity | undefined;
 }
@@ -73,6 +75,8 @@ export interface StampHeader {
   read: [string, string][];
   /** Directories listed, with the hash of their listing (`listingHash`). */
   dirs: [string, string][];
+  /** Symbolic links read, with their target text (null: not a link); absent when none was read. */
+  links?: [string, string | null][];
   upToDate: number;
   dryText: string;
   dryJson: string;
@@ -137,6 +141,8 @@ export function writeStamp(root: string, facts: StampFacts): void {
     if (listing === 'unlistable') return removeStamp(root);
     dirs.push([dir, listingHash(listing)]);
   }
+  const links: [string, string | null][] = [];
+  for (const [p, target] of facts.fs.links ?? []) links.push([p, target ?? null]);
   const read: [string, string][] = [];
   for (const f of new Set(facts.read)) {
     const h = facts.digests?.get(f) ?? contentHash(f);
@@ -148,6 +154,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
     log: logIdentity(root),
     read,
     dirs,
+    ...(links.length > 0 ? { links } : {}),
     upToDate: facts.upToDate,
     dryText: facts.dryText,
     dryJson: facts.dryJson,
@@ -202,6 +209,7 @@ function wellFormed(h: StampHeader, bytesAfterHeader: number): boolean {
     typeof h.dryJson === 'string' &&
     Array.isArray(h.read) &&
     Array.isArray(h.dirs) &&
+    (h.links === undefined || Array.isArray(h.links)) &&
     (h.log === null || Array.isArray(h.log))
   );
 }
@@ -281,6 +289,16 @@ export async function stampHolds(stamp: LoadedStamp, root: string): Promise<bool
 function sameSmallFacts(header: StampHeader, root: string): boolean {
   if (JSON.stringify(logIdentity(root)) !== JSON.stringify(header.log)) return false;
   for (const [file, hash] of header.read) if (contentHash(file) !== hash) return false;
+  if (header.links !== undefined) {
+    const disk = new DiskFileSystem(root);
+    for (const [path, target] of header.links) {
+      try {
+        if ((disk.readlink(path) ?? null) !== target) return false;
+      } catch {
+        return false;
+      }
+    }
+  }
   if (header.dirs.length > 0) {
     const disk = new DiskFileSystem(root);
     for (const [dir, hash] of header.dirs) {

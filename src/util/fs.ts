@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync } from './hash.js';
 
@@ -62,9 +62,17 @@ export interface FileSystem {
    * Never deletes a directory: throws `IsDirectoryError` and leaves it whole.
    */
   remove(path: string): void;
+  /**
+   * Deletes a declared directory output and everything in it: a symbolic link
+   * in it (or at `path`) is removed, never followed; a file at `path` is
+   * deleted too. Only for paths a rule declares as directory outputs.
+   */
+  removeTree(path: string): void;
+  /** The target text of a symbolic link, or undefined when `path` is not one. */
+  readlink(path: string): string | undefined;
   /** Creates a directory and its parents. */
   mkdirp(path: string): void;
-  /** Forgets anything cached about `path` (after a job wrote it). */
+  /** Forgets anything cached about `path` and everything under it (after a job wrote it). */
   invalidate(path: string): void;
 }
 
@@ -146,6 +154,25 @@ export class DiskFileSystem implements FileSystem {
     }
   }
 
+  removeTree(path: string): void {
+    const abs = this.abs(path);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st === undefined) return;
+    // A link or a file is unlinked; a directory is removed with its contents, links in it unlinked (never followed).
+    if (!st.isDirectory()) unlinkSync(abs);
+    else rmSync(abs, { recursive: true, force: true });
+  }
+
+  readlink(path: string): string | undefined {
+    try {
+      return readlinkSync(this.abs(path));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  }
+
   mkdirp(path: string): void {
     if (path && path !== '.') mkdirSync(this.abs(path), { recursive: true });
   }
@@ -197,6 +224,10 @@ export class CachedFileSystem implements FileSystem {
   private readonly names = new Map<string, Set<string>>();
   private readonly looked = new Set<string>();
   private readonly listed = new Map<string, Listing>();
+  /** Directory → the paths below it that were looked up (each once per lookup): what to forget with it. */
+  private readonly children = new Map<string, string[]>();
+  /** Every symbolic link whose target was read, with the last answer. */
+  private readonly linked = new Map<string, string | undefined>();
 
   constructor(readonly inner: FileSystem) {}
 
@@ -208,6 +239,11 @@ export class CachedFileSystem implements FileSystem {
   /** Every directory ever listed, with the first listing the build used. */
   get listings(): ReadonlyMap<string, Listing> {
     return this.listed;
+  }
+
+  /** Every path whose link target was read, with the target (undefined: not a link). */
+  get links(): ReadonlyMap<string, string | undefined> {
+    return this.linked;
   }
 
   stat(path: string): FileStat | undefined {
@@ -232,6 +268,10 @@ export class CachedFileSystem implements FileSystem {
       const dir = path.slice(0, slash);
       const parent = this.stats.get(dir);
       if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) !== undefined) s = this.inner.stat(path);
+      // A miss already costs a system call: noting the path under its directory is cheap beside it.
+      const kids = this.children.get(dir);
+      if (kids === undefined) this.children.set(dir, [path]);
+      else kids.push(path);
     } else s = this.inner.stat(path);
     this.stats.set(path, { stat: s, asked });
     return s;
@@ -261,6 +301,12 @@ export class CachedFileSystem implements FileSystem {
       throw e;
     }
     this.dirs.set(path, d);
+    const slash = path.lastIndexOf('/');
+    if (slash > 0) {
+      const kids = this.children.get(path.slice(0, slash));
+      if (kids === undefined) this.children.set(path.slice(0, slash), [path]);
+      else kids.push(path);
+    }
     // The first listing is the one the build went by: a later, different one cannot make it right.
     if (!this.listed.has(path)) this.listed.set(path, d);
     return d;
@@ -276,6 +322,17 @@ export class CachedFileSystem implements FileSystem {
     this.inner.remove(path);
   }
 
+  removeTree(path: string): void {
+    this.inner.removeTree(path);
+    this.invalidate(path);
+  }
+
+  readlink(path: string): string | undefined {
+    const target = this.inner.readlink(path);
+    this.linked.set(path, target);
+    return target;
+  }
+
   mkdirp(path: string): void {
     this.inner.mkdirp(path);
     // The directory and its parents may be new: forget that they were missing.
@@ -286,8 +343,21 @@ export class CachedFileSystem implements FileSystem {
     }
   }
 
-  /** Forget what is known of `path` (after a job wrote it). */
+  /** Forget what is known of `path` and everything under it (after a job wrote it). */
   invalidate(path: string): void {
     this.stats.delete(path);
+    // A file output (the usual case) has nothing under it: one lookup.
+    if (!this.children.has(path) && !this.dirs.has(path)) return;
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      this.stats.delete(p);
+      this.dirs.delete(p);
+      this.names.delete(p);
+      const kids = this.children.get(p);
+      if (kids === undefined) continue;
+      this.children.delete(p);
+      for (const k of kids) stack.push(k);
+    }
   }
 }

@@ -1,9 +1,11 @@
 // What watch mode watches, and which changes matter. Directories are watched,
 // not single files: a directory holding sources (flat: its own entries only),
+// a source that is itself a directory (deep: everything in it is an input),
 // the directories globs search (deep when the glob can match below them), and
 // the directories of the Rulefile, its includes and config files. A change
-// matters when it is to a source, a Rulefile or config file, or a path a glob
-// matches, and not to an output or log of the graph or anything under .rules/.
+// matters when it is to a source, a Rulefile or config file, a path a glob
+// matches or a path inside a source directory, and not to an output or log of
+// the graph, anything inside a directory output, or anything under .rules/.
 
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
@@ -24,6 +26,8 @@ export interface ScopeInputs {
   graph?: Graph;
   /** Whether a directory exists (the disk by default). */
   exists?: (dir: string) => boolean;
+  /** Whether a source (as the graph names it) is a directory (the disk by default). */
+  isDirectory?: (path: string) => boolean;
 }
 
 export class WatchScope {
@@ -36,6 +40,10 @@ export class WatchScope {
   /** The graph's globs and their matches when the build ran. */
   readonly globMatches: ReadonlyMap<string, readonly string[]>;
   private readonly outputs = new Set<string>();
+  /** Directory outputs: nothing the build writes in them is a change. */
+  private readonly dirOutputs = new Set<string>();
+  /** Sources that are directories (relative to the root, or absolute): a change anywhere in them matters. */
+  private readonly dirSources = new Set<string>();
   private readonly globs: ((path: string) => boolean)[] = [];
   /** Roots that do not exist (yet): watched through an existing parent. */
   private readonly missing = new Set<string>();
@@ -55,13 +63,19 @@ export class WatchScope {
     this.globMatches = new Map([...(project?.globs ?? []), ...(graph?.globs ?? [])]);
     if (this.everything) this.addRoot(root, 'deep');
     if (graph) {
+      const isDirectory = inputs.isDirectory ?? ((p: string) => statSync(this.abs(p), { throwIfNoEntry: false })?.isDirectory() === true);
       for (const s of graph.sources) {
         this.files.add(s);
         this.addRoot(this.abs(posix.dirname(s)), 'flat');
+        if (isDirectory(s)) {
+          this.dirSources.add(s);
+          this.addRoot(this.abs(s), 'deep');
+        }
       }
       for (const job of graph.jobs) {
         for (const o of job.outputs) this.outputs.add(o);
         if (job.log !== undefined) this.outputs.add(job.log);
+        if (job.dirOutputs !== undefined) for (const d of job.dirOutputs) this.dirOutputs.add(d);
       }
     }
     const patterns = [...(project?.globs.keys() ?? []), ...(graph?.globs.keys() ?? [])];
@@ -146,10 +160,24 @@ export class WatchScope {
     const rel = this.rel(absPath);
     if (rel === '.rules' || rel.startsWith('.rules/')) return false;
     if (this.outputs.has(rel)) return false;
+    if (this.dirOutputs.size > 0 && under(rel, this.dirOutputs)) return false;
     if (this.files.has(rel)) return true;
+    if (this.dirSources.size > 0 && under(rel, this.dirSources)) return true;
     if (this.everything) return !this.ignored(absPath);
     for (const isMatch of this.globs) if (isMatch(rel)) return true;
     return false;
   }
 
+  /** The sources that are directories: every file in them is an input. */
+  get directorySources(): ReadonlySet<string> {
+    return this.dirSources;
+  }
+}
+
+/** Whether `path` lies inside one of `dirs` (its nearest ancestors first). */
+function under(path: string, dirs: ReadonlySet<string>): boolean {
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+    if (dirs.has(path.slice(0, slash))) return true;
+  }
+  return false;
 }

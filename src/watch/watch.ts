@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import type { BuildOutcome, BuildRequest, WatchRequest } from '../build/request.js';
 import { findRulefile } from '../rulefile/find.js';
-import { DiskFileSystem, sameFile } from '../util/fs.js';
+import { DiskFileSystem, sameFile, type DirEntry } from '../util/fs.js';
 import { glob } from '../util/glob.js';
 import { ChangeQueue } from './queue.js';
 import { WatchScope } from './scope.js';
@@ -39,7 +39,12 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
       next = { ...next, force: false };
       const files = [...new Set([rulefile, ...(seen.project?.files ?? []), ...configFiles])];
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
-      const now = seen.project && seen.graph ? new WatchScope({ root, files, project: seen.project, graph: seen.graph }) : (scope ?? new WatchScope({ root, files }));
+      const built = seen.files;
+      const isDirectory = built ? (p: string) => built.stat(p)?.isDirectory === true : undefined;
+      const now =
+        seen.project && seen.graph
+          ? new WatchScope({ root, files, project: seen.project, graph: seen.graph, ...(isDirectory ? { isDirectory } : {}) })
+          : (scope ?? new WatchScope({ root, files }));
       // Changes seen during the build through the old scope: only what matters now counts (not its own outputs).
       if (now !== scope) queue.retain((p) => now.matters(p) || now.searchedByGlob(p) || now.holdsRoot(p));
       await watcher.use(now);
@@ -86,6 +91,26 @@ function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQ
       const now = statSync(abs, { throwIfNoEntry: false });
       if (!sameFile(then, now)) queue.add(abs);
     }
+    // Inside a source directory: every file the build looked at, and every directory it listed.
+    if (scope.directorySources.size > 0) {
+      const disk = new DiskFileSystem(scope.root);
+      const prefixes = [...scope.directorySources].map((d) => `${d}/`);
+      const inside = (p: string) => prefixes.some((d) => p.startsWith(d));
+      for (const p of fs.lookedAt) {
+        if (!inside(p)) continue;
+        if (!sameFile(fs.stat(p), statSync(`${scope.root}/${p}`, { throwIfNoEntry: false }))) queue.add(`${scope.root}/${p}`);
+      }
+      for (const [dir, listing] of fs.listings) {
+        if (!scope.directorySources.has(dir) && !inside(dir)) continue;
+        let now;
+        try {
+          now = disk.readdir(dir);
+        } catch {
+          now = undefined;
+        }
+        if (listing === 'unlistable' || listingKey(listing) !== listingKey(now)) queue.add(`${scope.root}/${dir}`);
+      }
+    }
   }
   const disk = new DiskFileSystem(scope.root);
   for (const [pattern, matches] of scope.globMatches) {
@@ -94,6 +119,11 @@ function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQ
     for (const m of now) if (!then.has(m)) queue.add(`${scope.root}/${m}`);
     for (const m of then) if (!now.has(m)) queue.add(`${scope.root}/${m}`);
   }
+}
+
+/** A listing's names and kinds, whatever their order. */
+function listingKey(listing: readonly DirEntry[] | undefined): string {
+  return listing === undefined ? '' : listing.map((e) => `${e.isDirectory ? 'd' : 'f'}${e.name}`).sort().join('\0');
 }
 
 /**

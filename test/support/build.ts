@@ -41,7 +41,9 @@ export function planOf(
 /**
  * Runs a job by writing each output as `command + "\n" + inputs' contents`,
  * so an output's content depends on everything a real job's would. A command
- * containing `FAIL` fails after writing its outputs.
+ * containing `FAIL` fails after writing its outputs. A directory output gets
+ * that content in `DIR/part.txt`; a command containing `LEAVE_FILE` leaves a
+ * file there instead, one containing `NO_DIR` removes the directory.
  */
 export class FakeExecutor implements Executor {
   readonly ran: string[] = [];
@@ -52,7 +54,12 @@ export class FakeExecutor implements Executor {
     const job = spec.job;
     this.ran.push(job.name);
     const content = `${spec.command}\n${job.inputs.map((i) => this.fs.read(i) ?? '').join('')}`;
-    for (const out of job.outputs) this.fs.put(out, content);
+    for (const out of job.outputs) {
+      if (job.dirOutputs?.has(out) !== true) this.fs.put(out, content);
+      else if (spec.command.includes('LEAVE_FILE')) this.fs.removeTree(out), this.fs.put(out, content);
+      else if (spec.command.includes('NO_DIR')) this.fs.removeTree(out);
+      else this.fs.put(`${out}/part.txt`, content);
+    }
     const ok = !spec.command.includes('FAIL');
     const outcome: JobOutcome = ok
       ? { ok: true, exitCode: 0, signal: null, output: '' }

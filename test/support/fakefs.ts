@@ -18,6 +18,10 @@ export class FakeFileSystem implements FileSystem {
   private readonly denied = new Set<string>();
   /** Inodes of directories, given out when first asked for. */
   private readonly dirInos = new Map<string, number>();
+  /** Directories made explicitly (mkdirp): they exist even when empty. */
+  private readonly madeDirs = new Set<string>();
+  /** A directory's mtime: when an entry was last added to it or removed from it (0 when never). */
+  private readonly dirMtimes = new Map<string, number>();
   private nextIno = 1;
   private clock = 1_000_000;
 
@@ -32,8 +36,33 @@ export class FakeFileSystem implements FileSystem {
     this.clock += 1000;
     const old = this.files.get(path);
     this.files.set(path, { mtimeMs: this.clock, size: Buffer.byteLength(content), ino: old?.ino ?? this.nextIno++, isDirectory: false, content });
+    if (old === undefined) this.entryChanged(path);
     return this;
   }
+
+  /** An entry of `path`'s directory came or went: the directory's mtime moves, as on disk. */
+  private entryChanged(path: string): void {
+    const slash = path.lastIndexOf('/');
+    if (slash > 0) this.dirMtimes.set(path.slice(0, slash), this.clock);
+  }
+
+  /** Deletes a file or link (as `rm`), newer than everything before: its directory's mtime moves. */
+  rm(path: string): this {
+    if (!this.files.delete(path) && !this.links.delete(path)) throw new Error(`no file ${path}`);
+    this.clock += 1000;
+    this.entryChanged(path);
+    // Its directory stays, empty, as on disk.
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && !this.isDir(path.slice(0, slash))) this.madeDirs.add(path.slice(0, slash));
+    return this;
+  }
+
+  /** Makes `path` unreadable: hashing it fails (permission denied). */
+  forbid(path: string): this {
+    this.unreadable.add(path);
+    return this;
+  }
+  private readonly unreadable = new Set<string>();
 
   /** A new mtime, the same content (like `touch`). */
   touch(path: string): this {
@@ -46,7 +75,9 @@ export class FakeFileSystem implements FileSystem {
 
   /** Makes `path` a symbolic link to `target` (resolved from the link's directory, `..` allowed). */
   link(path: string, target: string): this {
+    this.clock += 1000;
     this.links.set(path, target);
+    this.entryChanged(path);
     return this;
   }
 
@@ -109,7 +140,7 @@ export class FakeFileSystem implements FileSystem {
     if (!this.isDir(real)) return undefined;
     let ino = this.dirInos.get(real);
     if (ino === undefined) this.dirInos.set(real, (ino = this.nextIno++));
-    return { mtimeMs: 0, size: 0, ino, dev: 1, isDirectory: true };
+    return { mtimeMs: this.dirMtimes.get(real) ?? 0, size: 0, ino, dev: 1, isDirectory: true };
   }
 
   /** Whether a file or link lies below `real` (a path without links). */
@@ -117,6 +148,8 @@ export class FakeFileSystem implements FileSystem {
     const prefix = real === '' ? '' : real + '/';
     for (const k of this.files.keys()) if (k.startsWith(prefix)) return true;
     for (const k of this.links.keys()) if (k.startsWith(prefix)) return true;
+    if (this.madeDirs.has(real)) return true;
+    for (const k of this.madeDirs) if (k.startsWith(prefix)) return true;
     return false;
   }
 
@@ -126,8 +159,14 @@ export class FakeFileSystem implements FileSystem {
     if (this.denied.has(real)) throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });
     const prefix = real === '' ? '' : real + '/';
     const seen = new Map<string, DirEntry>();
-    for (const k of [...this.files.keys(), ...this.links.keys()]) {
+    for (const k of [...this.files.keys(), ...this.links.keys(), ...this.madeDirs]) {
       if (!k.startsWith(prefix)) continue;
+      if (this.madeDirs.has(k)) {
+        const rest = k.slice(prefix.length);
+        const name = rest.slice(0, rest.indexOf('/') + 1 || rest.length + 1).replace(/\/$/, '');
+        seen.set(name, { name, isDirectory: true });
+        continue;
+      }
       const rest = k.slice(prefix.length);
       const slash = rest.indexOf('/');
       if (slash >= 0) {
@@ -141,7 +180,7 @@ export class FakeFileSystem implements FileSystem {
         seen.set(rest, st ? { name: rest, isDirectory: st.isDirectory, isLink: true } : { name: rest, isDirectory: false, isLink: true, broken: 'a symbolic link to nothing' });
       }
     }
-    if (seen.size === 0) return undefined;
+    if (seen.size === 0) return this.madeDirs.has(real) ? [] : undefined;
     return [...seen.values()];
   }
 
@@ -155,6 +194,7 @@ export class FakeFileSystem implements FileSystem {
   hash(path: string): string {
     const f = this.files.get(this.resolve(path) ?? path);
     if (!f) throw new Error(`ENOENT: ${path}`);
+    if (this.unreadable.has(path)) throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' });
     this.hashes++;
     return `h(${f.content})`;
   }
@@ -167,8 +207,32 @@ export class FakeFileSystem implements FileSystem {
     if (this.stat(path)?.isDirectory) throw new IsDirectoryError(path);
   }
 
-  mkdirp(): void {
-    // Directories exist implicitly.
+  /** Deletes everything at and under `path`; links are removed, never followed. */
+  removeTree(path: string): void {
+    const prefix = path + '/';
+    let any = false;
+    for (const map of [this.files, this.links]) {
+      for (const k of [...map.keys()]) if (k === path || k.startsWith(prefix)) any = map.delete(k) || any;
+    }
+    for (const k of [...this.madeDirs]) if (k === path || k.startsWith(prefix)) any = this.madeDirs.delete(k) || any;
+    if (any) {
+      this.clock += 1000;
+      this.entryChanged(path);
+    }
+  }
+
+  readlink(path: string): string | undefined {
+    return this.links.get(path);
+  }
+
+  /** Makes a directory (and its parents), which then exists even when empty. */
+  mkdirp(path: string): void {
+    if (path === '' || path === '.' || this.isDir(path)) return;
+    this.clock += 1000;
+    for (let p = path; p !== ''; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+      if (!this.madeDirs.has(p)) this.entryChanged(p);
+      this.madeDirs.add(p);
+    }
   }
 
   invalidate(): void {

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { failureText } from '../../../src/report/failure.js';
 import type { JobFailure } from '../../../src/run/failure.js';
 
-const DIR_TEXT = "output 'sub' is a directory, not a file: it is left as it is (directory outputs are not supported yet)";
+const DIR_TEXT = "output 'sub' is a directory, not a file: it is left as it is (a directory output is declared with a trailing '/')";
 
 /** One row per kind: the compiler refuses this table if a kind is left out. */
 const TEXTS: { [K in JobFailure['kind']]: [Extract<JobFailure, { kind: K }>, string] } = {
@@ -20,6 +20,11 @@ const TEXTS: { [K in JobFailure['kind']]: [Extract<JobFailure, { kind: K }>, str
   'prepare-error': [{ kind: 'prepare-error', message: 'ENOSPC: no space left on device' }, 'cannot prepare the job: ENOSPC: no space left on device'],
   'missing-output': [{ kind: 'missing-output', path: 'out/a.txt' }, "the command succeeded but did not create output 'out/a.txt'"],
   'directory-output': [{ kind: 'directory-output', path: 'sub' }, `the command succeeded but ${DIR_TEXT}`],
+  'file-output': [{ kind: 'file-output', path: 'chunks/s1' }, "the command succeeded but directory output 'chunks/s1/' is not a directory (a file is there)"],
+  'unreadable-input': [
+    { kind: 'unreadable-input', input: 'data', path: 'data/secret.txt', message: 'permission denied' },
+    "cannot read 'data/secret.txt' in input directory 'data': permission denied; the job was not run",
+  ],
   record: [{ kind: 'record', message: 'ENOSPC: no space left on device' }, "cannot record the job's outputs: ENOSPC: no space left on device"],
   unexpected: [{ kind: 'unexpected', message: 'boom' }, 'could not run the job: boom'],
   interrupted: [{ kind: 'interrupted' }, 'interrupted'],

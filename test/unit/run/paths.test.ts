@@ -33,7 +33,7 @@ describe('an output that is a directory on disk', () => {
     assert.equal(b.result.ok, false);
     assert.deepEqual(b.ran, [], 'the command never started');
     assert.deepEqual(failures(b.events), [
-      "cannot prepare the job: output 'sub' is a directory, not a file: it is left as it is (directory outputs are not supported yet)",
+      "cannot prepare the job: output 'sub' is a directory, not a file: it is left as it is (a directory output is declared with a trailing '/')",
     ]);
     assert.deepEqual(fs.paths(), ['src.txt', 'sub/deep/more.txt', 'sub/user.txt'], 'the other output, a file, is deleted as before');
   });
@@ -56,7 +56,7 @@ describe('an output that is a directory on disk', () => {
     log.close();
     assert.equal(result.ok, false);
     assert.deepEqual(failures(events), [
-      "the command succeeded but output 'sub' is a directory, not a file: it is left as it is (directory outputs are not supported yet)",
+      "the command succeeded but output 'sub' is a directory, not a file: it is left as it is (a directory output is declared with a trailing '/')",
     ]);
     assert.deepEqual(fs.paths(), ['src.txt', 'sub/made.txt']);
     assert.ok(state.log().incomplete.has('sub'), 'the job is rerun next time');
@@ -88,7 +88,7 @@ describe('rules clean and directories', () => {
     fs.write('sub/user.txt');
     const log = state.log();
     const items = planClean(project, log, fs, undefined);
-    assert.deepEqual(items, [{ key: 'sub', paths: ['other.txt'], directories: ['sub'] }]);
+    assert.deepEqual(items, [{ key: 'sub', paths: ['other.txt'], directories: ['sub'], trees: [] }]);
     assert.deepEqual(planClean(project, log, fs, ['sub']), items, 'the same through a target');
     applyClean(items, log, fs);
     log.close();

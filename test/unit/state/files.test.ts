@@ -127,12 +127,52 @@ describe('FileOracle (hashing)', () => {
     assert.equal(files.changedSince('a.txt', recorded), true);
   });
 
-  test('a directory is not read: its "hash" follows its mtime', () => {
-    const fs = new FakeFileSystem().put('d/x.txt', 'X');
+  // SPEC §6: a directory stands for every file under it (this replaces the old mtime-only "dir:" hash).
+  test('a directory is hashed by its tree: paths and contents, not its mtime', () => {
+    const fs = new FakeFileSystem().put('d/x.txt', 'X').put('d/sub/y.txt', 'Y');
     const files = new FileOracle(fs, emptyLog(), true);
     const d = files.current('d')!;
-    assert.equal(d.hash, `dir:${fs.stat('d')!.mtimeMs}`);
-    assert.equal(fs.hashes, 0);
+    assert.match(d.hash, /^tree:[0-9a-f]{64}$/);
+    assert.equal(d.mtimeMs, fs.mtime('d/sub/y.txt'), 'the newest mtime inside');
+    assert.equal(fs.hashes, 2);
+    assert.deepEqual([...files.inside('d')!.files.keys()].sort(), ['d/sub/y.txt', 'd/x.txt']);
+    fs.touch('d/x.txt');
+    assert.equal(files.changedSince('d', d), false, 'a touch changes no content');
+    fs.put('d/x.txt', 'X2');
+    assert.equal(files.changedSince('d', d), true);
+  });
+
+  test('an unchanged tree costs stats, not reads, in the next build (the record keeps the files inside)', () => {
+    const fs = new FakeFileSystem().put('d/x.txt', 'X').put('d/sub/y.txt', 'Y');
+    const mem = new MemoryLogStorage();
+    const w = BuildLog.load(mem);
+    const first = new FileOracle(fs, w, true);
+    const d = first.current('d')!;
+    w.done({ key: 'j', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map([['d', d]]), outputs: new Map(), files: first.inside('d')!.files });
+    w.close();
+    assert.equal(fs.hashes, 2);
+    const next = new FileOracle(fs, BuildLog.load(mem), true);
+    assert.equal(next.current('d')!.hash, d.hash);
+    assert.equal(next.changedSince('d', d), false);
+    assert.equal(fs.hashes, 2, 'no file read again');
+    fs.put('d/x.txt', 'X2');
+    const third = new FileOracle(fs, BuildLog.load(mem), true);
+    assert.notEqual(third.current('d')!.hash, d.hash);
+    assert.equal(fs.hashes, 3, 'only the edited file is read');
+  });
+
+  test('a file that cannot be read inside a directory is named', () => {
+    const fs = new FakeFileSystem().put('d/ok.txt', 'A').put('d/secret.txt', 'S').forbid('d/secret.txt');
+    const files = new FileOracle(fs, emptyLog(), true);
+    files.current('d');
+    assert.deepEqual(files.inside('d')!.problem, { path: 'd/secret.txt', message: 'permission denied' });
+  });
+
+  test('a subdirectory that cannot be listed is named', () => {
+    const fs = new FakeFileSystem().put('d/ok.txt', 'A').put('d/locked/x.txt', 'S').deny('d/locked');
+    const files = new FileOracle(fs, emptyLog(), true);
+    files.current('d');
+    assert.deepEqual(files.inside('d')!.problem, { path: 'd/locked', message: 'permission denied' });
   });
 });
 
