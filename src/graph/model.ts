@@ -16,6 +16,8 @@ export interface Job {
   namedInputs: Map<string, string[]>;
   orderOnly: string[];
   log?: string;
+  /** The rendered `depfile:` path (SPEC §6): discovered dependencies are read from it after a run. */
+  depfile?: string;
   /** Jobs that make this job's inputs or order-only inputs, each once. */
   deps: Job[];
   /** Jobs that need this one. */

@@ -2,11 +2,16 @@
 // and what the scheduler adds around it (preparing, checking and recording the
 // job). `report/failure.ts` puts it in words.
 
+import type { DepfileSyntaxProblem } from './depfile.js';
+
 /** A declared output that could not be deleted. */
 export type OutputProblem =
   /** A directory stands where the output file is declared; it is left as it is. */
   | { kind: 'directory'; path: string }
   | { kind: 'undeletable'; path: string; message: string };
+
+/** What is wrong with a job's depfile. */
+export type DepfileProblem = { kind: 'missing' } | { kind: 'unreadable'; message: string } | DepfileSyntaxProblem;
 
 export type JobFailure = (
   /** The command exited with a status other than 0 (127: a direct command not found). */
@@ -27,6 +32,8 @@ export type JobFailure = (
   /** The command succeeded but did not create this output, or made a directory in its place. */
   | { kind: 'missing-output'; path: string }
   | { kind: 'directory-output'; path: string }
+  /** The command succeeded but its depfile (SPEC §6) is missing, unreadable, or not in Make's syntax. */
+  | { kind: 'depfile'; path: string; problem: DepfileProblem }
   /** The job's build record could not be written. */
   | { kind: 'record'; message: string }
   /** The scheduler could not run the job at all (a bug, or the system in trouble). */

@@ -14,11 +14,12 @@ import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
-import type { FileInfo } from '../state/log.js';
+import type { FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
 import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
+import { readDepfile } from './depfile.js';
 import type { Executor, RunningJob } from './executor.js';
 import { names, type JobFailure, type OutputProblem } from './failure.js';
 import type { OutputCut } from './output.js';
@@ -252,7 +253,22 @@ class Build {
     return infos;
   }
 
-  private record(job: Job, inputs: Map<string, FileInfo>): void {
+  /**
+   * A record written without a run (adopted, re-stat'ed, early cutoff) keeps
+   * the dependencies the last run discovered, as they are now (unchanged in
+   * content, or the job would have run).
+   */
+  private carriedDeps(job: Job): Map<string, FileInfo> | undefined {
+    if (job.depfile === undefined) return undefined;
+    const old = this.plan.context.log.records.get(recordKey(job))?.deps;
+    if (old === undefined) return undefined;
+    const files = this.plan.context.files;
+    const deps = new Map<string, FileInfo>();
+    for (const [path, info] of old) deps.set(path, files.current(path) ?? info);
+    return deps;
+  }
+
+  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job)): void {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
@@ -262,8 +278,10 @@ class Build {
       if (info) outputs.set(out, info);
     }
     const log = this.plan.context.log;
-    const rec = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
-    log.done(job.log === undefined ? rec : { ...rec, log: job.log });
+    const rec: JobRecord = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
+    if (job.log !== undefined) rec.log = job.log;
+    if (deps !== undefined && deps.size > 0) rec.deps = deps;
+    log.done(rec);
   }
 
   private mkdirOnce(dir: string): void {
@@ -288,6 +306,16 @@ class Build {
     return problem;
   }
 
+  /** Deletes the job's depfile, if it has one; quietly (the graph made sure it is nobody's file). */
+  private removeDepfile(job: Job): void {
+    if (job.depfile === undefined) return;
+    try {
+      this.plan.context.files.fs.remove(job.depfile);
+    } catch {
+      // A directory in its place, or no permission: left; the next run reads what its command writes there.
+    }
+  }
+
   /** Runs one job with its retries; resolves true on success. */
   private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
@@ -310,6 +338,8 @@ class Build {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
         const kept = this.removeOutputs(job);
+        // A depfile left by an earlier run that did not finish must not be taken for this run's.
+        this.removeDepfile(job);
         if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
         else {
           for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
@@ -341,10 +371,18 @@ class Build {
           else if (dir !== undefined) failure = { kind: 'directory-output', path: dir };
         }
       }
+      let deps: Map<string, FileInfo> | undefined;
+      if (failure === undefined && job.depfile !== undefined) {
+        const found = readDepfile(job, project.root, this.plan.context.files);
+        if ('failure' in found) failure = found.failure;
+        else deps = found.deps;
+      }
+      // Read or not, a depfile is gone after the run: the record holds what it said.
+      this.removeDepfile(job);
       const durationMs = Date.now() - t0;
       if (failure === undefined) {
         try {
-          this.record(job, inputs);
+          this.record(job, inputs, deps);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }

@@ -1,9 +1,10 @@
 // What watch mode watches, and which changes matter. Directories are watched,
 // not single files: a directory holding sources (flat: its own entries only),
 // the directories globs search (deep when the glob can match below them), and
-// the directories of the Rulefile, its includes and config files. A change
-// matters when it is to a source, a Rulefile or config file, or a path a glob
-// matches, and not to an output or log of the graph or anything under .rules/.
+// the directories of the Rulefile, its includes and config files, and those
+// of the dependencies jobs discovered in their depfiles (inside the root). A
+// change matters when it is to a source, a discovered dependency, a Rulefile
+// or config file, or a path a glob matches, and not to an output or log of the graph or anything under .rules/.
 
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
@@ -22,6 +23,11 @@ export interface ScopeInputs {
   files: string[];
   project?: Project;
   graph?: Graph;
+  /**
+   * Dependencies the graph's jobs discovered in their depfiles (SPEC §6), as
+   * their records name them: those inside the root are watched like sources.
+   */
+  discovered?: readonly string[];
   /** Whether a directory exists (the disk by default). */
   exists?: (dir: string) => boolean;
 }
@@ -33,6 +39,8 @@ export class WatchScope {
   private readonly files = new Set<string>();
   /** The graph's sources, as it names them. */
   readonly sources: readonly string[];
+  /** The discovered dependencies watched (inside the root, relative to it). */
+  readonly discovered: readonly string[];
   /** The graph's globs and their matches when the build ran. */
   readonly globMatches: ReadonlyMap<string, readonly string[]>;
   private readonly outputs = new Set<string>();
@@ -63,6 +71,12 @@ export class WatchScope {
         for (const o of job.outputs) this.outputs.add(o);
         if (job.log !== undefined) this.outputs.add(job.log);
       }
+    }
+    // Outside the root (system headers) nothing is watched: too many directories, and not the user's to edit.
+    this.discovered = (inputs.discovered ?? []).filter((d) => !isAbsolute(d));
+    for (const d of this.discovered) {
+      this.files.add(d);
+      this.addRoot(this.abs(posix.dirname(d)), 'flat');
     }
     const patterns = [...(project?.globs.keys() ?? []), ...(graph?.globs.keys() ?? [])];
     for (const pattern of new Set(patterns)) {
