@@ -4,8 +4,8 @@
 // directories of the Rulefile, its includes and config files, and those of the
 // dependencies jobs discovered in their depfiles (inside the root only). A
 // change matters when it is to a source, a discovered dependency, a Rulefile or
-// config file, or a path a glob matches, and not to an output, log or depfile
-// of the graph or anything under .rules/.
+// config file, or a path a glob matches, and not to an output or log of the
+// graph or anything under .rules/.
 
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
@@ -71,8 +71,6 @@ export class WatchScope {
       for (const job of graph.jobs) {
         for (const o of job.outputs) this.outputs.add(o);
         if (job.log !== undefined) this.outputs.add(job.log);
-        // Written and deleted by every run: never a change to build for.
-        if (job.depfile !== undefined) this.outputs.add(job.depfile);
       }
     }
     // Outside the root (system headers) nothing is watched: too many directories, and not the user's to edit.

@@ -34,12 +34,6 @@ describe('watch: discovered dependencies', () => {
     assert.deepEqual(s.discovered, ['include/a.h', 'include/sub/b.h']);
   });
 
-  test('a depfile (written and deleted by every run) never matters, even beside a source', () => {
-    const s = scope(['src/a.h']);
-    assert.equal(s.matters('/p/src/a.h'), true);
-    assert.equal(s.matters('/p/obj/a.o.d'), false);
-  });
-
   test('outside the root: not watched', () => {
     const s = scope(['/usr/include/stdio.h']);
     assert.equal(s.roots.has('/usr/include'), false);
