@@ -67,8 +67,8 @@ function upstreamReason(job: Job, ctx: StalenessContext, record?: JobRecord): St
 
 /**
  * Row 6 for the dependencies the last run discovered (SPEC §6), checked after
- * the declared inputs: changed or deleted is `input changed`; under --check
- * mtime, one newer than the oldest output is `input newer than output`. One
+ * the declared inputs: one changed or deleted is `input-changed`; under
+ * --check mtime, one newer than the oldest output is `input-newer`. One
  * missing that an upstream job will make is left to row 8. `true`: all
  * unchanged, but some must be recorded again (re-stat'ed).
  */
