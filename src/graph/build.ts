@@ -66,6 +66,18 @@ export function declaredFor(index: OutputIndex, path: string): { outputs: string
 
 export { normalizePath } from '../util/paths.js';
 
+/** The depfile of `rule`'s job for `wildcards` and `outputs` (the rule has one). */
+function depfilePath(rule: Rule, wildcards: Record<string, string>, outputs: string[]): string {
+  return normalizePath(
+    renderTemplate(rule.depfile!, (p) => {
+      const [head, ...rest] = p.path;
+      // The loader lets {output} and {outputs.NAME} stand only for one path.
+      if (head === 'output' || head === 'outputs') return outputs[rest.length === 0 ? 0 : rule.outputs.findIndex((o) => o.name === rest[0])]!;
+      return wildcards[p.path[p.path.length - 1]!]!;
+    }),
+  );
+}
+
 class GraphBuilder {
   private readonly index: OutputIndex;
   private readonly jobs: Job[] = [];
@@ -83,6 +95,8 @@ class GraphBuilder {
   private readonly warnings: Diagnostic[] = [];
   /** Paths a glob skipped, each warned about once. */
   private readonly skipped = new Set<string>();
+  /** Jobs with a `depfile`, checked once the whole graph is known. */
+  private readonly depfileJobs: Job[] = [];
 
   constructor(
     private readonly project: Project,
@@ -99,6 +113,7 @@ class GraphBuilder {
     }
     // Breadth-first: jobs are numbered in the order their inputs are declared.
     for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
+    if (this.depfileJobs.length > 0) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
@@ -236,6 +251,11 @@ class GraphBuilder {
       const problem = writablePathProblem(log);
       if (problem !== undefined) refuse(`log '${showPath(rule.log.source)}'`, log, problem, rule.logLoc);
     }
+    if (rule.depfile) {
+      const depfile = depfilePath(rule, wildcards, outputs);
+      const problem = writablePathProblem(depfile);
+      if (problem !== undefined) refuse(`depfile '${showPath(rule.depfile.source)}'`, depfile, problem, rule.depfileLoc);
+    }
     return ok;
   }
 
@@ -261,9 +281,49 @@ class GraphBuilder {
       rule.outputs.forEach((o, i) => o.directory && (dirs ??= new Set()).add(outputs[i]!));
       if (dirs !== undefined) job.dirOutputs = dirs;
     }
+    if (rule.depfile) {
+      job.depfile = depfilePath(rule, wildcards, outputs);
+      this.depfileJobs.push(job);
+    }
     this.jobs.push(job);
     this.queue.push(job);
     return job;
+  }
+
+  /**
+   * A depfile is deleted after it is read, so it must never be a user's file:
+   * not an input or an output of any job, nor a log, nor another job's depfile.
+   */
+  private checkDepfiles(): void {
+    const logs = new Map<string, Job>();
+    for (const job of this.jobs) if (job.log !== undefined) logs.set(job.log, job);
+    const owners = new Map<string, Job>();
+    for (const job of this.depfileJobs) {
+      const path = job.depfile!;
+      const clash = this.depfileClash(path, logs, owners);
+      owners.set(path, job);
+      if (clash === undefined) continue;
+      const rule = job.rule;
+      const message = `depfile '${showPath(rule.depfile!.source)}' of rule '${rule.name}' is '${showPath(path)}' for ${job.label}, which is ${clash}: a depfile is deleted after it is read, so it must be a file of its own`;
+      this.problems.push(rule.depfileLoc ? { message, loc: rule.depfileLoc } : { message });
+    }
+  }
+
+  /** What else `path` is, if anything (an output, an input, a log, another job's depfile). */
+  private depfileClash(path: string, logs: Map<string, Job>, owners: Map<string, Job>): string | undefined {
+    try {
+      const made = this.index.match(path);
+      if (made) return `an output of rule '${made.rule.name}'`;
+    } catch {
+      return 'an output of several rules';
+    }
+    if (this.resolved.has(path)) {
+      const user = this.jobs.find((j) => j.inputs.includes(path) || j.orderOnly.includes(path));
+      return `an input of ${user?.label ?? 'a job'}`;
+    }
+    if (logs.has(path)) return `the log of ${logs.get(path)!.label}`;
+    if (owners.has(path)) return `the depfile of ${owners.get(path)!.label} too`;
+    return undefined;
   }
 
   /** Works out a job's inputs and resolves each to its producer. */

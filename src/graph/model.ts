@@ -18,6 +18,8 @@ export interface Job {
   log?: string;
   /** The outputs that are directory outputs (written with a trailing `/`); absent when none is. */
   dirOutputs?: ReadonlySet<string>;
+  /** The rendered `depfile:` path (SPEC §6): discovered dependencies are read from it after a run. */
+  depfile?: string;
   /** Jobs that make this job's inputs or order-only inputs, each once. */
   deps: Job[];
   /** Jobs that need this one. */

@@ -14,7 +14,8 @@ export function jobSignature(project: Project, job: Job): Signature {
   const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job, unresolvedResources);
   const command = renderCommand(project, job, unresolvedResources, params) ?? '';
   return {
-    command: quickHashList([shellKey(project), command]),
+    // A depfile is part of how the command runs: adding one makes the job run, so its dependencies become known.
+    command: quickHashList(job.depfile === undefined ? [shellKey(project), command] : [shellKey(project), command, job.depfile]),
     inputs: quickHashList(job.inputs),
     outputs: quickHashList(job.outputs),
     params: rule.params.length === 0 ? [] : [...params].map(([name, words]) => [name, quickHashList(words)]),

@@ -4,7 +4,7 @@
 import type { Graph, Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
-import type { BuildLog, FileInfo } from '../state/log.js';
+import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
 import type { StaleReason } from './reason.js';
 import { sameFile } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
@@ -57,11 +57,16 @@ function isDirOutput(job: Job, out: string): boolean {
   return job.dirOutputs !== undefined && job.dirOutputs.has(out);
 }
 
-function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
-  for (const input of job.inputs) {
-    const producer = ctx.graph.producers.get(input);
-    if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
-  }
+/** Whether an upstream job that will run in this build makes `path`. */
+function madeByStale(ctx: StalenessContext, path: string): boolean {
+  const producer = ctx.graph.producers.get(path);
+  return producer !== undefined && producer !== null && !isInert(producer) && ctx.willRun(producer);
+}
+
+function upstreamReason(job: Job, ctx: StalenessContext, record?: JobRecord): StaleReason | undefined {
+  for (const input of job.inputs) if (madeByStale(ctx, input)) return { kind: 'upstream', path: input };
+  // A discovered dependency made by a job of the graph (a generated header): decided again after that job ran.
+  if (record?.deps !== undefined) for (const dep of record.deps.keys()) if (madeByStale(ctx, dep)) return { kind: 'upstream', path: dep };
   return undefined;
 }
 
@@ -76,6 +81,37 @@ function treeChange(ctx: StalenessContext, path: string, recorded: FileInfo): 'c
   if (recorded.hash === '') return now.mtimeMs === recorded.mtimeMs && now.size === recorded.size ? 'restat' : 'changed';
   if (now.hash !== recorded.hash) return 'changed';
   return now.mtimeMs !== recorded.mtimeMs || now.size !== recorded.size || now.ino !== recorded.ino ? 'restat' : 'same';
+}
+
+/**
+ * Row 6 for the dependencies the last run discovered (SPEC §6), checked after
+ * the declared inputs: one changed or deleted is `input-changed`; under
+ * --check mtime, one newer than the oldest output is `input-newer`. One
+ * missing that an upstream job will make is left to row 8. `true`: all
+ * unchanged, but some must be recorded again (re-stat'ed).
+ */
+function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, oldest: number): StaleReason | boolean {
+  const fs = ctx.files.fs;
+  const hashing = ctx.options.check === 'hash';
+  let restatted = false;
+  for (const [dep, recorded] of deps) {
+    const st = fs.stat(dep);
+    if (st === undefined) {
+      if (madeByStale(ctx, dep)) continue;
+      return { kind: 'input-changed', path: dep };
+    }
+    if (!hashing) {
+      if (st.mtimeMs > oldest) return { kind: 'input-newer', path: dep };
+      continue;
+    }
+    if (sameFile(st, recorded)) {
+      if (recorded.hash === '') restatted = true;
+      continue;
+    }
+    if (ctx.files.changedSince(dep, recorded)) return { kind: 'input-changed', path: dep };
+    restatted = true;
+  }
+  return restatted;
 }
 
 /** The reason `job` must run, or undefined when it is up to date. */
@@ -136,6 +172,11 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
       restatted = true;
     }
+    if (record.deps !== undefined) {
+      const found = discoveredReason(record.deps, ctx, oldest);
+      if (typeof found === 'object') return found;
+      if (found) restatted = true;
+    }
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
@@ -155,9 +196,13 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   } else {
     const newer = newerInput(job, ctx, oldest);
     if (newer !== undefined) return { kind: 'input-newer', path: newer };
+    if (record.deps !== undefined) {
+      const found = discoveredReason(record.deps, ctx, oldest);
+      if (typeof found === 'object') return found;
+    }
   }
 
-  const up = upstreamReason(job, ctx);
+  const up = upstreamReason(job, ctx, record);
   if (up !== undefined) return up;
   if (restatted) ctx.needsRecord.add(job);
   return undefined;

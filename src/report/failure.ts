@@ -1,7 +1,7 @@
 // Why a job failed, in words: the one place they are written, for the
 // console, the JSON events and the event log alike.
 
-import type { JobFailure, OutputProblem } from '../run/failure.js';
+import type { DepfileProblem, JobFailure, OutputProblem } from '../run/failure.js';
 
 export function failureText(f: JobFailure): string {
   const text = mainText(f);
@@ -37,6 +37,8 @@ function mainText(f: JobFailure): string {
       return `the command succeeded but directory output '${f.path}/' is not a directory (a file is there)`;
     case 'unreadable-input':
       return `cannot read '${f.path}' in input directory '${f.input}': ${f.message}; the job was not run`;
+    case 'depfile':
+      return depfileText(f.path, f.problem);
     case 'record':
       return `cannot record the job's outputs: ${f.message}`;
     case 'unexpected':
@@ -45,6 +47,19 @@ function mainText(f: JobFailure): string {
       return 'interrupted';
     case 'stopped':
       return 'stopped: the build state cannot be written';
+  }
+}
+
+function depfileText(path: string, p: DepfileProblem): string {
+  switch (p.kind) {
+    case 'missing':
+      return `the command succeeded but did not write its depfile '${path}'`;
+    case 'unreadable':
+      return `cannot read depfile '${path}': ${p.message}`;
+    case 'no-separator':
+      return `depfile '${path}' is malformed: line ${p.line} has no ':' between targets and dependencies`;
+    case 'unterminated-escape':
+      return `depfile '${path}' is malformed: line ${p.line} ends in an unterminated escape ('\\' at the end of the file)`;
   }
 }
 

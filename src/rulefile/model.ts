@@ -81,6 +81,13 @@ export interface Rule {
   retries: number;
   env: { name: string; value: Template }[];
   always: boolean;
+  /**
+   * `depfile:` (SPEC §6): where the job's command writes the dependencies it
+   * discovered, in Make's syntax; read and deleted after each successful run.
+   */
+  depfile?: Template;
+  /** Where `depfile` is written in the Rulefile. */
+  depfileLoc?: SourceLocation;
   /** `slurm:` settings for the SLURM executor. */
   slurm?: { partition?: string; account?: string; extra: string[] };
   /** No outputs: built by its name, always runs. */

@@ -26,6 +26,7 @@ export const RULE_KEYS = [
   'order_only',
   'always',
   'slurm',
+  'depfile',
 ] as const;
 
 /** Names with a meaning of their own in templates; no wildcard may take them. */
@@ -38,7 +39,7 @@ const MAX_PATH_TEMPLATE = 4096;
 /** What a placeholder in `run` or `params` may start with, for suggestions. */
 const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
-type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env';
+type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env' | 'depfile';
 
 export class RuleParser {
   constructor(
@@ -132,6 +133,7 @@ export class RuleParser {
         rule.logLoc = src.loc(get('log'));
       }
     }
+    if (values.has('depfile')) this.parseDepfile(rule, get('depfile'), values.get('depfile')!.keyNode);
     if (has('params')) this.parseParams(rule, get('params')!);
     if (has('env')) this.parseEnv(rule, get('env')!);
     if (values.has('run')) {
@@ -176,7 +178,7 @@ export class RuleParser {
       this.error(`a NUL character ('\\0') cannot appear in '${ctx}'`, this.src.locIn(node, nul));
       return undefined;
     }
-    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log') && text.length > MAX_PATH_TEMPLATE) {
+    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log' || ctx === 'depfile') && text.length > MAX_PATH_TEMPLATE) {
       this.error(`a path of ${text.length} characters: paths are at most ${MAX_PATH_TEMPLATE} characters`, this.src.loc(node));
       return undefined;
     }
@@ -261,6 +263,7 @@ export class RuleParser {
       return `wildcard '${shown}' in ${where} of rule '${rule.name}' does not appear in its outputs${didYouMean(wildcardName, known)}`;
     }
     if (ctx === 'outputs') return `'${shown}' cannot be used in outputs: only wildcards and {config.KEY}`;
+    if (ctx === 'depfile') return depfilePlaceholderProblem(rule, ph, shown);
     if (ctx === 'inputs' || ctx === 'log' || ctx === 'env') {
       return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': only wildcards and {config.KEY} are allowed here`;
     }
@@ -296,6 +299,21 @@ export class RuleParser {
     }
     const all = [...TEMPLATE_HEADS, ...hintable(rule.wildcards)].filter((c) => c !== ph.path.join('.'));
     return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(ph.path.join('.'), all)}`;
+  }
+
+  // ---- depfile -------------------------------------------------------------
+
+  /** `depfile: TEMPLATE` (SPEC §6): one file path per job, like a log's, which may name the job's output. */
+  private parseDepfile(rule: Rule, node: Node | null, keyNode: Node): void {
+    const what = `'depfile' of rule '${rule.name}'`;
+    if (rule.phony) {
+      this.error(`${what}: a rule without outputs makes no files, so there are no dependencies to discover; give it outputs or remove 'depfile'`, this.src.loc(keyNode));
+      return;
+    }
+    const t = this.template(rule, node, 'depfile', what, [], keyNode);
+    if (t === undefined || !this.writable(t, `depfile '${showPath(t.source)}' of rule '${rule.name}'`, node!)) return;
+    rule.depfile = t;
+    rule.depfileLoc = this.src.loc(node);
   }
 
   // ---- outputs -------------------------------------------------------------
@@ -616,6 +634,25 @@ export class RuleParser {
       if (t) rule.env.push({ name: e.key, value: t });
     }
   }
+}
+
+/**
+ * Why a placeholder (not a wildcard, not config) may not stand in a `depfile`
+ * template: only `{output}` and `{outputs.NAME}`, and only when they name one path.
+ */
+function depfilePlaceholderProblem(rule: Rule, ph: Placeholder, shown: string): string | undefined {
+  const [head, ...rest] = ph.path;
+  const where = `'depfile' of rule '${rule.name}'`;
+  let count: number | undefined;
+  if ((head === 'output' || head === 'outputs') && rest.length === 0) count = rule.outputs.length;
+  else if (head === 'outputs' && rest.length === 1) {
+    count = rule.outputs.filter((o) => o.name === rest[0]).length;
+    const names = [...new Set(rule.outputs.flatMap((o) => (o.name ? [o.name] : [])))];
+    if (count === 0) return `unknown placeholder '${shown}' in ${where}: no output named '${rest[0]}'${didYouMean(rest[0]!, names)}`;
+  }
+  if (count === undefined) return `unknown placeholder '${shown}' in ${where}: only wildcards, {output}, {outputs.NAME} and {config.KEY} are allowed here`;
+  if (count !== 1) return `'${shown}' in ${where} stands for ${count} outputs: a depfile is one file; name one with {outputs.NAME}, or build the path from the wildcards`;
+  return undefined;
 }
 
 /** A long text cut to a length that fits in a message. */

@@ -2,11 +2,16 @@
 // and what the scheduler adds around it (preparing, checking and recording the
 // job). `report/failure.ts` puts it in words.
 
+import type { DepfileSyntaxProblem } from './depfile.js';
+
 /** A declared output that could not be deleted. */
 export type OutputProblem =
   /** A directory stands where the output file is declared; it is left as it is. */
   | { kind: 'directory'; path: string }
   | { kind: 'undeletable'; path: string; message: string };
+
+/** What is wrong with a job's depfile. */
+export type DepfileProblem = { kind: 'missing' } | { kind: 'unreadable'; message: string } | DepfileSyntaxProblem;
 
 export type JobFailure = (
   /** The command exited with a status other than 0 (127: a direct command not found). */
@@ -31,6 +36,8 @@ export type JobFailure = (
   | { kind: 'file-output'; path: string }
   /** A file under a directory input cannot be read (or a directory under it listed): the job is not run. */
   | { kind: 'unreadable-input'; input: string; path: string; message: string }
+  /** The command succeeded but its depfile (SPEC §6) is missing, unreadable, or not in Make's syntax. */
+  | { kind: 'depfile'; path: string; problem: DepfileProblem }
   /** The job's build record could not be written. */
   | { kind: 'record'; message: string }
   /** The scheduler could not run the job at all (a bug, or the system in trouble). */

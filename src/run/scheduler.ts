@@ -20,6 +20,7 @@ import { outputSpillPath } from '../state/output.js';
 import { IsDirectoryError } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
+import { readDepfile } from './depfile.js';
 import type { Executor, RunningJob } from './executor.js';
 import { names, type JobFailure, type OutputProblem } from './failure.js';
 import type { OutputCut } from './output.js';
@@ -263,7 +264,22 @@ class Build {
     return infos;
   }
 
-  private record(job: Job, inputs: Map<string, FileInfo>): void {
+  /**
+   * A record written without a run (adopted, re-stat'ed, early cutoff) keeps
+   * the dependencies the last run discovered, as they are now (unchanged in
+   * content, or the job would have run).
+   */
+  private carriedDeps(job: Job): Map<string, FileInfo> | undefined {
+    if (job.depfile === undefined) return undefined;
+    const old = this.plan.context.log.records.get(recordKey(job))?.deps;
+    if (old === undefined) return undefined;
+    const files = this.plan.context.files;
+    const deps = new Map<string, FileInfo>();
+    for (const [path, info] of old) deps.set(path, files.current(path) ?? info);
+    return deps;
+  }
+
+  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job)): void {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
@@ -277,6 +293,7 @@ class Build {
     if (job.log !== undefined) rec.log = job.log;
     const inside = filesInside(files, inputs, outputs);
     if (inside !== undefined) rec.files = inside;
+    if (deps !== undefined && deps.size > 0) rec.deps = deps;
     log.done(rec);
   }
 
@@ -305,6 +322,16 @@ class Build {
     return problem;
   }
 
+  /** Deletes the job's depfile, if it has one; quietly (the graph made sure it is nobody's file). */
+  private removeDepfile(job: Job): void {
+    if (job.depfile === undefined) return;
+    try {
+      this.plan.context.files.fs.remove(job.depfile);
+    } catch {
+      // A directory in its place, or no permission: left; the next run reads what its command writes there.
+    }
+  }
+
   /** Runs one job with its retries; resolves true on success. */
   private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
@@ -328,6 +355,8 @@ class Build {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
         const kept = this.removeOutputs(job);
+        // A depfile left by an earlier run that did not finish must not be taken for this run's.
+        this.removeDepfile(job);
         if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
         else if (unreadable !== undefined) failure = unreadable;
         else {
@@ -364,10 +393,18 @@ class Build {
           else if (file !== undefined) failure = { kind: 'file-output', path: file };
         }
       }
+      let deps: Map<string, FileInfo> | undefined;
+      if (failure === undefined && job.depfile !== undefined) {
+        const found = readDepfile(job, project.root, this.plan.context.files);
+        if ('failure' in found) failure = found.failure;
+        else deps = found.deps;
+      }
+      // Read or not, a depfile is gone after the run: the record holds what it said.
+      this.removeDepfile(job);
       const durationMs = Date.now() - t0;
       if (failure === undefined) {
         try {
-          this.record(job, inputs);
+          this.record(job, inputs, deps);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }

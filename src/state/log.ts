@@ -4,7 +4,8 @@
 // when it has grown; a kill at any instant leaves a log the next build reads.
 //
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
-// D (a job finished, with its signature and its files), X (forgotten, after clean).
+// D (a job finished, with its signature and its files: `i` inputs, `o`
+// outputs, `d` dependencies discovered in its depfile), X (forgotten, after clean).
 //
 // A running job is also marked in a file of its own (state/started.ts), written
 // before its S and removed after its D: a crash followed by damage to this log
@@ -54,6 +55,11 @@ export interface JobRecord {
    * only for the hash cache, so an unchanged tree costs stats, not reads.
    */
   files?: Map<string, FileInfo>;
+  /**
+   * Dependencies the run discovered in its depfile (SPEC §6), as the job saw
+   * them: inputs of the job from then on. Absent when there were none.
+   */
+  deps?: Map<string, FileInfo>;
 }
 
 type FileRow = [string, number, number, number, string];
@@ -70,6 +76,8 @@ interface DoneLine {
   l?: string;
   /** Files inside directory inputs and outputs (JobRecord.files). */
   f?: FileRow[];
+  /** Discovered dependencies (depfile), when there are any. */
+  d?: FileRow[];
 }
 interface StartLine {
   t: 'S';
@@ -302,6 +310,7 @@ export class BuildLog {
         const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
         if (line.l !== undefined) rec.log = line.l;
         if (line.f !== undefined) rec.files = toMap(line.f);
+        if (Array.isArray(line.d)) rec.deps = toMap(line.d);
         this.records.set(line.k, rec);
         this.incomplete.delete(line.k);
         if (this.files) this.learn(rec);
@@ -318,6 +327,7 @@ export class BuildLog {
     for (const [p, info] of rec.inputs) this.files!.set(p, info);
     for (const [p, info] of rec.outputs) this.files!.set(p, info);
     if (rec.files !== undefined) for (const [p, info] of rec.files) this.files!.set(p, info);
+    if (rec.deps) for (const [p, info] of rec.deps) this.files!.set(p, info);
   }
 
   private fileIndex(): Map<string, FileInfo> {
@@ -429,6 +439,7 @@ function doneLine(r: JobRecord): DoneLine {
   const line: DoneLine = { t: 'D', k: r.key, s: [g.command, g.inputs, g.outputs, g.params, g.env], i: toRows(r.inputs), o: toRows(r.outputs) };
   if (r.log !== undefined) line.l = r.log;
   if (r.files !== undefined && r.files.size > 0) line.f = toRows(r.files);
+  if (r.deps !== undefined && r.deps.size > 0) line.d = toRows(r.deps);
   return line;
 }
 

@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync } from './hash.js';
 
@@ -57,6 +57,11 @@ export interface FileSystem {
   exists(path: string): boolean;
   /** A hash of a file's content (read in chunks); throws if it cannot be read. */
   hash(path: string): string;
+  /**
+   * A file's whole text (UTF-8), or undefined when there is none; throws when
+   * it is there but cannot be read. Not a dependency of the build: no stamp records it.
+   */
+  read(path: string): string | undefined;
   /**
    * Deletes a file, or a symbolic link (never what it points to), if it exists.
    * Never deletes a directory: throws `IsDirectoryError` and leaves it whole.
@@ -138,6 +143,16 @@ export class DiskFileSystem implements FileSystem {
 
   hash(path: string): string {
     return hashFileSync(this.abs(path));
+  }
+
+  read(path: string): string | undefined {
+    try {
+      return readFileSync(this.abs(path), 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw e;
+    }
   }
 
   remove(path: string): void {
@@ -315,6 +330,11 @@ export class CachedFileSystem implements FileSystem {
   hash(path: string): string {
     this.looked.add(path);
     return this.inner.hash(path);
+  }
+
+  /** Not recorded: what a build reads this way (a depfile) is not what its answer depends on. */
+  read(path: string): string | undefined {
+    return this.inner.read(path);
   }
 
   remove(path: string): void {

@@ -1,11 +1,13 @@
 // What watch mode watches, and which changes matter. Directories are watched,
 // not single files: a directory holding sources (flat: its own entries only),
 // a source that is itself a directory (deep: everything in it is an input),
-// the directories globs search (deep when the glob can match below them), and
-// the directories of the Rulefile, its includes and config files. A change
-// matters when it is to a source, a Rulefile or config file, a path a glob
-// matches or a path inside a source directory, and not to an output or log of
-// the graph, anything inside a directory output, or anything under .rules/.
+// the directories globs search (deep when the glob can match below them), the
+// directories of the Rulefile, its includes and config files, and those of the
+// dependencies jobs discovered in their depfiles (inside the root only). A
+// change matters when it is to a source, a discovered dependency, a Rulefile
+// or config file, a path a glob matches or a path inside a source directory,
+// and not to an output or log of the graph, anything inside a directory
+// output, or anything under .rules/.
 
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, sep } from 'node:path';
@@ -24,6 +26,11 @@ export interface ScopeInputs {
   files: string[];
   project?: Project;
   graph?: Graph;
+  /**
+   * Dependencies the graph's jobs discovered in their depfiles (SPEC §6), as
+   * their records name them: those inside the root are watched like sources.
+   */
+  discovered?: readonly string[];
   /** Whether a directory exists (the disk by default). */
   exists?: (dir: string) => boolean;
   /** Whether a source (as the graph names it) is a directory (the disk by default). */
@@ -37,6 +44,8 @@ export class WatchScope {
   private readonly files = new Set<string>();
   /** The graph's sources, as it names them. */
   readonly sources: readonly string[];
+  /** The discovered dependencies watched (inside the root, relative to it). */
+  readonly discovered: readonly string[];
   /** The graph's globs and their matches when the build ran. */
   readonly globMatches: ReadonlyMap<string, readonly string[]>;
   private readonly outputs = new Set<string>();
@@ -77,6 +86,12 @@ export class WatchScope {
         if (job.log !== undefined) this.outputs.add(job.log);
         if (job.dirOutputs !== undefined) for (const d of job.dirOutputs) this.dirOutputs.add(d);
       }
+    }
+    // Outside the root (system headers) nothing is watched: too many directories, and not the user's to edit.
+    this.discovered = (inputs.discovered ?? []).filter((d) => !isAbsolute(d));
+    for (const d of this.discovered) {
+      this.files.add(d);
+      this.addRoot(this.abs(posix.dirname(d)), 'flat');
     }
     const patterns = [...(project?.globs.keys() ?? []), ...(graph?.globs.keys() ?? [])];
     for (const pattern of new Set(patterns)) {

@@ -10,6 +10,7 @@ import { fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import type { BuildOutcome, BuildRequest, WatchRequest } from '../build/request.js';
+import { recordKey } from '../plan/staleness.js';
 import { findRulefile } from '../rulefile/find.js';
 import { DiskFileSystem, sameFile, type DirEntry } from '../util/fs.js';
 import { glob } from '../util/glob.js';
@@ -43,7 +44,7 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
       const isDirectory = built ? (p: string) => built.stat(p)?.isDirectory === true : undefined;
       const now =
         seen.project && seen.graph
-          ? new WatchScope({ root, files, project: seen.project, graph: seen.graph, ...(isDirectory ? { isDirectory } : {}) })
+          ? new WatchScope({ root, files, project: seen.project, graph: seen.graph, discovered: discoveredDeps(seen), ...(isDirectory ? { isDirectory } : {}) })
           : (scope ?? new WatchScope({ root, files }));
       // Changes seen during the build through the old scope: only what matters now counts (not its own outputs).
       if (now !== scope) queue.retain((p) => now.matters(p) || now.searchedByGlob(p) || now.holdsRoot(p));
@@ -77,19 +78,34 @@ function ownOutputs(): Set<string> {
   return own;
 }
 
+/** The dependencies the graph's jobs discovered in their depfiles, as the build log holds them after the build. */
+function discoveredDeps(seen: BuildOutcome): string[] {
+  const { graph, plan } = seen;
+  if (graph === undefined || plan === undefined) return [];
+  const out = new Set<string>();
+  for (const job of graph.jobs) {
+    if (job.depfile === undefined) continue;
+    const deps = plan.context.log.records.get(recordKey(job))?.deps;
+    if (deps !== undefined) for (const d of deps.keys()) out.add(d);
+  }
+  return [...out];
+}
+
 /**
  * Changes made while the build ran, to files the watcher was not watching yet
- * (a first build, a new source): a source whose stat is not what the build
- * saw, or a glob matching other files than it did.
+ * (a first build, a new source): a source or discovered dependency whose
+ * stat is not what the build saw, or a glob matching other files than it did.
  */
 function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQueue): void {
   const fs = seen.files;
   if (fs) {
-    for (const s of scope.sources) {
-      const then = fs.stat(s);
-      const abs = s.startsWith('/') ? s : `${scope.root}/${s}`;
-      const now = statSync(abs, { throwIfNoEntry: false });
-      if (!sameFile(then, now)) queue.add(abs);
+    for (const files of [scope.sources, scope.discovered]) {
+      for (const s of files) {
+        const then = fs.stat(s);
+        const abs = s.startsWith('/') ? s : `${scope.root}/${s}`;
+        const now = statSync(abs, { throwIfNoEntry: false });
+        if (!sameFile(then, now)) queue.add(abs);
+      }
     }
     // Inside a source directory: every file the build looked at, and every directory it listed.
     if (scope.directorySources.size > 0) {

@@ -89,6 +89,8 @@ export class FakeFileSystem implements FileSystem {
 
   /** The path with every link followed; undefined for a loop. */
   private resolve(path: string): string | undefined {
+    // An absolute path (a system header a depfile names) is outside the links of the tree.
+    if (path.startsWith('/')) return posix.normalize(path);
     let hops = 0;
     let rest = path === '' ? [] : path.split('/');
     let at = '';

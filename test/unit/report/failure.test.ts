@@ -25,6 +25,7 @@ const TEXTS: { [K in JobFailure['kind']]: [Extract<JobFailure, { kind: K }>, str
     { kind: 'unreadable-input', input: 'data', path: 'data/secret.txt', message: 'permission denied' },
     "cannot read 'data/secret.txt' in input directory 'data': permission denied; the job was not run",
   ],
+  depfile: [{ kind: 'depfile', path: 'obj/a.o.d', problem: { kind: 'missing' } }, "the command succeeded but did not write its depfile 'obj/a.o.d'"],
   record: [{ kind: 'record', message: 'ENOSPC: no space left on device' }, "cannot record the job's outputs: ENOSPC: no space left on device"],
   unexpected: [{ kind: 'unexpected', message: 'boom' }, 'could not run the job: boom'],
   interrupted: [{ kind: 'interrupted' }, 'interrupted'],
@@ -36,6 +37,13 @@ describe('failure texts', () => {
     for (const [kind, [failure, text]] of Object.entries(TEXTS)) {
       assert.equal(failureText(failure), text, kind);
     }
+  });
+
+  test('a depfile that is missing, unreadable or malformed is named, with the line at fault', () => {
+    const depfile = (problem: Extract<JobFailure, { kind: 'depfile' }>['problem']) => failureText({ kind: 'depfile', path: 'a.o.d', problem });
+    assert.equal(depfile({ kind: 'unreadable', message: 'EACCES: permission denied' }), "cannot read depfile 'a.o.d': EACCES: permission denied");
+    assert.equal(depfile({ kind: 'no-separator', line: 3 }), "depfile 'a.o.d' is malformed: line 3 has no ':' between targets and dependencies");
+    assert.equal(depfile({ kind: 'unterminated-escape', line: 2 }), "depfile 'a.o.d' is malformed: line 2 ends in an unterminated escape ('\\' at the end of the file)");
   });
 
   test('a SLURM job: a signal before its exit status; neither known is said so', () => {
