@@ -42,8 +42,17 @@ export function renderParams(project: Project, job: Job): Map<string, string[]> 
   return out;
 }
 
-/** The shell command of a job, or undefined when it has none (a phony rule without `run`). */
+/**
+ * The shell command of a job, or undefined when it has none (a phony rule
+ * without `run`). A `script:` job's is its interpreter and the script, once
+ * the interpreter is known (the scheduler reads a made script's `#!` line).
+ */
 export function renderCommand(project: Project, job: Job, params = renderParams(project, job)): string | undefined {
+  if (job.script !== undefined) {
+    const { interpreter, path } = job.script;
+    if (interpreter === undefined) throw new Error(`the interpreter of script '${path}' is not known yet`);
+    return [...interpreter, path].map(shellQuote).join(' ');
+  }
   const run = job.rule.run;
   if (run === undefined) return undefined;
   return renderTemplate(run, (ph) => {
@@ -62,4 +71,32 @@ export function renderEnv(project: Project, job: Job): Record<string, string> {
   const env: Record<string, string> = { ...project.env };
   for (const { name, value } of job.rule.env) env[name] = renderTemplate(value, (ph) => words(project, job, ph).join(' '));
   return env;
+}
+
+/**
+ * What a `script:` job reads from the file `$RULES_JOB` names (SPEC §6): its
+ * paths relative to the project root (its working directory). `inputs` and
+ * `outputs` list every path in declaration order, so that one input is
+ * `job["inputs"][0]`; `named_inputs`/`named_outputs` hold the named groups,
+ * each a list. Params are strings (a list param: a list of strings).
+ */
+export function jobDescription(project: Project, job: Job): string {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, words] of renderParams(project, job)) {
+    const p = job.rule.params.find((x) => x.name === name)!;
+    params[name] = p.list ? words : (words[0] ?? '');
+  }
+  return JSON.stringify({
+    rule: job.rule.name,
+    inputs: job.inputs,
+    named_inputs: Object.fromEntries(job.namedInputs),
+    outputs: job.outputs,
+    named_outputs: Object.fromEntries(job.namedOutputs),
+    implicit_inputs: job.implicitInputs,
+    params,
+    wildcards: job.wildcards,
+    resources: Object.fromEntries(job.rule.resources),
+    log: job.log ?? null,
+    config: project.config.values,
+  });
 }

@@ -11,7 +11,8 @@ import type { StaleReason } from './reason.js';
 export function jobSignature(project: Project, job: Job): Signature {
   const rule = job.rule;
   const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job);
-  const command = renderCommand(project, job, params) ?? '';
+  // A script job is its script's path (its content is an input): the interpreter a `#!` line names is part of that content.
+  const command = rule.script !== undefined ? `script ${rule.script.path}` : (renderCommand(project, job, params) ?? '');
   return {
     command: quickHashList([shellKey(project), command]),
     inputs: quickHashList(job.inputs),

@@ -1,10 +1,10 @@
 // Why a job must run (SPEC §2), as a typed reason (reason.ts). This is the one
 // place that decides staleness; reasons are checked in the order SPEC gives.
 
-import type { Graph, Job } from '../graph/model.js';
+import { dropImplicitInputs, type Graph, type Job } from '../graph/model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
-import type { BuildLog } from '../state/log.js';
+import type { BuildLog, JobRecord } from '../state/log.js';
 import type { StaleReason } from './reason.js';
 import { sameFile } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
@@ -42,12 +42,18 @@ function isPhonyInput(ctx: StalenessContext, path: string): boolean {
   return ctx.graph.producers.get(path)?.rule.phony === true;
 }
 
-/** The first input (declaration order) newer than the oldest output. */
-function newerInput(job: Job, ctx: StalenessContext, oldest: number): string | undefined {
+/** The first input (declaration order; then the implicit ones, with `implicit`) newer than the oldest output. */
+function newerInput(job: Job, ctx: StalenessContext, oldest: number, implicit: boolean): string | undefined {
   for (const input of job.inputs) {
     if (isPhonyInput(ctx, input)) continue;
     const st = ctx.files.fs.stat(input);
     if (st !== undefined && st.mtimeMs > oldest) return input;
+  }
+  if (implicit) {
+    for (const input of job.implicitInputs) {
+      const st = ctx.files.fs.stat(input);
+      if (st !== undefined && st.mtimeMs > oldest) return input;
+    }
   }
   return undefined;
 }
@@ -57,7 +63,42 @@ function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefine
     const producer = ctx.graph.producers.get(input);
     if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
   }
+  for (const input of job.implicitInputs) {
+    const producer = ctx.graph.producers.get(input);
+    if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
+  }
   return undefined;
+}
+
+/**
+ * Row 6 for the files the command names (SPEC §6), after the declared inputs,
+ * in both check modes: changed since the record (by content, or by stat under
+ * --check mtime) is `input changed`. One the record does not know (the
+ * feature just turned on, a log from before it) is decided by Make's rule:
+ * newer than the oldest output is a change; else it is adopted (`restat`).
+ */
+function implicitChange(job: Job, ctx: StalenessContext, record: JobRecord, oldest: number): StaleReason | 'restat' | undefined {
+  let restat = false;
+  for (const input of job.implicitInputs) {
+    const st = ctx.files.fs.stat(input);
+    if (st === undefined) {
+      if (ctx.graph.producers.get(input)) continue; // an upstream job will make it
+      return { kind: 'input-changed', path: input };
+    }
+    const recorded = record.inputs.get(input);
+    if (recorded === undefined) {
+      if (st.mtimeMs > oldest) return { kind: 'input-changed', path: input };
+      restat = true;
+      continue;
+    }
+    if (sameFile(st, recorded)) {
+      if (recorded.hash === '' && ctx.options.check === 'hash') restat = true;
+      continue;
+    }
+    if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
+    restat = true;
+  }
+  return restat ? 'restat' : undefined;
 }
 
 /** The reason `job` must run, or undefined when it is up to date. */
@@ -83,7 +124,7 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   const record = ctx.log.records.get(key);
   if (record === undefined) {
     // No record: Make's rule, so that an existing tree is adopted without rerunning.
-    const newer = newerInput(job, ctx, oldest);
+    const newer = newerInput(job, ctx, oldest, true);
     if (newer !== undefined) return { kind: 'no-record-input-newer', path: newer };
     const up = upstreamReason(job, ctx);
     if (up !== undefined) return up;
@@ -91,6 +132,8 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     return undefined;
   }
 
+  // Files the job changes itself are no inputs of it (SPEC §6).
+  if (record.dropped !== undefined) dropImplicitInputs(job, record.dropped);
   const change = signatureChange(record.signature, jobSignature(ctx.project, job));
   if (change !== undefined) return change;
 
@@ -110,6 +153,11 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
       restatted = true;
     }
+    if (job.implicitInputs.length > 0) {
+      const implicit = implicitChange(job, ctx, record, oldest);
+      if (implicit === 'restat') restatted = true;
+      else if (implicit !== undefined) return implicit;
+    }
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
@@ -121,8 +169,13 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       restatted = true;
     }
   } else {
-    const newer = newerInput(job, ctx, oldest);
+    const newer = newerInput(job, ctx, oldest, false);
     if (newer !== undefined) return { kind: 'input-newer', path: newer };
+    if (job.implicitInputs.length > 0) {
+      const implicit = implicitChange(job, ctx, record, oldest);
+      if (implicit === 'restat') restatted = true;
+      else if (implicit !== undefined) return implicit;
+    }
   }
 
   const up = upstreamReason(job, ctx);

@@ -6,17 +6,19 @@
 // is done: if its inputs came out byte-identical, it does not run (early cutoff).
 
 import { posix } from 'node:path';
-import { renderCommand, renderEnv } from '../graph/command.js';
-import type { Job } from '../graph/model.js';
+import { jobDescription, renderCommand, renderEnv } from '../graph/command.js';
+import { interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from '../graph/script.js';
+import { removeJobFile, writeJobFile } from '../state/jobfile.js';
+import { dropImplicitInputs, type Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
-import type { FileInfo } from '../state/log.js';
+import type { FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
-import { IsDirectoryError } from '../util/fs.js';
+import { IsDirectoryError, sameFile } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import type { Executor, RunningJob } from './executor.js';
@@ -240,7 +242,7 @@ class Build {
     this.wake();
   }
 
-  /** The stat and hash of each input, as the job sees it when it starts. */
+  /** The stat and hash of each input (declared, then implicit), as the job sees it when it starts. */
   private inputInfos(job: Job): Map<string, FileInfo> {
     const infos = new Map<string, FileInfo>();
     const files = this.plan.context.files;
@@ -249,10 +251,36 @@ class Build {
       const info = files.current(input);
       if (info) infos.set(input, info);
     }
+    for (const input of job.implicitInputs) {
+      const info = files.current(input);
+      if (info) infos.set(input, info);
+    }
     return infos;
   }
 
-  private record(job: Job, inputs: Map<string, FileInfo>): void {
+  /**
+   * The implicit inputs the job changed while it ran (a log it appends to, a
+   * file it touches): dropped from its inputs and its record, so that it never
+   * makes itself stale (SPEC §6).
+   */
+  private changedByJob(job: Job, inputs: Map<string, FileInfo>): readonly string[] {
+    const fs = this.plan.context.files.fs;
+    let changed: string[] | undefined;
+    for (const input of job.implicitInputs) {
+      const before = inputs.get(input);
+      // A file another job makes is that job's to change.
+      if (before === undefined || this.plan.graph.producers.get(input)) continue;
+      fs.invalidate(input);
+      if (sameFile(fs.stat(input), before)) continue;
+      (changed ??= []).push(input);
+      inputs.delete(input);
+    }
+    if (changed === undefined) return NO_DROPS;
+    dropImplicitInputs(job, changed);
+    return changed;
+  }
+
+  private record(job: Job, inputs: Map<string, FileInfo>, dropped: readonly string[] = NO_DROPS): void {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
@@ -262,8 +290,13 @@ class Build {
       if (info) outputs.set(out, info);
     }
     const log = this.plan.context.log;
-    const rec = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
-    log.done(job.log === undefined ? rec : { ...rec, log: job.log });
+    const key = recordKey(job);
+    const rec: JobRecord = { key, signature: jobSignature(this.project, job), inputs, outputs };
+    if (job.log !== undefined) rec.log = job.log;
+    // Dropped once, dropped for good: carried from record to record.
+    const before = log.records.get(key)?.dropped;
+    if (before !== undefined || dropped.length > 0) rec.dropped = before === undefined ? [...dropped] : [...new Set([...before, ...dropped])];
+    log.done(rec);
   }
 
   private mkdirOnce(dir: string): void {
@@ -288,12 +321,25 @@ class Build {
     return problem;
   }
 
+  /** For a script job whose interpreter was left to run time (a made script): reads its `#!` line; says why it cannot run. */
+  private knowInterpreter(job: Job): string | undefined {
+    const script = job.script;
+    if (script === undefined || script.interpreter !== undefined) return undefined;
+    const head = this.plan.context.files.fs.readStart?.(script.path, SHEBANG_BYTES);
+    const interpreter = head === undefined ? undefined : interpreterByShebang(head);
+    if (interpreter === undefined) return noInterpreterMessage(job.label, script.path);
+    job.script = { path: script.path, interpreter };
+    return undefined;
+  }
+
   /** Runs one job with its retries; resolves true on success. */
   private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
     const fs = this.plan.context.files.fs;
     const log = this.plan.context.log;
-    const command = renderCommand(project, job);
+    // A script a rule made is read for its `#!` line once it is there.
+    const scriptProblem = this.knowInterpreter(job);
+    const command = scriptProblem === undefined ? renderCommand(project, job) : '';
     const attempts = 1 + job.rule.retries;
     const inputs = this.inputInfos(job);
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -311,6 +357,7 @@ class Build {
         // A stale output must never survive a run that does not replace it.
         const kept = this.removeOutputs(job);
         if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
+        else if (scriptProblem !== undefined) failure = { kind: 'prepare-error', message: scriptProblem };
         else {
           for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
           if (job.log) this.mkdirOnce(posix.dirname(job.log));
@@ -318,18 +365,29 @@ class Build {
       } catch (e) {
         failure = { kind: 'prepare-error', message: (e as Error).message };
       }
+      let jobFile: string | undefined;
+      if (failure === undefined && job.script !== undefined) {
+        try {
+          jobFile = writeJobFile(project.root, recordKey(job), jobDescription(project, job));
+        } catch (e) {
+          failure = { kind: 'prepare-error', message: (e as Error).message };
+        }
+      }
       if (failure === undefined) {
+        const env = renderEnv(project, job);
+        if (jobFile !== undefined) env.RULES_JOB = jobFile;
         const running = this.executor.start({
           job,
           command,
           shell: project.shell,
           cwd: project.root,
-          env: renderEnv(project, job),
+          env,
           ...(job.log ? { logPath: abs(project.root, job.log) } : { spillPath: outputSpillPath(project.root, job.rule.name, job.name) }),
         });
         this.running.set(job, running);
         if (signal.aborted) running.kill();
         const outcome = await running.done;
+        if (jobFile !== undefined) removeJobFile(jobFile);
         output = outcome.output;
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
@@ -344,7 +402,7 @@ class Build {
       const durationMs = Date.now() - t0;
       if (failure === undefined) {
         try {
-          this.record(job, inputs);
+          this.record(job, inputs, job.implicitInputs.length > 0 ? this.changedByJob(job, inputs) : NO_DROPS);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }
@@ -363,6 +421,8 @@ class Build {
     return false;
   }
 }
+
+const NO_DROPS: readonly string[] = Object.freeze([]);
 
 function abs(root: string, path: string): string {
   return path.startsWith('/') ? path : `${root}/${path}`;

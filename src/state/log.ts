@@ -48,6 +48,8 @@ export interface JobRecord {
   inputs: Map<string, FileInfo>;
   outputs: Map<string, FileInfo>;
   log?: string;
+  /** Implicit inputs (SPEC §6) the job changed while it ran: no longer its inputs, for good. */
+  dropped?: string[];
 }
 
 type FileRow = [string, number, number, number, string];
@@ -62,6 +64,8 @@ interface DoneLine {
   i: FileRow[];
   o: FileRow[];
   l?: string;
+  /** Names of implicit inputs dropped because the job changed them while it ran (JobRecord.dropped). */
+  n?: string[];
 }
 interface StartLine {
   t: 'S';
@@ -293,6 +297,7 @@ export class BuildLog {
         const [command, inputs, outputs, params, env] = line.s;
         const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
         if (line.l !== undefined) rec.log = line.l;
+        if (Array.isArray(line.n) && line.n.length > 0) rec.dropped = line.n.filter((x) => typeof x === 'string');
         this.records.set(line.k, rec);
         this.incomplete.delete(line.k);
         if (this.files) this.learn(rec);
@@ -418,6 +423,7 @@ function doneLine(r: JobRecord): DoneLine {
   const g = r.signature;
   const line: DoneLine = { t: 'D', k: r.key, s: [g.command, g.inputs, g.outputs, g.params, g.env], i: toRows(r.inputs), o: toRows(r.outputs) };
   if (r.log !== undefined) line.l = r.log;
+  if (r.dropped !== undefined && r.dropped.length > 0) line.n = r.dropped;
   return line;
 }
 

@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync } from './hash.js';
 
@@ -66,6 +66,8 @@ export interface FileSystem {
   mkdirp(path: string): void;
   /** Forgets anything cached about `path` (after a job wrote it). */
   invalidate(path: string): void;
+  /** The first `bytes` bytes of a file as text (a script's `#!` line), or undefined when it cannot be read. */
+  readStart?(path: string, bytes: number): string | undefined;
 }
 
 /** A directory where the engine would delete a file: it deletes nothing then. */
@@ -148,6 +150,20 @@ export class DiskFileSystem implements FileSystem {
 
   mkdirp(path: string): void {
     if (path && path !== '.') mkdirSync(this.abs(path), { recursive: true });
+  }
+
+  readStart(path: string, bytes: number): string | undefined {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.abs(path), 'r');
+      const buf = Buffer.alloc(bytes);
+      const n = readSync(fd, buf, 0, bytes, 0);
+      return buf.subarray(0, n).toString('utf8');
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   invalidate(): void {
@@ -269,6 +285,12 @@ export class CachedFileSystem implements FileSystem {
   hash(path: string): string {
     this.looked.add(path);
     return this.inner.hash(path);
+  }
+
+  /** Read through (not cached); the path is recorded as looked at, as a hash would. */
+  readStart(path: string, bytes: number): string | undefined {
+    this.stat(path);
+    return this.inner.readStart?.(path, bytes);
   }
 
   remove(path: string): void {
