@@ -73,7 +73,7 @@ function upstreamReason(job: Job, ctx: StalenessContext): StaleReason | undefine
 /**
  * Row 6 for the files the command names (SPEC §6), after the declared inputs,
  * in both check modes: changed since the record (by content, or by stat under
- * --check mtime) is `input changed`. One the record does not know (the
+ * --check mtime) is a changed input. One the record does not know (the
  * feature just turned on, a log from before it) is decided by Make's rule:
  * newer than the oldest output is a change; else it is adopted (`restat`).
  */
