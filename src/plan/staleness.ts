@@ -105,6 +105,11 @@ function implicitChange(job: Job, ctx: StalenessContext, record: JobRecord, olde
 export function staleReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
   const { options } = ctx;
   const fs = ctx.files.fs;
+  // Files the job changes itself are no inputs of it (SPEC §6), whatever else is decided.
+  if (job.implicitInputs.length > 0) {
+    const dropped = ctx.log.records.get(recordKey(job))?.dropped;
+    if (dropped !== undefined) dropImplicitInputs(job, dropped);
+  }
   if (options.force) return { kind: 'forced' };
   if (job.rule.always) return { kind: 'always' };
   // A phony rule without a command only groups its inputs: it "runs" when a job it needs does (SPEC §2).
@@ -132,8 +137,6 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     return undefined;
   }
 
-  // Files the job changes itself are no inputs of it (SPEC §6).
-  if (record.dropped !== undefined) dropImplicitInputs(job, record.dropped);
   const change = signatureChange(record.signature, jobSignature(ctx.project, job));
   if (change !== undefined) return change;
 
