@@ -81,6 +81,9 @@ class GraphBuilder {
   private readonly skipped = new Set<string>();
   /** Each rule's implicit inputs (SPEC §6), decided once per rule per build. */
   private readonly implicitByRule = new Map<Rule, RuleImplicit>();
+  private readonly absentWords = new Map<Rule, string[]>();
+  /** The Rulefile, its includes and config files, relative to the root: the project, never a job's input. */
+  private projectFiles: Set<string> | undefined;
 
   constructor(
     private readonly project: Project,
@@ -100,6 +103,7 @@ class GraphBuilder {
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
+    if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
     return graph;
@@ -325,12 +329,19 @@ class GraphBuilder {
     }
     if (rule.implicitInputs && rule.commandWords !== undefined) {
       const prefix = `${this.project.root}/`;
+      this.projectFiles ??= new Set(this.project.read.flatMap((f) => (f.startsWith(prefix) ? [f.slice(prefix.length)] : [])));
       for (const w of rule.commandWords) {
         const path = normalizePath(w.text.startsWith(prefix) ? w.text.slice(prefix.length) : w.text);
-        if (paths.includes(path) || writablePathProblem(path) !== undefined) continue;
+        if (paths.includes(path) || writablePathProblem(path) !== undefined || this.projectFiles.has(path)) continue;
         if (this.index.makes(path) || this.project.rulesByName.get(path)?.phony === true) continue;
-        const st = this.fs.stat(path);
+        // A directory's stat is no part of the up-to-date stamp: its mtime changes with every file written in it.
+        const st = this.fs.statFile ? this.fs.statFile(path) : this.fs.stat(path);
         if (st !== undefined && !st.isDirectory) paths.push(path);
+        else if (st === undefined) {
+          const absent = this.absentWords.get(rule);
+          if (absent === undefined) this.absentWords.set(rule, [path]);
+          else if (!absent.includes(path)) absent.push(path);
+        }
       }
     }
     this.implicitByRule.set(rule, found);

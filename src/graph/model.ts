@@ -54,6 +54,12 @@ export interface Graph {
   globs: Map<string, string[]>;
   /** What the user should hear but that does not stop a build (entries a glob skipped), in discovery order. */
   warnings: Diagnostic[];
+  /**
+   * Per rule, the words of its `run` that could name a file but named none
+   * when the graph was built (SPEC §6): a job that creates one has changed it
+   * itself. Absent when no rule has such words.
+   */
+  absentWords?: Map<Rule, readonly string[]>;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

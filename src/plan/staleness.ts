@@ -2,7 +2,7 @@
 // place that decides staleness; reasons are checked in the order SPEC gives.
 
 import { dropImplicitInputs, type Graph, type Job } from '../graph/model.js';
-import type { Project } from '../rulefile/model.js';
+import type { Project, Rule } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, JobRecord } from '../state/log.js';
 import type { StaleReason } from './reason.js';
@@ -101,13 +101,37 @@ function implicitChange(job: Job, ctx: StalenessContext, record: JobRecord, olde
   return restat ? 'restat' : undefined;
 }
 
+const droppedCache = new WeakMap<BuildLog, { version: number; graph: Graph; byRule: Map<Rule, string[]> }>();
+
+/**
+ * The files each rule's jobs changed themselves while they ran (their records'
+ * `dropped`): no input of any job of the rule, so that a log all its jobs
+ * append to never makes one of them stale. Made once per state of the log.
+ */
+function droppedByRule(ctx: StalenessContext): Map<Rule, string[]> {
+  const { log, graph } = ctx;
+  const cached = droppedCache.get(log);
+  if (cached !== undefined && cached.version === log.droppedVersion && cached.graph === graph) return cached.byRule;
+  const byRule = new Map<Rule, string[]>();
+  for (const key of log.droppedKeys) {
+    const job = graph.producers.get(key);
+    const dropped = log.records.get(key)?.dropped;
+    if (!job || dropped === undefined) continue;
+    const list = byRule.get(job.rule);
+    if (list === undefined) byRule.set(job.rule, [...dropped]);
+    else for (const d of dropped) if (!list.includes(d)) list.push(d);
+  }
+  droppedCache.set(log, { version: log.droppedVersion, graph, byRule });
+  return byRule;
+}
+
 /** The reason `job` must run, or undefined when it is up to date. */
 export function staleReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
   const { options } = ctx;
   const fs = ctx.files.fs;
-  // Files the job changes itself are no inputs of it (SPEC §6), whatever else is decided.
-  if (job.implicitInputs.length > 0) {
-    const dropped = ctx.log.records.get(recordKey(job))?.dropped;
+  // Files the jobs of its rule change themselves are no inputs of it (SPEC §6), whatever else is decided.
+  if (job.implicitInputs.length > 0 && ctx.log.droppedKeys.size > 0) {
+    const dropped = droppedByRule(ctx).get(job.rule);
     if (dropped !== undefined) dropImplicitInputs(job, dropped);
   }
   if (options.force) return { kind: 'forced' };

@@ -275,6 +275,12 @@ class Build {
       (changed ??= []).push(input);
       inputs.delete(input);
     }
+    // A file the command names that the job itself created.
+    for (const word of this.plan.graph.absentWords?.get(job.rule) ?? NO_DROPS) {
+      fs.invalidate(word);
+      const st = fs.statFile ? fs.statFile(word) : fs.stat(word);
+      if (st !== undefined && !st.isDirectory) (changed ??= []).push(word);
+    }
     if (changed === undefined) return NO_DROPS;
     dropImplicitInputs(job, changed);
     return changed;
@@ -402,7 +408,7 @@ class Build {
       const durationMs = Date.now() - t0;
       if (failure === undefined) {
         try {
-          this.record(job, inputs, job.implicitInputs.length > 0 ? this.changedByJob(job, inputs) : NO_DROPS);
+          this.record(job, inputs, job.implicitInputs.length > 0 || this.plan.graph.absentWords?.has(job.rule) ? this.changedByJob(job, inputs) : NO_DROPS);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }

@@ -45,6 +45,8 @@ export interface LookedAt {
   readonly listings: ReadonlyMap<string, Listing>;
   /** What the build knew of a path when it was done (a path a job wrote is looked at again). */
   stat(path: string): FileIdentity | undefined;
+  /** Paths looked at only to learn whether a command's word names a file (SPEC §6): not counted as files. */
+  readonly probedOnly?: ReadonlySet<string>;
 }
 
 export interface StampFacts {
@@ -130,10 +132,11 @@ export function writeStamp(root: string, facts: StampFacts): void {
     if (paths.length % CHUNK === 0) chunks.push(bytes);
     paths.push(p);
     bytes += Buffer.byteLength(p) + 1;
+    const probe = facts.fs.probedOnly?.has(p) === true;
     const st = facts.fs.stat(p);
     if (st) {
       values.push(st.size, st.mtimeMs, st.ino);
-      present++;
+      if (!probe) present++;
     } else values.push(-1, 0, 0);
   }
   const dirs: [string, string][] = [];

@@ -66,6 +66,11 @@ export interface FileSystem {
   mkdirp(path: string): void;
   /** Forgets anything cached about `path` (after a job wrote it). */
   invalidate(path: string): void;
+  /**
+   * `stat` for a path that matters only if it is a file (a word of a command,
+   * SPEC §6): a directory found there is not recorded for the up-to-date stamp.
+   */
+  statFile?(path: string): FileStat | undefined;
   /** The first `bytes` bytes of a file as text (a script's `#!` line), or undefined when it cannot be read. */
   readStart?(path: string, bytes: number): string | undefined;
 }
@@ -227,6 +232,7 @@ export class CachedFileSystem implements FileSystem {
   }
 
   stat(path: string): FileStat | undefined {
+    if (this.probed.size > 0) this.probed.delete(path);
     // One lookup on the hot path (a cache hit): the entry knows whether the path is recorded.
     const known = this.stats.get(path);
     if (known !== undefined) {
@@ -286,6 +292,28 @@ export class CachedFileSystem implements FileSystem {
     this.looked.add(path);
     return this.inner.hash(path);
   }
+
+  statFile(path: string): FileStat | undefined {
+    const recorded = this.looked.has(path);
+    const probe = this.probed.has(path);
+    const st = this.stat(path);
+    if (recorded) {
+      if (probe) this.probed.add(path);
+      return st;
+    }
+    if (st?.isDirectory) {
+      this.looked.delete(path);
+      const known = this.stats.get(path);
+      if (known) known.asked = false;
+    } else this.probed.add(path);
+    return st;
+  }
+
+  /** Paths only `statFile` looked at (words of commands that are no input): recorded, but not counted as files the build used. */
+  get probedOnly(): ReadonlySet<string> {
+    return this.probed;
+  }
+  private readonly probed = new Set<string>();
 
   /** Read through (not cached); the path is recorded as looked at, as a hash would. */
   readStart(path: string, bytes: number): string | undefined {
