@@ -48,7 +48,7 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
   // A build died while jobs ran: their outputs may be half-written, whatever the stamp says.
   if (anyStarted(root)) return undefined;
   const { header } = stamp;
-  const answer: BuildOutcome = { exitCode: 0, diagnostics: [], stamp: { files: header.count, dryText: header.dryText, dryJson: header.dryJson } };
+  const answer: BuildOutcome = { exitCode: 0, diagnostics: [], stamp: { files: header.files ?? header.count, dryText: header.dryText, dryJson: header.dryJson } };
   if (request.dryRun) {
     // A dry run reports nothing as it goes: its answer is what it prints at the end.
     return (await stampHolds(stamp, root)) ? answer : undefined;
@@ -60,7 +60,7 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
     if (request.signal.aborted) return undefined;
     const { eventLog } = await import('./events.js');
     const reporter = await eventLog(request.report, root);
-    reporter.emit({ type: 'stamp-holds', files: header.count });
+    reporter.emit({ type: 'stamp-holds', files: header.files ?? header.count });
     reporter.emit({ type: 'build-start', total: 0, upToDate: header.upToDate });
     reporter.emit({ type: 'build-finish', ok: true, ran: 0, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: Date.now() - start });
     await reporter.close();

@@ -6,7 +6,9 @@ import { plan } from '../build/builder.js';
 import { openProject } from '../build/project.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
 import { formatGraph, type GraphFormat } from '../report/graph.js';
+import { implicitInputsByRule } from '../graph/build.js';
 import { formatRuleList } from '../report/list.js';
+import { DiskFileSystem } from '../util/fs.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, type ParsedArgs } from './args.js';
 import { printDiagnostics } from './build.js';
@@ -30,7 +32,8 @@ export async function graphCommand(args: ParsedArgs): Promise<number> {
 }
 
 export function listCommand(args: ParsedArgs): number {
-  stdout.write(formatRuleList(openProject(projectRequest(args), commandLineReport(args, false))));
+  const project = openProject(projectRequest(args), commandLineReport(args, false));
+  stdout.write(formatRuleList(project, implicitInputsByRule(project, new DiskFileSystem(project.root))));
   return 0;
 }
 

@@ -10,7 +10,8 @@ import { nameProblem, normalizePath, showPath, writablePathProblem } from '../ut
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle } from './cycle.js';
 import { OutputIndex } from './match.js';
-import { jobLabel, type Graph, type Job } from './model.js';
+import { jobLabel, type Graph, type Job, type ScriptRun } from './model.js';
+import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
 /** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
@@ -78,6 +79,12 @@ function depfilePath(rule: Rule, wildcards: Record<string, string>, outputs: str
   );
 }
 
+/** Each rule's implicit inputs (SPEC §6) as a build would find them now: for `rules list`. */
+export function implicitInputsByRule(project: Project, fs: FileSystem): Map<Rule, readonly string[]> {
+  const builder = new GraphBuilder(project, fs);
+  return new Map(project.rules.map((r) => [r, builder.implicitPaths(r)]));
+}
+
 class GraphBuilder {
   private readonly index: OutputIndex;
   private readonly jobs: Job[] = [];
@@ -97,6 +104,11 @@ class GraphBuilder {
   private readonly skipped = new Set<string>();
   /** Jobs with a `depfile`, checked once the whole graph is known. */
   private readonly depfileJobs: Job[] = [];
+  /** Each rule's implicit inputs (SPEC §6), decided once per rule per build. */
+  private readonly implicitByRule = new Map<Rule, RuleImplicit>();
+  private readonly absentWords = new Map<Rule, string[]>();
+  /** The Rulefile, its includes and config files, relative to the root: the project, never a job's input. */
+  private projectFiles: Set<string> | undefined;
 
   constructor(
     private readonly project: Project,
@@ -117,6 +129,7 @@ class GraphBuilder {
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
+    if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
     return graph;
@@ -270,6 +283,7 @@ class GraphBuilder {
       inputs: [],
       namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
       orderOnly: rule.orderOnly.length > 0 ? [] : NO_PATHS,
+      implicitInputs: NO_PATHS,
       deps: [],
       dependents: [],
       label,
@@ -373,6 +387,72 @@ class GraphBuilder {
         }
       }
     }
+    if (rule.script === undefined && rule.commandWords === undefined) return;
+    const implicit = this.implicitOf(rule, job);
+    if (rule.script !== undefined) {
+      job.script = implicit.script;
+      // A script a rule makes orders the job as any input does; a missing one is `no rule to make`.
+      if (!seen.has(rule.script.path)) addDep(rule.script.path, rule.script.loc);
+    }
+    // A file the rule declares is not implicit too: each job's declared inputs are its own.
+    const paths = implicit.paths;
+    if (paths.length === 0) return;
+    let own = false;
+    for (const p of paths) if (seen.has(p)) own = true;
+    job.implicitInputs = own ? paths.filter((p) => !seen.has(p)) : paths;
+  }
+
+  implicitPaths(rule: Rule): readonly string[] {
+    return rule.script === undefined && rule.commandWords === undefined ? NO_PATHS : this.implicitOf(rule).paths;
+  }
+
+  /**
+   * A rule's implicit inputs: its script, then each literal word of its `run`
+   * naming an existing regular file inside the root that no rule makes.
+   * Decided at the rule's first job; `job` is only named in messages.
+   */
+  private implicitOf(rule: Rule, job?: Job): RuleImplicit {
+    let found = this.implicitByRule.get(rule);
+    if (found !== undefined) return found;
+    const paths: string[] = [];
+    found = { paths };
+    if (rule.script !== undefined) {
+      const path = rule.script.path;
+      paths.push(path);
+      found.script = this.scriptRun(rule, job, path);
+    }
+    if (rule.implicitInputs && rule.commandWords !== undefined) {
+      const prefix = `${this.project.root}/`;
+      this.projectFiles ??= new Set(this.project.read.flatMap((f) => (f.startsWith(prefix) ? [f.slice(prefix.length)] : [])));
+      for (const w of rule.commandWords) {
+        const path = normalizePath(w.text.startsWith(prefix) ? w.text.slice(prefix.length) : w.text);
+        if (paths.includes(path) || writablePathProblem(path) !== undefined || this.projectFiles.has(path)) continue;
+        if (this.index.makes(path) || this.project.rulesByName.get(path)?.phony === true) continue;
+        // A directory's stat is no part of the up-to-date stamp: its mtime changes with every file written in it.
+        const st = this.fs.statFile ? this.fs.statFile(path) : this.fs.stat(path);
+        if (st !== undefined && !st.isDirectory) paths.push(path);
+        else if (st === undefined) {
+          const absent = this.absentWords.get(rule);
+          if (absent === undefined) this.absentWords.set(rule, [path]);
+          else if (!absent.includes(path)) absent.push(path);
+        }
+      }
+    }
+    this.implicitByRule.set(rule, found);
+    return found;
+  }
+
+  /** How the rule's script runs: by its extension, else by its `#!` line (read now if it exists, else when it runs). */
+  private scriptRun(rule: Rule, job: Job | undefined, path: string): ScriptRun {
+    const byExtension = interpreterByExtension(path);
+    if (byExtension !== undefined) return { path, interpreter: byExtension };
+    if (this.index.makes(path)) return { path };
+    const st = this.fs.stat(path);
+    if (st === undefined) return { path }; // `no rule to make` says it
+    const head = st.isDirectory ? undefined : this.fs.readStart?.(path, SHEBANG_BYTES);
+    const interpreter = head === undefined ? undefined : interpreterByShebang(head);
+    if (interpreter === undefined) this.problems.push({ message: noInterpreterMessage(job ? `rule '${rule.name}' (${job.label})` : `rule '${rule.name}'`, path), loc: rule.script!.loc });
+    return interpreter === undefined ? { path } : { path, interpreter };
   }
 
   /** An input written with a trailing '/' must be a directory: on disk, or a directory output of its job. */
@@ -490,10 +570,20 @@ function capProblems(problems: Diagnostic[]): Diagnostic[] {
   return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
 }
 
+/** A rule's implicit inputs and, for a `script:` rule, how its script runs. */
+interface RuleImplicit {
+  paths: string[];
+  script?: ScriptRun;
+}
+
 /** A set that stays a small array until it grows: most jobs have one or two inputs. */
 class SmallSet<T> {
   private items: T[] = [];
   private set: Set<T> | undefined;
+
+  has(x: T): boolean {
+    return this.set ? this.set.has(x) : this.items.includes(x);
+  }
 
   /** Adds `x`; false if it was there already. */
   add(x: T): boolean {

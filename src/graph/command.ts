@@ -53,13 +53,22 @@ export function renderParams(project: Project, job: Job, resources = requestedRe
   return out;
 }
 
-/** The shell command of a job, or undefined when it has none (a phony rule without `run`). */
+/**
+ * The shell command of a job, or undefined when it has none (a phony rule
+ * without `run`). A `script:` job's is its interpreter and the script, once
+ * the interpreter is known (the scheduler reads a made script's `#!` line).
+ */
 export function renderCommand(
   project: Project,
   job: Job,
   resources = requestedResources,
   params = renderParams(project, job, resources),
 ): string | undefined {
+  if (job.script !== undefined) {
+    const { interpreter, path } = job.script;
+    if (interpreter === undefined) throw new Error(`the interpreter of script '${path}' is not known yet`);
+    return [...interpreter, path].map(shellQuote).join(' ');
+  }
   const run = job.rule.run;
   if (run === undefined) return undefined;
   return renderTemplate(run, (ph) => {
@@ -79,4 +88,33 @@ export function renderEnv(project: Project, job: Job): Record<string, string> {
   // Only wildcards and config are allowed in `env` (the loader checks).
   for (const { name, value } of job.rule.env) env[name] = renderTemplate(value, (ph) => words(project, job, ph, requestedResources).join(' '));
   return env;
+}
+
+/**
+ * What a `script:` job reads from the file `$RULES_JOB` names (SPEC §6): its
+ * paths relative to the project root (its working directory). `inputs` and
+ * `outputs` list every path in declaration order, so that one input is
+ * `job["inputs"][0]`; `named_inputs`/`named_outputs` hold the named groups,
+ * each a list. Params are strings (a list param: a list of strings).
+ */
+export function jobDescription(project: Project, job: Job, resources = requestedResources): string {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, words] of renderParams(project, job, resources)) {
+    const p = job.rule.params.find((x) => x.name === name)!;
+    params[name] = p.list ? words : (words[0] ?? '');
+  }
+  return JSON.stringify({
+    rule: job.rule.name,
+    inputs: job.inputs,
+    named_inputs: Object.fromEntries(job.namedInputs),
+    outputs: job.outputs,
+    named_outputs: Object.fromEntries(job.namedOutputs),
+    implicit_inputs: job.implicitInputs,
+    params,
+    wildcards: job.wildcards,
+    // What the job gets (`cpus` capped at -j on this machine), as `{resources.NAME}` says.
+    resources: Object.fromEntries([...job.rule.resources.keys()].map((name) => [name, Number(resources(job, name))])),
+    log: job.log ?? null,
+    config: project.config.values,
+  });
 }

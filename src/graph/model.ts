@@ -15,6 +15,15 @@ export interface Job {
   inputs: string[];
   namedInputs: Map<string, string[]>;
   orderOnly: string[];
+  /**
+   * Inputs the Rulefile does not spell out (SPEC §6): the rule's `script`, and
+   * the files its `run` names. After the declared inputs; never in `inputs`,
+   * `namedInputs` or `{inputs}`, never in the signature. Jobs of one rule
+   * share one array until one of them drops a file it changes itself.
+   */
+  implicitInputs: readonly string[];
+  /** For a `script:` rule: the script and the program that runs it (SPEC §6), shared by the rule's jobs. */
+  script?: ScriptRun;
   log?: string;
   /** The outputs that are directory outputs (written with a trailing `/`); absent when none is. */
   dirOutputs?: ReadonlySet<string>;
@@ -30,6 +39,13 @@ export interface Job {
   name: string;
 }
 
+/** How a `script:` rule's jobs run. */
+export interface ScriptRun {
+  path: string;
+  /** The program and its arguments that run the script; undefined while the script is yet to be made (read at run time). */
+  interpreter?: readonly string[];
+}
+
 export interface Graph {
   jobs: Job[];
   /** The jobs asked for, in target order (sources given as targets have none). */
@@ -42,6 +58,12 @@ export interface Graph {
   globs: Map<string, string[]>;
   /** What the user should hear but that does not stop a build (entries a glob skipped), in discovery order. */
   warnings: Diagnostic[];
+  /**
+   * Per rule, the words of its `run` that could name a file but named none
+   * when the graph was built (SPEC §6): a job that creates one has changed it
+   * itself. Absent when no rule has such words.
+   */
+  absentWords?: Map<Rule, readonly string[]>;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {
@@ -50,9 +72,22 @@ export function jobLabel(rule: Rule, wildcards: Record<string, string>): string 
   return `${rule.name}[${names.map((n) => `${n}=${wildcards[n]}`).join(',')}]`;
 }
 
+/** Every input of a job, declared then implicit (a new array only when it has implicit ones). */
+export function allInputs(job: Job): readonly string[] {
+  return job.implicitInputs.length === 0 ? job.inputs : [...job.inputs, ...job.implicitInputs];
+}
+
+/** Drops from a job's implicit inputs the files it changes itself (SPEC §6), for good. */
+export function dropImplicitInputs(job: Job, dropped: readonly string[]): void {
+  if (dropped.length === 0 || job.implicitInputs.length === 0) return;
+  const kept = job.implicitInputs.filter((p) => !dropped.includes(p));
+  if (kept.length !== job.implicitInputs.length) job.implicitInputs = kept;
+}
+
 /** The first path (inputs, then order-only inputs) through which `job` needs `dep`. */
 export function pathFrom(graph: Graph, job: Job, dep: Job): string | undefined {
   for (const p of job.inputs) if (graph.producers.get(p) === dep) return p;
+  for (const p of job.implicitInputs) if (graph.producers.get(p) === dep) return p;
   for (const p of job.orderOnly) if (graph.producers.get(p) === dep) return p;
   return undefined;
 }
@@ -66,6 +101,10 @@ export function orderOnlyDeps(graph: Graph, job: Job): Set<Job> {
     if (d) out.add(d);
   }
   for (const p of job.inputs) {
+    const d = graph.producers.get(p);
+    if (d) out.delete(d);
+  }
+  for (const p of job.implicitInputs) {
     const d = graph.producers.get(p);
     if (d) out.delete(d);
   }

@@ -12,7 +12,8 @@ export function jobSignature(project: Project, job: Job): Signature {
   const rule = job.rule;
   // No resource value is part of it (SPEC §1): changing a request or `-j` makes nothing stale.
   const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job, unresolvedResources);
-  const command = renderCommand(project, job, unresolvedResources, params) ?? '';
+  // A script job is its script's path (its content is an input): the interpreter a `#!` line names is part of that content.
+  const command = rule.script !== undefined ? `script ${rule.script.path}` : (renderCommand(project, job, unresolvedResources, params) ?? '');
   return {
     // A depfile is part of how the command runs: adding one makes the job run, so its dependencies become known.
     command: quickHashList(job.depfile === undefined ? [shellKey(project), command] : [shellKey(project), command, job.depfile]),

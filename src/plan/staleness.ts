@@ -1,8 +1,8 @@
 // Why a job must run (SPEC §2), as a typed reason (reason.ts). This is the one
 // place that decides staleness; reasons are checked in the order SPEC gives.
 
-import type { Graph, Job } from '../graph/model.js';
-import type { Project } from '../rulefile/model.js';
+import { dropImplicitInputs, type Graph, type Job } from '../graph/model.js';
+import type { Project, Rule } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
 import type { StaleReason } from './reason.js';
@@ -42,12 +42,21 @@ function isPhonyInput(ctx: StalenessContext, path: string): boolean {
   return ctx.graph.producers.get(path)?.rule.phony === true;
 }
 
-/** The first input (declaration order) newer than the oldest output; a directory by the newest mtime in it. */
-function newerInput(job: Job, ctx: StalenessContext, oldest: number): string | undefined {
+/**
+ * The first input (declaration order; then the implicit ones, with `implicit`)
+ * newer than the oldest output; a directory by the newest mtime in it.
+ */
+function newerInput(job: Job, ctx: StalenessContext, oldest: number, implicit: boolean): string | undefined {
   for (const input of job.inputs) {
     if (isPhonyInput(ctx, input)) continue;
     const st = ctx.files.fs.stat(input);
     if (st !== undefined && (st.isDirectory ? ctx.files.mtimeOf(input, st) : st.mtimeMs) > oldest) return input;
+  }
+  if (implicit) {
+    for (const input of job.implicitInputs) {
+      const st = ctx.files.fs.stat(input);
+      if (st !== undefined && st.mtimeMs > oldest) return input;
+    }
   }
   return undefined;
 }
@@ -65,6 +74,7 @@ function madeByStale(ctx: StalenessContext, path: string): boolean {
 
 function upstreamReason(job: Job, ctx: StalenessContext, record?: JobRecord): StaleReason | undefined {
   for (const input of job.inputs) if (madeByStale(ctx, input)) return { kind: 'upstream', path: input };
+  for (const input of job.implicitInputs) if (madeByStale(ctx, input)) return { kind: 'upstream', path: input };
   // A discovered dependency made by a job of the graph (a generated header): decided again after that job ran.
   if (record?.deps !== undefined) for (const dep of record.deps.keys()) if (madeByStale(ctx, dep)) return { kind: 'upstream', path: dep };
   return undefined;
@@ -114,10 +124,70 @@ function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, ol
   return restatted;
 }
 
+/**
+ * Row 6 for the files the command names (SPEC §6), after the declared inputs,
+ * in both check modes: changed since the record (by content, or by stat under
+ * --check mtime) is a changed input. One the record does not know (the
+ * feature just turned on, a log from before it) is decided by Make's rule:
+ * newer than the oldest output is a change; else it is adopted (`restat`).
+ */
+function implicitChange(job: Job, ctx: StalenessContext, record: JobRecord, oldest: number): StaleReason | 'restat' | undefined {
+  let restat = false;
+  for (const input of job.implicitInputs) {
+    const st = ctx.files.fs.stat(input);
+    if (st === undefined) {
+      if (ctx.graph.producers.get(input)) continue; // an upstream job will make it
+      return { kind: 'input-changed', path: input };
+    }
+    const recorded = record.inputs.get(input);
+    if (recorded === undefined) {
+      if (st.mtimeMs > oldest) return { kind: 'input-changed', path: input };
+      restat = true;
+      continue;
+    }
+    if (sameFile(st, recorded)) {
+      if (recorded.hash === '' && ctx.options.check === 'hash') restat = true;
+      continue;
+    }
+    if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
+    restat = true;
+  }
+  return restat ? 'restat' : undefined;
+}
+
+const droppedCache = new WeakMap<BuildLog, { version: number; graph: Graph; byRule: Map<Rule, string[]> }>();
+
+/**
+ * The files each rule's jobs changed themselves while they ran (their records'
+ * `dropped`): no input of any job of the rule, so that a log all its jobs
+ * append to never makes one of them stale. Made once per state of the log.
+ */
+function droppedByRule(ctx: StalenessContext): Map<Rule, string[]> {
+  const { log, graph } = ctx;
+  const cached = droppedCache.get(log);
+  if (cached !== undefined && cached.version === log.droppedVersion && cached.graph === graph) return cached.byRule;
+  const byRule = new Map<Rule, string[]>();
+  for (const key of log.droppedKeys) {
+    const job = graph.producers.get(key);
+    const dropped = log.records.get(key)?.dropped;
+    if (!job || dropped === undefined) continue;
+    const list = byRule.get(job.rule);
+    if (list === undefined) byRule.set(job.rule, [...dropped]);
+    else for (const d of dropped) if (!list.includes(d)) list.push(d);
+  }
+  droppedCache.set(log, { version: log.droppedVersion, graph, byRule });
+  return byRule;
+}
+
 /** The reason `job` must run, or undefined when it is up to date. */
 export function staleReason(job: Job, ctx: StalenessContext): StaleReason | undefined {
   const { options } = ctx;
   const fs = ctx.files.fs;
+  // Files the jobs of its rule change themselves are no inputs of it (SPEC §6), whatever else is decided.
+  if (job.implicitInputs.length > 0 && ctx.log.droppedKeys.size > 0) {
+    const dropped = droppedByRule(ctx).get(job.rule);
+    if (dropped !== undefined) dropImplicitInputs(job, dropped);
+  }
   if (options.force) return { kind: 'forced' };
   if (job.rule.always) return { kind: 'always' };
   // A phony rule without a command only groups its inputs: it "runs" when a job it needs does (SPEC §2).
@@ -138,7 +208,7 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   const record = ctx.log.records.get(key);
   if (record === undefined) {
     // No record: Make's rule, so that an existing tree is adopted without rerunning.
-    const newer = newerInput(job, ctx, oldest);
+    const newer = newerInput(job, ctx, oldest, true);
     if (newer !== undefined) return { kind: 'no-record-input-newer', path: newer };
     const up = upstreamReason(job, ctx);
     if (up !== undefined) return up;
@@ -172,6 +242,11 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
       restatted = true;
     }
+    if (job.implicitInputs.length > 0) {
+      const implicit = implicitChange(job, ctx, record, oldest);
+      if (implicit === 'restat') restatted = true;
+      else if (implicit !== undefined) return implicit;
+    }
     if (record.deps !== undefined) {
       const found = discoveredReason(record.deps, ctx, oldest);
       if (typeof found === 'object') return found;
@@ -194,8 +269,13 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       restatted = true;
     }
   } else {
-    const newer = newerInput(job, ctx, oldest);
+    const newer = newerInput(job, ctx, oldest, false);
     if (newer !== undefined) return { kind: 'input-newer', path: newer };
+    if (job.implicitInputs.length > 0) {
+      const implicit = implicitChange(job, ctx, record, oldest);
+      if (implicit === 'restat') restatted = true;
+      else if (implicit !== undefined) return implicit;
+    }
     if (record.deps !== undefined) {
       const found = discoveredReason(record.deps, ctx, oldest);
       if (typeof found === 'object') return found;

@@ -1,6 +1,6 @@
 // Exports the DAG as Graphviz dot, Mermaid or JSON; stale jobs are marked.
 
-import { orderOnlyDeps, type Job } from '../graph/model.js';
+import { allInputs, orderOnlyDeps, type Job } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 import { reasonText } from './reason.js';
 
@@ -13,9 +13,16 @@ function quoteDot(s: string): string {
 export function formatGraph(plan: Plan, format: GraphFormat): string {
   const { graph, reasons } = plan;
   const sourceId = new Map(graph.sources.map((s, i) => [s, `s${i}`]));
+  // The files commands name (SPEC §6) that no rule makes are sources too.
+  const seenImplicit = new Set<readonly string[]>();
+  for (const job of graph.jobs) {
+    if (job.implicitInputs.length === 0 || seenImplicit.has(job.implicitInputs)) continue;
+    seenImplicit.add(job.implicitInputs);
+    for (const p of job.implicitInputs) if (!sourceId.has(p) && !graph.producers.get(p)) sourceId.set(p, `s${sourceId.size}`);
+  }
   const jobLines = (job: Job) => (job.rule.phony ? job.label : `${job.label}\n${job.outputs.join('\n')}`);
   const inputEdges = function* (job: Job) {
-    for (const p of [...job.inputs, ...job.orderOnly]) {
+    for (const p of [...allInputs(job), ...job.orderOnly]) {
       const producer = graph.producers.get(p);
       if (producer) continue;
       const s = sourceId.get(p);
@@ -33,13 +40,13 @@ export function formatGraph(plan: Plan, format: GraphFormat): string {
             label: job.label,
             wildcards: job.wildcards,
             outputs: job.outputs,
-            inputs: job.inputs,
+            inputs: allInputs(job),
             orderOnly: job.orderOnly,
             deps: job.deps.map((d) => d.id),
             stale: reasons.has(job),
             ...(reasons.has(job) ? { reason: reasonText(reasons.get(job)!) } : {}),
           })),
-          sources: graph.sources,
+          sources: [...sourceId.keys()],
           targets: graph.targets.map((t) => t.id),
         },
         null,

@@ -1,6 +1,6 @@
 // `rules list`: every rule with its description, inputs and outputs.
 
-import type { InputGroup, Project } from '../rulefile/model.js';
+import type { InputGroup, Project, Rule } from '../rulefile/model.js';
 
 function describeInputs(groups: InputGroup[]): string {
   const items = groups.flatMap((g) =>
@@ -12,11 +12,12 @@ function describeInputs(groups: InputGroup[]): string {
   return items.join(' ');
 }
 
-export function formatRuleList(project: Project): string {
+/** `implicit`: each rule's inputs that the Rulefile does not spell out (SPEC §6), listed after the declared ones. */
+export function formatRuleList(project: Project, implicit?: ReadonlyMap<Rule, readonly string[]>): string {
   let out = '';
   for (const rule of project.rules) {
     out += rule.description ? `${rule.name}: ${rule.description}\n` : `${rule.name}\n`;
-    const inputs = describeInputs(rule.inputs);
+    const inputs = [describeInputs(rule.inputs), ...(implicit?.get(rule) ?? [])].filter(Boolean).join(' ');
     if (inputs) out += `  inputs:  ${inputs}\n`;
     const order = describeInputs(rule.orderOnly);
     if (order) out += `  order-only: ${order}\n`;

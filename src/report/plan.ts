@@ -1,5 +1,6 @@
 // The dry run: one line per job that would run, in run order, with its reason.
 
+import { allInputs } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 import { reasonText } from './reason.js';
 
@@ -17,7 +18,8 @@ export function formatPlanJson(plan: Plan): string {
     rule: job.rule.name,
     wildcards: job.wildcards,
     outputs: job.outputs,
-    inputs: job.inputs,
+    // The files the command names follow the declared inputs (SPEC §6).
+    inputs: allInputs(job),
     reason: reasonText(plan.reasons.get(job)!),
   }));
   return JSON.stringify({ jobs }, null, 2) + '\n';

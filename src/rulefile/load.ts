@@ -16,10 +16,13 @@ import type { Project, Rule } from './model.js';
 import { RuleParser } from './rules.js';
 import { describeNode, SourceFile } from './source.js';
 import { findRulefile } from './find.js';
+import { undeclaredOutputWarnings } from './words.js';
 
 export { findRulefile, RULEFILE_NAMES } from './find.js';
 
-const TOP_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
+/** The keys a Rulefile is made of, as the message for a Rulefile that is no map names them. */
+const MAIN_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
+const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs'];
 const INCLUDE_KEYS = ['config', 'rules'];
 
 export interface LoadOptions {
@@ -56,7 +59,7 @@ export function loadProject(opts: LoadOptions): Project {
     throw new UserError([{ message: `the Rulefile is empty: it needs at least a 'rules:' map`, loc: main.at(0) }]);
   }
   if (!isMap(top)) {
-    throw new UserError([{ message: `the Rulefile must be a map with keys ${TOP_KEYS.join(', ')}, not ${describeNode(top)}`, loc: main.loc(top) }]);
+    throw new UserError([{ message: `the Rulefile must be a map with keys ${MAIN_KEYS.join(', ')}, not ${describeNode(top)}`, loc: main.loc(top) }]);
   }
   const topEntries = main.entries(top);
   for (const e of topEntries) {
@@ -155,6 +158,15 @@ export function loadProject(opts: LoadOptions): Project {
   if (mainRules) ruleSources.push({ src: main, node: mainRules.value, keyNode: mainRules.keyNode });
   if (!includeFirst) ruleSources.push(...fromIncludes);
 
+  // SPEC §6: whether the words of `run` naming files are inputs, unless a rule says otherwise.
+  let implicitInputs = true;
+  const implicit = entry('implicit_inputs');
+  if (implicit && implicit.value !== null) {
+    const v = implicit.value;
+    if (isScalar(v) && typeof v.value === 'boolean') implicitInputs = v.value;
+    else problems.push({ message: `'implicit_inputs' must be true or false, not ${describeNode(v)}`, loc: main.loc(v) });
+  }
+
   const rules: Rule[] = [];
   const rulesByName = new Map<string, Rule>();
   const definedAt = new Map<string, SourceLocation>();
@@ -164,7 +176,7 @@ export function loadProject(opts: LoadOptions): Project {
       problems.push({ message: `'rules' must be a map of rule names to rules, not ${describeNode(node)}`, loc: src.loc(node ?? keyNode) });
       continue;
     }
-    const parser = new RuleParser(src, config, problems);
+    const parser = new RuleParser(src, config, problems, implicitInputs);
     for (const e of src.entries(node, true)) {
       const first = definedAt.get(e.key);
       const here = src.loc(e.keyNode);
@@ -184,6 +196,7 @@ export function loadProject(opts: LoadOptions): Project {
     problems.push({ message: `the Rulefile defines no rules: add a 'rules:' map`, loc: main.loc(mainRules?.keyNode ?? top) });
   }
 
+  if (problems.length === 0) warnings.push(...undeclaredOutputWarnings(rules));
   const project: Project = { root, rulefile: main.display, files, read, digests, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
 
   const def = entry('default');

@@ -92,6 +92,12 @@ export interface Rule {
   slurm?: { partition?: string; account?: string; extra: string[] };
   /** No outputs: built by its name, always runs. */
   phony: boolean;
+  /** SPEC §6: whether literal words of `run` naming existing files become inputs (`implicit_inputs`; the rule's own, else the top level's). */
+  implicitInputs: boolean;
+  /** The literal words of `run` that may name files (rulefile/words.ts), with where each is written. */
+  commandWords?: { text: string; loc: SourceLocation }[];
+  /** `script: PATH` (instead of `run`): the script run with the interpreter its extension or `#!` line names. */
+  script?: { path: string; loc: SourceLocation };
 }
 
 export interface Project {

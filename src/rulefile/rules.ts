@@ -11,6 +11,7 @@ import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } fr
 import { unsafeRegexReason } from './regex.js';
 import { describeNode, isEmpty, type SourceFile } from './source.js';
 import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
+import { commandWords } from './words.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 
 export const RULE_KEYS = [
@@ -27,6 +28,9 @@ export const RULE_KEYS = [
   'always',
   'slurm',
   'depfile',
+  // SPEC §6, files the command names.
+  'implicit_inputs',
+  'script',
 ] as const;
 
 /** Names with a meaning of their own in templates; no wildcard may take them. */
@@ -39,13 +43,15 @@ const MAX_PATH_TEMPLATE = 4096;
 /** What a placeholder in `run` or `params` may start with, for suggestions. */
 const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
-type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env' | 'depfile';
+type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env' | 'depfile' | 'script';
 
 export class RuleParser {
   constructor(
     private readonly src: SourceFile,
     private readonly config: Config,
     private readonly problems: Diagnostic[],
+    /** The top level's `implicit_inputs` (a rule's own wins). */
+    private readonly implicitInputs = true,
   ) {}
 
   /** Each rule's wildcards as a set, so checking a name costs the same however many a rule has. */
@@ -105,6 +111,7 @@ export class RuleParser {
       env: [],
       always: false,
       phony: true,
+      implicitInputs: this.implicitInputs,
     };
     const errorsBefore = this.problems.length;
 
@@ -143,10 +150,51 @@ export class RuleParser {
         if (t) rule.run = t;
       }
     }
-    if (!rule.phony && !has('run') && !guessed.has('outputs')) {
+    this.parseCommandFiles(rule, values, has, get);
+    if (!rule.phony && !has('run') && !has('script') && !guessed.has('outputs')) {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
     return this.problems.length === errorsBefore ? rule : undefined;
+  }
+
+  // ---- files the command names (SPEC §6) ----------------------------------
+
+  /** `implicit_inputs`, `script`, and the literal words of `run` that may name files. */
+  private parseCommandFiles(
+    rule: Rule,
+    values: Map<string, { value: Node | null; keyNode: Node }>,
+    has: (k: string) => boolean,
+    get: (k: string) => Node | null,
+  ): void {
+    const src = this.src;
+    if (has('implicit_inputs')) {
+      const v = get('implicit_inputs');
+      if (isScalar(v) && typeof v.value === 'boolean') rule.implicitInputs = v.value;
+      else this.error(`'implicit_inputs' of rule '${rule.name}' must be true or false, not ${describeNode(v)}`, src.loc(v));
+    }
+    if (values.has('script')) {
+      const node = get('script');
+      const text = this.string(node, `'script' of rule '${rule.name}'`, values.get('script')!.keyNode);
+      if (text !== undefined && values.has('run')) {
+        this.error(`rule '${rule.name}' has both 'run' and 'script': give one of them`, src.loc(values.get('script')!.keyNode));
+      } else if (text !== undefined) {
+        const t = this.templateFromText(rule, node!, text, 'script');
+        if (t && t.placeholders.length > 0) {
+          this.error(`'script' of rule '${rule.name}' must be a plain path: the same script runs for every job (its job reaches it in $RULES_JOB)`, src.locIn(node!, t.placeholders[0]!.offset));
+        } else if (t) {
+          const path = normalizePath(literalText(t));
+          const problem = nameProblem(path);
+          if (problem !== undefined) this.error(`script '${showPath(text)}' of rule '${rule.name}' ${problem}`, src.loc(node));
+          else rule.script = { path, loc: src.loc(node) };
+        }
+      }
+    }
+    const run = rule.run;
+    if (run !== undefined) {
+      const node = get('run')!;
+      const words = commandWords(run);
+      if (words.length > 0) rule.commandWords = words.map((w) => ({ text: w.text, loc: src.locIn(node, w.offset) }));
+    }
   }
 
   // ---- scalars -------------------------------------------------------------
@@ -178,7 +226,7 @@ export class RuleParser {
       this.error(`a NUL character ('\\0') cannot appear in '${ctx}'`, this.src.locIn(node, nul));
       return undefined;
     }
-    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log' || ctx === 'depfile') && text.length > MAX_PATH_TEMPLATE) {
+    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log' || ctx === 'depfile' || ctx === 'script') && text.length > MAX_PATH_TEMPLATE) {
       this.error(`a path of ${text.length} characters: paths are at most ${MAX_PATH_TEMPLATE} characters`, this.src.loc(node));
       return undefined;
     }
@@ -264,7 +312,7 @@ export class RuleParser {
     }
     if (ctx === 'outputs') return `'${shown}' cannot be used in outputs: only wildcards and {config.KEY}`;
     if (ctx === 'depfile') return depfilePlaceholderProblem(rule, ph, shown);
-    if (ctx === 'inputs' || ctx === 'log' || ctx === 'env') {
+    if (ctx === 'inputs' || ctx === 'log' || ctx === 'env' || ctx === 'script') {
       return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': only wildcards and {config.KEY} are allowed here`;
     }
     // `{inputs.NAME}` and the like: NAME must be declared.

@@ -142,16 +142,42 @@ export class SourceFile {
     return this.at(node?.range?.[0] ?? 0);
   }
 
-  /** The location of character `index` of a scalar's value, exact for one-line scalars. */
+  /** The location of character `index` of a scalar's value: exact for one-line scalars, block scalars and plain ones. */
   locIn(node: Node, index: number): SourceLocation {
     const start = node.range?.[0] ?? 0;
     if (isScalar(node) && node.type === Scalar.PLAIN) {
       if (this.rawOffsetsOf(node) !== null) return this.at(start + index);
+      return this.at(start + this.spreadOffset(node, index));
     } else if (isScalar(node) && (node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE)) {
       const offsets = this.rawOffsetsOf(node);
       if (offsets !== null) return this.at(start + 1 + offsets[Math.min(index, offsets.length - 1)]!);
+    } else if (isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED)) {
+      return this.at(start + this.spreadOffset(node, index));
     }
     return this.at(start);
+  }
+
+  /**
+   * For a scalar spread over lines without escapes (a block scalar, `run: |`,
+   * or a plain one), the raw offset of value character `index`: the value's
+   * non-blank characters are the raw text's, in order; only indentation and
+   * line folding differ. A block scalar's header line is skipped.
+   */
+  private spreadOffset(node: Scalar, index: number): number {
+    const start = node.range?.[0] ?? 0;
+    const raw = this.text.slice(start, node.range?.[1] ?? start);
+    const value = String(node.value);
+    let r = node.type === Scalar.PLAIN ? 0 : raw.indexOf('\n') + 1;
+    if (r < 0) return 0;
+    for (let v = 0; v < value.length && v <= index; v++) {
+      const c = value[v]!;
+      if (c === ' ' || c === '\t' || c === '\n') continue;
+      const at = raw.indexOf(c, r);
+      if (at < 0) return 0;
+      if (v === index) return at;
+      r = at + 1;
+    }
+    return r;
   }
 
   /**

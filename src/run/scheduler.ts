@@ -6,8 +6,10 @@
 // is done: if its inputs came out byte-identical, it does not run (early cutoff).
 
 import { posix } from 'node:path';
-import { renderCommand, renderEnv, type ResourceValues } from '../graph/command.js';
-import type { Job } from '../graph/model.js';
+import { jobDescription, renderCommand, renderEnv, type ResourceValues } from '../graph/command.js';
+import { interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from '../graph/script.js';
+import { removeJobFile, writeJobFile } from '../state/jobfile.js';
+import { dropImplicitInputs, type Job } from '../graph/model.js';
 import { readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
@@ -17,7 +19,7 @@ import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
-import { IsDirectoryError } from '../util/fs.js';
+import { IsDirectoryError, sameFile } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import { readDepfile } from './depfile.js';
@@ -252,12 +254,16 @@ class Build {
     this.wake();
   }
 
-  /** The stat and hash of each input, as the job sees it when it starts. */
+  /** The stat and hash of each input (declared, then implicit), as the job sees it when it starts. */
   private inputInfos(job: Job): Map<string, FileInfo> {
     const infos = new Map<string, FileInfo>();
     const files = this.plan.context.files;
     for (const input of job.inputs) {
       if (this.plan.graph.producers.get(input)?.rule.phony) continue;
+      const info = files.current(input);
+      if (info) infos.set(input, info);
+    }
+    for (const input of job.implicitInputs) {
       const info = files.current(input);
       if (info) infos.set(input, info);
     }
@@ -279,7 +285,35 @@ class Build {
     return deps;
   }
 
-  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job)): void {
+  /**
+   * The implicit inputs the job changed while it ran (a log it appends to, a
+   * file it touches): dropped from its inputs and its record, so that it never
+   * makes itself stale (SPEC §6).
+   */
+  private changedByJob(job: Job, inputs: Map<string, FileInfo>): readonly string[] {
+    const fs = this.plan.context.files.fs;
+    let changed: string[] | undefined;
+    for (const input of job.implicitInputs) {
+      const before = inputs.get(input);
+      // A file another job makes is that job's to change.
+      if (before === undefined || this.plan.graph.producers.get(input)) continue;
+      fs.invalidate(input);
+      if (sameFile(fs.stat(input), before)) continue;
+      (changed ??= []).push(input);
+      inputs.delete(input);
+    }
+    // A file the command names that the job itself created.
+    for (const word of this.plan.graph.absentWords?.get(job.rule) ?? NO_DROPS) {
+      fs.invalidate(word);
+      const st = fs.statFile ? fs.statFile(word) : fs.stat(word);
+      if (st !== undefined && !st.isDirectory) (changed ??= []).push(word);
+    }
+    if (changed === undefined) return NO_DROPS;
+    dropImplicitInputs(job, changed);
+    return changed;
+  }
+
+  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job), dropped: readonly string[] = NO_DROPS): void {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
@@ -289,8 +323,12 @@ class Build {
       if (info) outputs.set(out, info);
     }
     const log = this.plan.context.log;
-    const rec: JobRecord = { key: recordKey(job), signature: jobSignature(this.project, job), inputs, outputs };
+    const key = recordKey(job);
+    const rec: JobRecord = { key, signature: jobSignature(this.project, job), inputs, outputs };
     if (job.log !== undefined) rec.log = job.log;
+    // Dropped once, dropped for good: carried from record to record.
+    const before = log.records.get(key)?.dropped;
+    if (before !== undefined || dropped.length > 0) rec.dropped = before === undefined ? [...dropped] : [...new Set([...before, ...dropped])];
     const inside = filesInside(files, inputs, outputs);
     if (inside !== undefined) rec.files = inside;
     if (deps !== undefined && deps.size > 0) rec.deps = deps;
@@ -332,12 +370,25 @@ class Build {
     }
   }
 
+  /** For a script job whose interpreter was left to run time (a made script): reads its `#!` line; says why it cannot run. */
+  private knowInterpreter(job: Job): string | undefined {
+    const script = job.script;
+    if (script === undefined || script.interpreter !== undefined) return undefined;
+    const head = this.plan.context.files.fs.readStart?.(script.path, SHEBANG_BYTES);
+    const interpreter = head === undefined ? undefined : interpreterByShebang(head);
+    if (interpreter === undefined) return noInterpreterMessage(job.label, script.path);
+    job.script = { path: script.path, interpreter };
+    return undefined;
+  }
+
   /** Runs one job with its retries; resolves true on success. */
   private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
     const fs = this.plan.context.files.fs;
     const log = this.plan.context.log;
-    const command = renderCommand(project, job, this.granted);
+    // A script a rule made is read for its `#!` line once it is there.
+    const scriptProblem = this.knowInterpreter(job);
+    const command = scriptProblem === undefined ? renderCommand(project, job, this.granted) : '';
     const attempts = 1 + job.rule.retries;
     const inputs = this.inputInfos(job);
     const unreadable = unreadableInput(this.plan.context.files, job);
@@ -359,6 +410,7 @@ class Build {
         this.removeDepfile(job);
         if (kept !== undefined) failure = { kind: 'prepare', problem: kept };
         else if (unreadable !== undefined) failure = unreadable;
+        else if (scriptProblem !== undefined) failure = { kind: 'prepare-error', message: scriptProblem };
         else {
           for (const out of job.outputs) this.mkdirOnce(posix.dirname(out));
           if (job.log) this.mkdirOnce(posix.dirname(job.log));
@@ -368,18 +420,29 @@ class Build {
       } catch (e) {
         failure = { kind: 'prepare-error', message: (e as Error).message };
       }
+      let jobFile: string | undefined;
+      if (failure === undefined && job.script !== undefined) {
+        try {
+          jobFile = writeJobFile(project.root, recordKey(job), jobDescription(project, job, this.granted));
+        } catch (e) {
+          failure = { kind: 'prepare-error', message: (e as Error).message };
+        }
+      }
       if (failure === undefined) {
+        const env = renderEnv(project, job);
+        if (jobFile !== undefined) env.RULES_JOB = jobFile;
         const running = this.executor.start({
           job,
           command,
           shell: project.shell,
           cwd: project.root,
-          env: renderEnv(project, job),
+          env,
           ...(job.log ? { logPath: abs(project.root, job.log) } : { spillPath: outputSpillPath(project.root, job.rule.name, job.name) }),
         });
         this.running.set(job, running);
         if (signal.aborted) running.kill();
         const outcome = await running.done;
+        if (jobFile !== undefined) removeJobFile(jobFile);
         output = outcome.output;
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
@@ -404,7 +467,7 @@ class Build {
       const durationMs = Date.now() - t0;
       if (failure === undefined) {
         try {
-          this.record(job, inputs, deps);
+          this.record(job, inputs, deps, job.implicitInputs.length > 0 || this.plan.graph.absentWords?.has(job.rule) ? this.changedByJob(job, inputs) : NO_DROPS);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }
@@ -448,6 +511,7 @@ function unreadableInput(files: FileOracle, job: Job): JobFailure | undefined {
   }
   return undefined;
 }
+const NO_DROPS: readonly string[] = Object.freeze([]);
 
 function abs(root: string, path: string): string {
   return path.startsWith('/') ? path : `${root}/${path}`;

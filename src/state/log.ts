@@ -60,6 +60,8 @@ export interface JobRecord {
    * them: inputs of the job from then on. Absent when there were none.
    */
   deps?: Map<string, FileInfo>;
+  /** Implicit inputs (SPEC §6) the job changed while it ran: no longer its inputs, for good. */
+  dropped?: string[];
 }
 
 type FileRow = [string, number, number, number, string];
@@ -78,6 +80,8 @@ interface DoneLine {
   f?: FileRow[];
   /** Discovered dependencies (depfile), when there are any. */
   d?: FileRow[];
+  /** Names of implicit inputs dropped because the job changed them while it ran (JobRecord.dropped). */
+  n?: string[];
 }
 interface StartLine {
   t: 'S';
@@ -194,6 +198,13 @@ export class MemoryLogStorage implements LogStorage {
 export class BuildLog {
   /** The last finished run of each job. */
   readonly records = new Map<string, JobRecord>();
+  /** Keys of the records that drop implicit inputs (JobRecord.dropped): usually none. */
+  readonly droppedKeys = new Set<string>();
+  /** Changes whenever `droppedKeys` or their records may have changed, for caches of them. */
+  get droppedVersion(): number {
+    return this.droppedVersion_;
+  }
+  private droppedVersion_ = 0;
   /** Jobs whose last run started and never finished: key → outputs (and log) it declared. */
   readonly incomplete = new Map<string, { outputs: string[]; log?: string }>();
   /** Problems found while loading, one line each, for the user. */
@@ -292,6 +303,7 @@ export class BuildLog {
       // to have started and not finished stay incomplete: that only ever makes a job run. A run
       // whose S record is the damaged line is still known by its marker (see loadMarkers).
       this.records.clear();
+      this.droppedKeys.clear();
       this.files = undefined;
       this.warnings.push(
         `the build log ${shownStatePath('log')} is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
@@ -311,6 +323,9 @@ export class BuildLog {
         if (line.l !== undefined) rec.log = line.l;
         if (line.f !== undefined) rec.files = toMap(line.f);
         if (Array.isArray(line.d)) rec.deps = toMap(line.d);
+        if (Array.isArray(line.n) && line.n.length > 0) rec.dropped = line.n.filter((x) => typeof x === 'string');
+        if (rec.dropped !== undefined) this.droppedKeys.add(line.k);
+        if (rec.dropped !== undefined || this.droppedKeys.delete(line.k)) this.droppedVersion_++;
         this.records.set(line.k, rec);
         this.incomplete.delete(line.k);
         if (this.files) this.learn(rec);
@@ -318,6 +333,7 @@ export class BuildLog {
       }
       case 'X':
         this.records.delete(line.k);
+        this.droppedKeys.delete(line.k);
         this.incomplete.delete(line.k);
         break;
     }
@@ -409,7 +425,10 @@ export class BuildLog {
     const kept = this.records.size - dead.length + this.incomplete.size;
     // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
     if (this.needsRewrite || this.lines > 2 * kept + SLACK_LINES || dead.length > kept / 4 + SLACK_DEAD) {
-      for (const key of dead) this.records.delete(key);
+      for (const key of dead) {
+        this.records.delete(key);
+        this.droppedKeys.delete(key);
+      }
       this.rewrite();
     }
     this.storage.close();
@@ -440,6 +459,7 @@ function doneLine(r: JobRecord): DoneLine {
   if (r.log !== undefined) line.l = r.log;
   if (r.files !== undefined && r.files.size > 0) line.f = toRows(r.files);
   if (r.deps !== undefined && r.deps.size > 0) line.d = toRows(r.deps);
+  if (r.dropped !== undefined && r.dropped.length > 0) line.n = r.dropped;
   return line;
 }
 

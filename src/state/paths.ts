@@ -23,6 +23,8 @@ const ENTRIES = {
   started: { rel: 'started', kind: 'dir' },
   /** Job output too long to keep in memory (state/output.ts). */
   output: { rel: 'output', kind: 'dir' },
+  /** The job descriptions `script:` jobs read from $RULES_JOB (state/jobfile.ts), each while its job runs. */
+  jobs: { rel: 'jobs', kind: 'dir' },
   /** Job scripts and logs of the SLURM executor (run/slurm.ts). */
   slurm: { rel: 'slurm', kind: 'dir' },
   /** The event logs every build appends to. */
@@ -76,6 +78,10 @@ export function outputDir(root: string): string {
   return statePath(root, 'output');
 }
 
+export function jobsDir(root: string): string {
+  return statePath(root, 'jobs');
+}
+
 export function slurmDir(root: string): string {
   return statePath(root, 'slurm');
 }
@@ -104,7 +110,7 @@ export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): vo
  * under .rules/ is left alone. The lock and its mutex are checked as they are
  * taken (state/lock.ts).
  */
-const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output'];
+const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output', 'jobs'];
 
 /** Makes .rules/ if needed; a file in its place is the user's to move. */
 export function makeStateDir(root: string): void {

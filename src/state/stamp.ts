@@ -47,6 +47,8 @@ export interface LookedAt {
   readonly links?: ReadonlyMap<string, string | undefined>;
   /** What the build knew of a path when it was done (a path a job wrote is looked at again). */
   stat(path: string): FileIdentity | undefined;
+  /** Paths looked at only to learn whether a command's word names a file (SPEC §6): not counted as files. */
+  readonly probedOnly?: ReadonlySet<string>;
 }
 
 export interface StampFacts {
@@ -81,6 +83,8 @@ export interface StampHeader {
   dryText: string;
   dryJson: string;
   count: number;
+  /** How many of the paths are files that exist (the others were looked for and not found): what `-v` reports. */
+  files?: number;
   pathBytes: number;
   /** Byte offset (within the paths) of each chunk's first path. */
   chunks: number[];
@@ -125,15 +129,19 @@ export function writeStamp(root: string, facts: StampFacts): void {
   const values: number[] = [];
   const chunks: number[] = [];
   let bytes = 0;
+  let present = 0;
   for (const p of facts.fs.lookedAt) {
     // Paths are stored a line each: a name with a newline in it gets no stamp.
     if (p.includes('\n')) return removeStamp(root);
     if (paths.length % CHUNK === 0) chunks.push(bytes);
     paths.push(p);
     bytes += Buffer.byteLength(p) + 1;
+    const probe = facts.fs.probedOnly?.has(p) === true;
     const st = facts.fs.stat(p);
-    if (st) values.push(st.size, st.mtimeMs, st.ino);
-    else values.push(-1, 0, 0);
+    if (st) {
+      values.push(st.size, st.mtimeMs, st.ino);
+      if (!probe) present++;
+    } else values.push(-1, 0, 0);
   }
   const dirs: [string, string][] = [];
   for (const [dir, listing] of facts.fs.listings) {
@@ -159,6 +167,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
     dryText: facts.dryText,
     dryJson: facts.dryJson,
     count: paths.length,
+    files: present,
     pathBytes: bytes,
     chunks,
   };
@@ -199,6 +208,7 @@ export function removeStamp(root: string): void {
 function wellFormed(h: StampHeader, bytesAfterHeader: number): boolean {
   const int = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
   if (!int(h.count) || !int(h.pathBytes) || !int(h.upToDate) || h.pathBytes > bytesAfterHeader) return false;
+  if (h.files !== undefined && (!int(h.files) || h.files > h.count)) return false;
   if (!Array.isArray(h.chunks) || h.chunks.length !== Math.ceil(h.count / CHUNK)) return false;
   for (let k = 0; k < h.chunks.length; k++) {
     const at = h.chunks[k];

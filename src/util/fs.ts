@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync } from './hash.js';
 
@@ -79,6 +79,13 @@ export interface FileSystem {
   mkdirp(path: string): void;
   /** Forgets anything cached about `path` and everything under it (after a job wrote it). */
   invalidate(path: string): void;
+  /**
+   * `stat` for a path that matters only if it is a file (a word of a command,
+   * SPEC §6): a directory found there is not recorded for the up-to-date stamp.
+   */
+  statFile?(path: string): FileStat | undefined;
+  /** The first `bytes` bytes of a file as text (a script's `#!` line), or undefined when it cannot be read. */
+  readStart?(path: string, bytes: number): string | undefined;
 }
 
 /** A directory where the engine would delete a file: it deletes nothing then. */
@@ -192,6 +199,20 @@ export class DiskFileSystem implements FileSystem {
     if (path && path !== '.') mkdirSync(this.abs(path), { recursive: true });
   }
 
+  readStart(path: string, bytes: number): string | undefined {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.abs(path), 'r');
+      const buf = Buffer.alloc(bytes);
+      const n = readSync(fd, buf, 0, bytes, 0);
+      return buf.subarray(0, n).toString('utf8');
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
   invalidate(): void {
     // Nothing is cached.
   }
@@ -262,6 +283,7 @@ export class CachedFileSystem implements FileSystem {
   }
 
   stat(path: string): FileStat | undefined {
+    if (this.probed.size > 0) this.probed.delete(path);
     // One lookup on the hot path (a cache hit): the entry knows whether the path is recorded.
     const known = this.stats.get(path);
     if (known !== undefined) {
@@ -335,6 +357,34 @@ export class CachedFileSystem implements FileSystem {
   /** Not recorded: what a build reads this way (a depfile) is not what its answer depends on. */
   read(path: string): string | undefined {
     return this.inner.read(path);
+  }
+
+  statFile(path: string): FileStat | undefined {
+    const recorded = this.looked.has(path);
+    const probe = this.probed.has(path);
+    const st = this.stat(path);
+    if (recorded) {
+      if (probe) this.probed.add(path);
+      return st;
+    }
+    if (st?.isDirectory) {
+      this.looked.delete(path);
+      const known = this.stats.get(path);
+      if (known) known.asked = false;
+    } else this.probed.add(path);
+    return st;
+  }
+
+  /** Paths only `statFile` looked at (words of commands that are no input): recorded, but not counted as files the build used. */
+  get probedOnly(): ReadonlySet<string> {
+    return this.probed;
+  }
+  private readonly probed = new Set<string>();
+
+  /** Read through (not cached); the path is recorded as looked at, as a hash would. */
+  readStart(path: string, bytes: number): string | undefined {
+    this.stat(path);
+    return this.inner.readStart?.(path, bytes);
   }
 
   remove(path: string): void {

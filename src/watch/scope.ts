@@ -37,6 +37,29 @@ export interface ScopeInputs {
   isDirectory?: (path: string) => boolean;
 }
 
+/**
+ * The graph's sources and the files its commands name (SPEC §6) that no rule
+ * makes, less those a job changes itself (dropped from its inputs): an edited
+ * script is a change to rebuild for.
+ */
+function withImplicitInputs(graph: Graph): readonly string[] {
+  let out: string[] | undefined;
+  let seen: Set<string> | undefined;
+  const lists = new Set<readonly string[]>();
+  for (const job of graph.jobs) {
+    if (job.implicitInputs.length === 0 || lists.has(job.implicitInputs)) continue;
+    lists.add(job.implicitInputs);
+    for (const p of job.implicitInputs) {
+      if (graph.producers.get(p)) continue;
+      seen ??= new Set(graph.sources);
+      if (seen.has(p)) continue;
+      seen.add(p);
+      (out ??= [...graph.sources]).push(p);
+    }
+  }
+  return out ?? graph.sources;
+}
+
 export class WatchScope {
   /** Absolute directory → how deep it is watched. */
   readonly roots = new Map<string, Depth>();
@@ -68,12 +91,12 @@ export class WatchScope {
       this.addRoot(dirname(f), 'flat');
     }
     this.everything = graph === undefined;
-    this.sources = graph?.sources ?? [];
+    this.sources = graph ? withImplicitInputs(graph) : [];
     this.globMatches = new Map([...(project?.globs ?? []), ...(graph?.globs ?? [])]);
     if (this.everything) this.addRoot(root, 'deep');
     if (graph) {
       const isDirectory = inputs.isDirectory ?? ((p: string) => statSync(this.abs(p), { throwIfNoEntry: false })?.isDirectory() === true);
-      for (const s of graph.sources) {
+      for (const s of this.sources) {
         this.files.add(s);
         this.addRoot(this.abs(posix.dirname(s)), 'flat');
         if (isDirectory(s)) {

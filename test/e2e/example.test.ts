@@ -31,3 +31,25 @@ test('Rulefile.example builds a catalog with -j2, and a second build has nothing
   assert.deepEqual(nonEmptyLines(dry.stdout), [], 'nothing is left');
   assert.equal(dry.stderr, 'rules: nothing to do\n');
 });
+
+test('Rulefile.example: editing a step script reruns exactly that step (the scripts a run names are inputs)', (t) => {
+  const p = project(t);
+  fs.copyFileSync(path.join(REPO, 'Rulefile.example'), p.path('Rulefile.example'));
+  fs.cpSync(path.join(REPO, 'rules'), p.path('rules'), { recursive: true });
+  assert.equal(p.run(['build', '-f', 'Rulefile.example']).status, 0);
+
+  fs.appendFileSync(p.path('rules/scripts/summary.mjs'), '// a comment\n');
+  const dry = p.run(['build', '-f', 'Rulefile.example', '-n']);
+  assert.deepEqual(nonEmptyLines(dry.stdout), ['summary phot/summary.txt: input changed: rules/scripts/summary.mjs', 'all: always'], show(dry));
+  const r = p.run(['build', '-f', 'Rulefile.example']);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /^rules: 1 job done in /m);
+
+  // A step in the middle: its jobs rerun; their outputs come out the same, so nothing downstream runs.
+  fs.appendFileSync(p.path('rules/scripts/calibrate.mjs'), '// a comment\n');
+  const dry2 = p.run(['build', '-f', 'Rulefile.example', '-n']);
+  assert.match(dry2.stdout, /^calibrate\[frame=f1\] calibrated\/f1.txt: input changed: rules\/scripts\/calibrate.mjs$/m);
+  const r2 = p.run(['build', '-f', 'Rulefile.example']);
+  assert.equal(r2.status, 0, show(r2));
+  assert.match(r2.stdout, /^rules: 4 jobs done, 10 up to date after all \(inputs unchanged\) in /m);
+});

@@ -114,6 +114,10 @@ export class FakeFileSystem implements FileSystem {
     return this.files.get(path)?.content;
   }
 
+  readStart(path: string, bytes: number): string | undefined {
+    return this.files.get(this.resolve(path) ?? path)?.content.slice(0, bytes);
+  }
+
   setMtime(path: string, mtimeMs: number): this {
     const f = this.files.get(path);
     if (!f) throw new Error(`no file ${path}`);
