@@ -343,6 +343,42 @@ describe('rules build --executor slurm', () => {
     assert.equal(p.read('a.txt'), 'hello-from-function\n');
   });
 
+  test('script: reads $RULES_JOB on the cluster (cpus as sbatch grants them), and a depfile is read after the SLURM job', (t) => {
+    const files = {
+      Rulefile: yaml(
+        'rules:',
+        '  all:',
+        '    inputs: [count.txt, dep.txt]',
+        '  count:',
+        '    inputs: { text: in.txt }',
+        '    outputs: count.txt',
+        '    resources: { cpus: 2 }',
+        '    script: count.py',
+        '  dep:',
+        '    outputs: dep.txt',
+        '    depfile: "{output}.d"',
+        '    run: \'cat h.txt > {output}; printf "%s: h.txt" {output} > {output}.d\'',
+      ),
+      'count.py': [
+        'import json, os',
+        'job = json.load(open(os.environ["RULES_JOB"]))',
+        'words = len(open(job["named_inputs"]["text"][0]).read().split())',
+        'open(job["outputs"][0], "w").write(f"{words} {job[\'resources\'][\'cpus\']}\\n")',
+        '',
+      ].join('\n'),
+      'in.txt': 'one two three\n',
+      'h.txt': 'h1\n',
+    };
+    const p = project(t, files);
+    const r = p.run(['build', '--executor', 'slurm', '-j', '1']);
+    assert.equal(r.status, 0, show(r));
+    assert.equal(p.read('count.txt'), '3 2\n', 'the cluster grants the request, whatever -j says');
+    assert.equal(p.exists('dep.txt.d'), false, 'the depfile is read and deleted');
+    assert.deepEqual(fs.readdirSync(p.path('.rules/jobs')), [], 'the job description is removed after the run');
+    p.write({ 'h.txt': 'h2\n', 'count.py': `${files['count.py']}# edited\n` });
+    assert.deepEqual(nonEmptyLines(p.run(['build', '-n']).stdout), ['count count.txt: input changed: count.py', 'dep dep.txt: input changed: h.txt', 'all: always']);
+  });
+
   test('--slurm-output-wait: a job that succeeds without making its output fails once the wait is over', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  lazy:', '    outputs: lazy.txt', '    run: echo made nothing') });
     const t0 = Date.now();
