@@ -6,7 +6,7 @@ import type { Project, Rule } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
 import type { StaleReason } from './reason.js';
-import { sameFile } from '../util/fs.js';
+import { sameFile, type FileStat } from '../util/fs.js';
 import { jobSignature, signatureChange } from './signature.js';
 
 export type CheckMode = 'hash' | 'mtime';
@@ -81,11 +81,24 @@ function upstreamReason(job: Job, ctx: StalenessContext, record?: JobRecord): St
 }
 
 /**
+ * How a path compares with its record: `changed`, the same but to be recorded
+ * again (`restat`: another stat, or a record made without a hash), or `same`.
+ */
+type Comparison = 'changed' | 'restat' | 'same';
+
+/** How file `path` (stat'ed as `st`) compares with its record: by content when hashing, else by stat. */
+function fileChange(ctx: StalenessContext, path: string, st: FileStat, recorded: FileInfo): Comparison {
+  // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
+  if (sameFile(st, recorded)) return recorded.hash === '' && ctx.files.hashing ? 'restat' : 'same';
+  return ctx.files.changedSince(path, recorded) ? 'changed' : 'restat';
+}
+
+/**
  * How directory `path` compares with its record (hash mode): its tree
  * `changed`, the same but recorded with other stats (`restat`: a touched
  * file, a record without hashes), or the same.
  */
-function treeChange(ctx: StalenessContext, path: string, recorded: FileInfo): 'changed' | 'restat' | 'same' {
+function treeChange(ctx: StalenessContext, path: string, recorded: FileInfo): Comparison {
   const now = ctx.files.current(path)!;
   // Recorded under --check mtime, without a hash: the same stats then stand for the same tree (as for a file).
   if (recorded.hash === '') return now.mtimeMs === recorded.mtimeMs && now.size === recorded.size ? 'restat' : 'changed';
@@ -114,12 +127,9 @@ function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, ol
       if (st.mtimeMs > oldest) return { kind: 'input-newer', path: dep };
       continue;
     }
-    if (sameFile(st, recorded)) {
-      if (recorded.hash === '') restatted = true;
-      continue;
-    }
-    if (ctx.files.changedSince(dep, recorded)) return { kind: 'input-changed', path: dep };
-    restatted = true;
+    const c = fileChange(ctx, dep, st, recorded);
+    if (c === 'changed') return { kind: 'input-changed', path: dep };
+    if (c === 'restat') restatted = true;
   }
   return restatted;
 }
@@ -145,12 +155,9 @@ function implicitChange(job: Job, ctx: StalenessContext, record: JobRecord, olde
       restat = true;
       continue;
     }
-    if (sameFile(st, recorded)) {
-      if (recorded.hash === '' && ctx.options.check === 'hash') restat = true;
-      continue;
-    }
-    if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
-    restat = true;
+    const c = fileChange(ctx, input, st, recorded);
+    if (c === 'changed') return { kind: 'input-changed', path: input };
+    if (c === 'restat') restat = true;
   }
   return restat ? 'restat' : undefined;
 }
@@ -227,20 +234,10 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (st === undefined) continue; // an upstream job will make it
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return { kind: 'input-changed', path: input };
-      if (st.isDirectory) {
-        // A directory's own stat says nothing of a file edited inside it: its tree is compared.
-        const tree = treeChange(ctx, input, recorded);
-        if (tree === 'changed') return { kind: 'input-changed', path: input };
-        if (tree === 'restat') restatted = true;
-        continue;
-      }
-      if (sameFile(st, recorded)) {
-        // Recorded under --check mtime, without a hash: record one now, so a later touch is no change.
-        if (recorded.hash === '') restatted = true;
-        continue;
-      }
-      if (ctx.files.changedSince(input, recorded)) return { kind: 'input-changed', path: input };
-      restatted = true;
+      // A directory's own stat says nothing of a file edited inside it: its tree is compared.
+      const c = st.isDirectory ? treeChange(ctx, input, recorded) : fileChange(ctx, input, st, recorded);
+      if (c === 'changed') return { kind: 'input-changed', path: input };
+      if (c === 'restat') restatted = true;
     }
     if (job.implicitInputs.length > 0) {
       const implicit = implicitChange(job, ctx, record, oldest);
@@ -255,18 +252,9 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
-      if (isDirOutput(job, out)) {
-        const tree = treeChange(ctx, out, recorded);
-        if (tree === 'changed') return { kind: 'output-modified', path: out };
-        if (tree === 'restat') restatted = true;
-        continue;
-      }
-      if (sameFile(fs.stat(out)!, recorded)) {
-        if (recorded.hash === '') restatted = true;
-        continue;
-      }
-      if (ctx.files.changedSince(out, recorded)) return { kind: 'output-modified', path: out };
-      restatted = true;
+      const c = isDirOutput(job, out) ? treeChange(ctx, out, recorded) : fileChange(ctx, out, fs.stat(out)!, recorded);
+      if (c === 'changed') return { kind: 'output-modified', path: out };
+      if (c === 'restat') restatted = true;
     }
   } else {
     const newer = newerInput(job, ctx, oldest, false);
