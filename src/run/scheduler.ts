@@ -17,7 +17,7 @@ import { jobSignature } from '../plan/signature.js';
 import { isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
-import type { FileInfo, JobRecord } from '../state/log.js';
+import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
 import { IsDirectoryError, sameFile } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
@@ -329,8 +329,7 @@ class Build {
     // Dropped once, dropped for good: carried from record to record.
     const before = log.records.get(key)?.dropped;
     if (before !== undefined || dropped.length > 0) rec.dropped = before === undefined ? [...dropped] : [...new Set([...before, ...dropped])];
-    const inside = filesInside(files, inputs, outputs);
-    if (inside !== undefined) rec.files = inside;
+    rememberTrees(files, log, inputs, outputs);
     if (deps !== undefined && deps.size > 0) rec.deps = deps;
     log.done(rec);
   }
@@ -487,19 +486,15 @@ class Build {
   }
 }
 
-/** The files inside the directories among a record's inputs and outputs (hashed walks only), or undefined when none is. */
-function filesInside(files: FileOracle, inputs: Map<string, FileInfo>, outputs: Map<string, FileInfo>): Map<string, FileInfo> | undefined {
-  if (!files.hashing || !files.walkedAny) return undefined;
-  let all: Map<string, FileInfo> | undefined;
+/** Keeps the files inside the directories among a record's inputs and outputs (hashed walks only) for the hash cache. */
+function rememberTrees(files: FileOracle, log: BuildLog, inputs: Map<string, FileInfo>, outputs: Map<string, FileInfo>): void {
+  if (!files.hashing || !files.walkedAny) return;
   for (const map of [inputs, outputs]) {
     for (const p of map.keys()) {
       const tree = files.inside(p);
-      if (tree === undefined) continue;
-      all ??= new Map();
-      for (const [f, info] of tree.files) all.set(f, info);
+      if (tree !== undefined) log.rememberTree(p, tree.files);
     }
   }
-  return all;
 }
 
 /** The first directory input holding something that cannot be read: the job is not run then (SPEC §6, docs/staleness.md). */

@@ -5,7 +5,9 @@
 //
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
 // D (a job finished, with its signature and its files: `i` inputs, `o`
-// outputs, `d` dependencies discovered in its depfile), X (forgotten, after clean).
+// outputs, `d` dependencies discovered in its depfile), X (forgotten, after
+// clean), T (the files inside a directory input or output as last seen: for
+// the hash cache, once per directory however many jobs read it).
 //
 // A running job is also marked in a file of its own (state/started.ts), written
 // before its S and removed after its D: a crash followed by damage to this log
@@ -50,12 +52,6 @@ export interface JobRecord {
   outputs: Map<string, FileInfo>;
   log?: string;
   /**
-   * The files inside its directory inputs and outputs as they were seen (a
-   * directory's own info, in `inputs`/`outputs`, is a hash of its whole tree):
-   * only for the hash cache, so an unchanged tree costs stats, not reads.
-   */
-  files?: Map<string, FileInfo>;
-  /**
    * Dependencies the run discovered in its depfile (SPEC §6), as the job saw
    * them: inputs of the job from then on. Absent when there were none.
    */
@@ -76,8 +72,6 @@ interface DoneLine {
   i: FileRow[];
   o: FileRow[];
   l?: string;
-  /** Files inside directory inputs and outputs (JobRecord.files). */
-  f?: FileRow[];
   /** Discovered dependencies (depfile), when there are any. */
   d?: FileRow[];
   /** Names of implicit inputs dropped because the job changed them while it ran (JobRecord.dropped). */
@@ -93,7 +87,13 @@ interface ForgetLine {
   t: 'X';
   k: string;
 }
-type Line = DoneLine | StartLine | ForgetLine;
+/** The files inside directory `k` (recursively) as a job last saw them. */
+interface TreeLine {
+  t: 'T';
+  k: string;
+  f: FileRow[];
+}
+type Line = DoneLine | StartLine | ForgetLine | TreeLine;
 
 /** Where the log's text lives: a file under .rules/, or memory (in tests). */
 export interface LogStorage {
@@ -209,8 +209,14 @@ export class BuildLog {
   readonly incomplete = new Map<string, { outputs: string[]; log?: string }>();
   /** Problems found while loading, one line each, for the user. */
   readonly warnings: string[] = [];
-  /** The hash cache: built from the records on first use (a no-op build never needs it). */
+  /** The hash cache: built from the records and trees on first use (a no-op build never needs it). */
   private files: Map<string, FileInfo> | undefined;
+  /**
+   * The files inside each directory input or output, as last seen (a
+   * directory's own info, in a record, is a hash of its whole tree): only for
+   * the hash cache, so an unchanged tree costs stats, not reads.
+   */
+  private readonly trees = new Map<string, Map<string, FileInfo>>();
   private lines = 0;
   private started_ = false;
   private needsRewrite = false;
@@ -304,6 +310,7 @@ export class BuildLog {
       // whose S record is the damaged line is still known by its marker (see loadMarkers).
       this.records.clear();
       this.droppedKeys.clear();
+      this.trees.clear();
       this.files = undefined;
       this.warnings.push(
         `the build log ${shownStatePath('log')} is damaged (${damaged} unreadable record${damaged === 1 ? '' : 's'}); deciding every job as if it had no record`,
@@ -321,7 +328,6 @@ export class BuildLog {
         const [command, inputs, outputs, params, env] = line.s;
         const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
         if (line.l !== undefined) rec.log = line.l;
-        if (line.f !== undefined) rec.files = toMap(line.f);
         if (Array.isArray(line.d)) rec.deps = toMap(line.d);
         if (Array.isArray(line.n) && line.n.length > 0) rec.dropped = line.n.filter((x) => typeof x === 'string');
         if (rec.dropped !== undefined) this.droppedKeys.add(line.k);
@@ -336,19 +342,26 @@ export class BuildLog {
         this.droppedKeys.delete(line.k);
         this.incomplete.delete(line.k);
         break;
+      case 'T': {
+        if (!Array.isArray(line.f)) break;
+        const tree = toMap(line.f);
+        this.trees.set(line.k, tree);
+        if (this.files) for (const [p, info] of tree) this.files.set(p, info);
+        break;
+      }
     }
   }
 
   private learn(rec: JobRecord): void {
     for (const [p, info] of rec.inputs) this.files!.set(p, info);
     for (const [p, info] of rec.outputs) this.files!.set(p, info);
-    if (rec.files !== undefined) for (const [p, info] of rec.files) this.files!.set(p, info);
     if (rec.deps) for (const [p, info] of rec.deps) this.files!.set(p, info);
   }
 
   private fileIndex(): Map<string, FileInfo> {
     if (!this.files) {
       this.files = new Map();
+      for (const tree of this.trees.values()) for (const [p, info] of tree) this.files.set(p, info);
       for (const rec of this.records.values()) this.learn(rec);
     }
     return this.files;
@@ -361,6 +374,21 @@ export class BuildLog {
 
   rememberFile(path: string, info: FileInfo): void {
     this.fileIndex().set(path, info);
+  }
+
+  /**
+   * Keeps the files inside directory `dir` as a job saw them, for the hash
+   * cache of later builds: one T line when they differ from what the log
+   * knows, none when they are the same (however many jobs read the directory).
+   */
+  rememberTree(dir: string, files: ReadonlyMap<string, FileInfo>): void {
+    const known = this.trees.get(dir);
+    if (known !== undefined && sameTree(known, files)) return;
+    const tree = new Map(files);
+    this.trees.set(dir, tree);
+    const index = this.fileIndex();
+    for (const [p, info] of tree) index.set(p, info);
+    this.append({ t: 'T', k: dir, f: toRows(tree) });
   }
 
   /**
@@ -422,7 +450,7 @@ export class BuildLog {
    */
   close(live?: (key: string) => boolean): void {
     const dead = live === undefined ? [] : this.deadRecords(live);
-    const kept = this.records.size - dead.length + this.incomplete.size;
+    const kept = this.records.size - dead.length + this.incomplete.size + this.trees.size;
     // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
     if (this.needsRewrite || this.lines > 2 * kept + SLACK_LINES || dead.length > kept / 4 + SLACK_DEAD) {
       for (const key of dead) {
@@ -441,14 +469,31 @@ export class BuildLog {
     return dead;
   }
 
-  /** Replaces the log by its live records. */
+  /** The directories whose trees a live record still names (as an input or output). */
+  private liveTrees(): string[] {
+    const live: string[] = [];
+    for (const dir of this.trees.keys()) {
+      for (const r of this.records.values()) {
+        if (r.inputs.has(dir) || r.outputs.has(dir)) {
+          live.push(dir);
+          break;
+        }
+      }
+    }
+    return live;
+  }
+
+  /** Replaces the log by its live records, and the trees they name. */
   private rewrite(): void {
     const parts: string[] = [HEADER + '\n'];
+    const trees = this.liveTrees();
+    for (const dir of [...this.trees.keys()]) if (!trees.includes(dir)) this.trees.delete(dir);
+    for (const [dir, tree] of this.trees) parts.push(encode({ t: 'T', k: dir, f: toRows(tree) }));
     for (const r of this.records.values()) parts.push(encode(doneLine(r)));
     for (const [k, v] of this.incomplete) parts.push(encode(v.log === undefined ? { t: 'S', k, o: v.outputs } : { t: 'S', k, o: v.outputs, l: v.log }));
     this.storage.replace(parts.join(''));
     this.started_ = true;
-    this.lines = this.records.size + this.incomplete.size;
+    this.lines = this.trees.size + this.records.size + this.incomplete.size;
     this.needsRewrite = false;
   }
 }
@@ -457,7 +502,6 @@ function doneLine(r: JobRecord): DoneLine {
   const g = r.signature;
   const line: DoneLine = { t: 'D', k: r.key, s: [g.command, g.inputs, g.outputs, g.params, g.env], i: toRows(r.inputs), o: toRows(r.outputs) };
   if (r.log !== undefined) line.l = r.log;
-  if (r.files !== undefined && r.files.size > 0) line.f = toRows(r.files);
   if (r.deps !== undefined && r.deps.size > 0) line.d = toRows(r.deps);
   if (r.dropped !== undefined && r.dropped.length > 0) line.n = r.dropped;
   return line;
@@ -474,10 +518,19 @@ function decode(text: string): Line | undefined {
   if (crc32(json).toString(16).padStart(8, '0') !== text.slice(0, 8)) return undefined;
   try {
     const v = JSON.parse(json) as Line;
-    return typeof v === 'object' && v !== null && typeof v.k === 'string' && (v.t === 'S' || v.t === 'D' || v.t === 'X') ? v : undefined;
+    return typeof v === 'object' && v !== null && typeof v.k === 'string' && (v.t === 'S' || v.t === 'D' || v.t === 'X' || v.t === 'T') ? v : undefined;
   } catch {
     return undefined;
   }
+}
+
+function sameTree(a: ReadonlyMap<string, FileInfo>, b: ReadonlyMap<string, FileInfo>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [p, x] of b) {
+    const y = a.get(p);
+    if (y === undefined || y.size !== x.size || y.mtimeMs !== x.mtimeMs || y.ino !== x.ino || y.hash !== x.hash) return false;
+  }
+  return true;
 }
 
 function toMap(rows: FileRow[]): Map<string, FileInfo> {

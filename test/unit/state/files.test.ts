@@ -142,13 +142,14 @@ describe('FileOracle (hashing)', () => {
     assert.equal(files.changedSince('d', d), true);
   });
 
-  test('an unchanged tree costs stats, not reads, in the next build (the record keeps the files inside)', () => {
+  test('an unchanged tree costs stats, not reads, in the next build (the log keeps the files inside)', () => {
     const fs = new FakeFileSystem().put('d/x.txt', 'X').put('d/sub/y.txt', 'Y');
     const mem = new MemoryLogStorage();
     const w = BuildLog.load(mem);
     const first = new FileOracle(fs, w, true);
     const d = first.current('d')!;
-    w.done({ key: 'j', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map([['d', d]]), outputs: new Map(), files: first.inside('d')!.files });
+    w.done({ key: 'j', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map([['d', d]]), outputs: new Map() });
+    w.rememberTree('d', first.inside('d')!.files);
     w.close();
     assert.equal(fs.hashes, 2);
     const next = new FileOracle(fs, BuildLog.load(mem), true);
@@ -159,6 +160,43 @@ describe('FileOracle (hashing)', () => {
     const third = new FileOracle(fs, BuildLog.load(mem), true);
     assert.notEqual(third.current('d')!.hash, d.hash);
     assert.equal(fs.hashes, 3, 'only the edited file is read');
+  });
+
+  test('a tree read by many jobs is written to the log once, and again only when it changed; recompaction keeps the live ones', () => {
+    const fs = new FakeFileSystem().put('d/x.txt', 'X').put('d/sub/y.txt', 'Y');
+    const mem = new MemoryLogStorage();
+    const sig = { command: 1, inputs: 2, outputs: 3, params: [], env: [] };
+    const w = BuildLog.load(mem);
+    const files = new FileOracle(fs, w, true);
+    const d = files.current('d')!;
+    for (let i = 0; i < 50; i++) {
+      w.done({ key: `j${i}`, signature: sig, inputs: new Map([['d', d]]), outputs: new Map() });
+      w.rememberTree('d', files.inside('d')!.files);
+    }
+    w.close();
+    const treeLines = () => mem.read().split('\n').filter((l) => l.includes('"t":"T"')).length;
+    assert.equal(treeLines(), 1, 'one T line for 50 jobs');
+
+    fs.put('d/x.txt', 'X2');
+    const w2 = BuildLog.load(mem);
+    const again = new FileOracle(fs, w2, true);
+    again.current('d');
+    w2.rememberTree('d', again.inside('d')!.files);
+    w2.rememberTree('d', again.inside('d')!.files);
+    w2.close();
+    assert.equal(treeLines(), 2, 'a changed tree is written once more');
+
+    // A recompaction keeps one T line per directory a live record names, and none for the others.
+    const w3 = BuildLog.load(mem);
+    w3.rememberTree('gone', new Map([['gone/a', { size: 1, mtimeMs: 1, ino: 1, hash: 'h' }]]));
+    for (let i = 0; i < 2000; i++) w3.done({ key: 'j0', signature: sig, inputs: new Map([['d', d]]), outputs: new Map() });
+    w3.close();
+    assert.equal(treeLines(), 1);
+    assert.ok(!mem.read().includes('"k":"gone"'));
+    const hashes = fs.hashes;
+    const next = new FileOracle(fs, BuildLog.load(mem), true);
+    next.current('d');
+    assert.equal(fs.hashes, hashes, 'the kept tree still feeds the hash cache');
   });
 
   test('a file that cannot be read inside a directory is named', () => {
