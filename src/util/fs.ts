@@ -3,7 +3,7 @@
 
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
-import { hashFileSync } from './hash.js';
+import { hashFileSync, openNoWait } from './hash.js';
 
 export interface FileStat {
   mtimeMs: number;
@@ -153,12 +153,19 @@ export class DiskFileSystem implements FileSystem {
   }
 
   read(path: string): string | undefined {
+    let opened;
     try {
-      return readFileSync(this.abs(path), 'utf8');
+      opened = openNoWait(this.abs(path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw e;
+    }
+    try {
+      // A FIFO or device there is no file to read (reading could wait for ever).
+      return opened.st.isFile() ? readFileSync(opened.fd, 'utf8') : undefined;
+    } finally {
+      closeSync(opened.fd);
     }
   }
 
@@ -202,7 +209,9 @@ export class DiskFileSystem implements FileSystem {
   readStart(path: string, bytes: number): string | undefined {
     let fd: number | undefined;
     try {
-      fd = openSync(this.abs(path), 'r');
+      const opened = openNoWait(this.abs(path));
+      fd = opened.fd;
+      if (!opened.st.isFile()) return undefined;
       const buf = Buffer.alloc(bytes);
       const n = readSync(fd, buf, 0, bytes, 0);
       return buf.subarray(0, n).toString('utf8');

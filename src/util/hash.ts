@@ -3,7 +3,7 @@
 // Files are read in 1 MiB chunks, so a large file never sits in memory.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 const CHUNK = 1 << 20;
 let buffer: Buffer | undefined;
@@ -13,12 +13,40 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The first 128 bits of SHA-256 of a file's content, as hex. */
+/**
+ * Opens a path for reading without waiting: a FIFO with no writer would
+ * block `open` and every read for ever (and with them every signal handler).
+ * Returns the descriptor and what is there.
+ */
+export function openNoWait(absPath: string): { fd: number; st: Stats } {
+  const fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    return { fd, st: fstatSync(fd) };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** What a special file (FIFO, socket, device) is: it has no content to read, only a kind. */
+export function specialKind(st: Stats): string {
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  return 'directory';
+}
+
+/**
+ * The first 128 bits of SHA-256 of a file's content, as hex. A special file
+ * (a FIFO in a directory input) is never read: it hashes as its kind.
+ */
 export function hashFileSync(absPath: string): string {
   buffer ??= Buffer.allocUnsafe(CHUNK);
   const h = createHash('sha256');
-  const fd = openSync(absPath, 'r');
+  const { fd, st } = openNoWait(absPath);
   try {
+    if (!st.isFile()) return h.update(`\0special file: ${specialKind(st)}`).digest('hex').slice(0, 32);
     for (;;) {
       const n = readSync(fd, buffer, 0, CHUNK, null);
       if (n <= 0) break;

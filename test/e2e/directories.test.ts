@@ -6,6 +6,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { nonEmptyLines, project, show, waitFor, within, yaml, type AsyncRun, type Project } from './helpers.js';
 
@@ -88,6 +89,15 @@ describe('a directory input', () => {
     const b = build(p);
     assert.doesNotMatch(b.stderr, FAST_LINE, show({ status: 0, signal: null, ...b }));
     assert.deepEqual(b.ran, ['report']);
+  });
+
+  test('a FIFO inside is never read (the build would hang): it counts as a file of its kind, and the build ends', (t) => {
+    const p = project(t, { Rulefile: READER, 'data/a.txt': 'a\n' });
+    assert.equal(spawnSync('mkfifo', [p.path('data/pipe')]).status, 0);
+    assert.deepEqual(build(p).ran, ['report']);
+    assert.deepEqual(build(p).ran, []);
+    p.write({ 'data/a.txt': 'A\n' });
+    assert.deepEqual(build(p).ran, ['report']);
   });
 
   test('a file inside that cannot be read fails the job before it runs, naming the job and the file', (t) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,16 @@ describe('hashFileSync', () => {
     const h = hashFileSync(file('big.bin', data));
     assert.match(h, /^[0-9a-f]{32}$/);
     assert.equal(h, sha(data).slice(0, 32));
+  });
+
+  test('a FIFO is never read (that would wait for a writer for ever): it hashes as its kind, at once', () => {
+    const fifo = path.join(dir, 'pipe');
+    const made = spawnSync('mkfifo', [fifo]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const h = hashFileSync(fifo);
+    assert.match(h, /^[0-9a-f]{32}$/);
+    assert.equal(hashFileSync(fifo), h);
+    assert.notEqual(h, hashFileSync(file('empty-for-fifo', '')));
   });
 
   test('an empty file', () => {
