@@ -123,6 +123,8 @@ export class Project {
       encoding: 'utf8',
       env: childEnv(),
       timeout: RUN_TIMEOUT_MS,
+      // A run blocked in a system call never runs its SIGTERM handler: a hang must end as a failure.
+      killSignal: 'SIGKILL',
     });
     if (r.error) throw r.error;
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
