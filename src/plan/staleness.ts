@@ -110,10 +110,10 @@ function treeChange(ctx: StalenessContext, path: string, recorded: FileInfo): Co
  * Row 6 for the dependencies the last run discovered (SPEC §6), checked after
  * the declared inputs: one changed or deleted is `input-changed`; under
  * --check mtime, one newer than the oldest output is `input-newer`. One
- * missing that an upstream job will make is left to row 8. `true`: all
- * unchanged, but some must be recorded again (re-stat'ed).
+ * missing that an upstream job will make is left to row 8. `restat`: all
+ * unchanged, but some must be recorded again.
  */
-function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, oldest: number): StaleReason | boolean {
+function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, oldest: number): StaleReason | 'restat' | undefined {
   const fs = ctx.files.fs;
   const hashing = ctx.options.check === 'hash';
   let restatted = false;
@@ -131,7 +131,20 @@ function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, ol
     if (c === 'changed') return { kind: 'input-changed', path: dep };
     if (c === 'restat') restatted = true;
   }
-  return restatted;
+  return restatted ? 'restat' : undefined;
+}
+
+/**
+ * Row 6 for the inputs the Rulefile does not declare, after the declared
+ * ones: the files the command names, then the dependencies the last run
+ * discovered. `restat`: all unchanged, but some must be recorded again.
+ */
+function undeclaredReason(job: Job, ctx: StalenessContext, record: JobRecord, oldest: number): StaleReason | 'restat' | undefined {
+  const implicit = job.implicitInputs.length > 0 ? implicitChange(job, ctx, record, oldest) : undefined;
+  if (implicit !== undefined && implicit !== 'restat') return implicit;
+  const discovered = record.deps !== undefined ? discoveredReason(record.deps, ctx, oldest) : undefined;
+  if (discovered !== undefined && discovered !== 'restat') return discovered;
+  return implicit ?? discovered;
 }
 
 /**
@@ -239,16 +252,9 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
       if (c === 'changed') return { kind: 'input-changed', path: input };
       if (c === 'restat') restatted = true;
     }
-    if (job.implicitInputs.length > 0) {
-      const implicit = implicitChange(job, ctx, record, oldest);
-      if (implicit === 'restat') restatted = true;
-      else if (implicit !== undefined) return implicit;
-    }
-    if (record.deps !== undefined) {
-      const found = discoveredReason(record.deps, ctx, oldest);
-      if (typeof found === 'object') return found;
-      if (found) restatted = true;
-    }
+    const undeclared = undeclaredReason(job, ctx, record, oldest);
+    if (undeclared === 'restat') restatted = true;
+    else if (undeclared !== undefined) return undeclared;
     for (const out of job.outputs) {
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
@@ -259,15 +265,9 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   } else {
     const newer = newerInput(job, ctx, oldest, false);
     if (newer !== undefined) return { kind: 'input-newer', path: newer };
-    if (job.implicitInputs.length > 0) {
-      const implicit = implicitChange(job, ctx, record, oldest);
-      if (implicit === 'restat') restatted = true;
-      else if (implicit !== undefined) return implicit;
-    }
-    if (record.deps !== undefined) {
-      const found = discoveredReason(record.deps, ctx, oldest);
-      if (typeof found === 'object') return found;
-    }
+    const undeclared = undeclaredReason(job, ctx, record, oldest);
+    if (undeclared === 'restat') restatted = true;
+    else if (undeclared !== undefined) return undeclared;
   }
 
   const up = upstreamReason(job, ctx, record);

@@ -1,10 +1,14 @@
 // Loads a Project from Rulefile text (written to a temp dir) for unit tests.
 
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildGraph } from '../../src/graph/build.js';
 import { loadProject } from '../../src/rulefile/load.js';
 import type { Project } from '../../src/rulefile/model.js';
+import { UserError, type Diagnostic } from '../../src/util/errors.js';
+import type { FileSystem } from '../../src/util/fs.js';
 
 export function projectFrom(rulefile: string, configOverrides: string[] = []): Project {
   const dir = mkdtempSync(join(tmpdir(), 'rules-unit-'));
@@ -22,4 +26,15 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
   const lines = text.replace(/^\n/, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
+}
+
+/** The diagnostics of the UserError that building `targets` throws; fails the test if the graph is built. */
+export function graphProblems(project: Project, targets: string[], fs: FileSystem): Diagnostic[] {
+  try {
+    buildGraph(project, targets, fs);
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    return e.diagnostics;
+  }
+  assert.fail('expected the graph to be refused');
 }

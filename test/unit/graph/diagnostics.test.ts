@@ -8,18 +8,10 @@ import { buildGraph, MAX_GRAPH_PROBLEMS } from '../../../src/graph/build.js';
 import type { Project } from '../../../src/rulefile/model.js';
 import { UserError, type Diagnostic } from '../../../src/util/errors.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
+import { graphProblems } from '../../support/project.js';
 import { load, yaml } from '../rulefile/helpers.js';
 
-/** The diagnostics of the UserError that building `targets` throws. */
-function problemsOf(project: Project, targets: string[], fs = new FakeFileSystem()): Diagnostic[] {
-  try {
-    buildGraph(project, targets, fs);
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    return e.diagnostics;
-  }
-  assert.fail('expected the graph to fail');
-}
+const problemsOf = (project: Project, targets: string[], fs = new FakeFileSystem()): Diagnostic[] => graphProblems(project, targets, fs);
 
 describe('a missing input names the entry that asked for it', () => {
   test('an entry of a list of inputs', () => {
