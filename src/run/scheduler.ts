@@ -445,6 +445,7 @@ class Build {
         output = outcome.output;
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
+        this.plan.context.files.forgetWalks();
         if (!outcome.ok) failure = outcome.failure;
         else {
           const missing = job.outputs.find((o) => fs.stat(o) === undefined);

@@ -26,6 +26,11 @@ const TREE = 'tree:';
 export class FileOracle {
   /** The last walk of each directory asked about, by path. */
   private readonly trees = new Map<string, TreeContents>();
+  /**
+   * Each directory's info from its last walk, until `forgetWalks` (a job ran
+   * and may have written into it): a directory many jobs read is walked once.
+   */
+  private readonly walks = new Map<string, { info: FileInfo; hashing: boolean }>();
 
   /**
    * `hashing` false (`--check mtime`) records files by stat alone.
@@ -74,6 +79,11 @@ export class FileOracle {
     return st.isDirectory ? this.tree(path, st, false).mtimeMs : st.mtimeMs;
   }
 
+  /** Forgets every walk: a job has run, and a directory may hold something else now. */
+  forgetWalks(): void {
+    this.walks.clear();
+  }
+
   /** Whether any directory was walked in this build: only then can `inside` know something. */
   get walkedAny(): boolean {
     return this.trees.size > 0;
@@ -91,6 +101,9 @@ export class FileOracle {
    * a subdirectory by its name and then what it holds.
    */
   private tree(path: string, st: FileStat, hashing: boolean): FileInfo {
+    const walked = this.walks.get(path);
+    // A walk that hashed also answers one for the mtime alone.
+    if (walked !== undefined && (walked.hashing || !hashing)) return walked.info;
     const files = new Map<string, FileInfo>();
     const contents: TreeContents = { files };
     const digest = hashing ? createHash('sha256') : undefined;
@@ -148,7 +161,10 @@ export class FileOracle {
     walk(path);
     // A walk for an mtime alone has no hashes worth keeping for the record.
     if (hashing === this.hashing) this.trees.set(path, contents);
-    return { size: entries, mtimeMs: newest, ino: st.ino, hash: digest ? TREE + digest.digest('hex') : '' };
+    const info = { size: entries, mtimeMs: newest, ino: st.ino, hash: digest ? TREE + digest.digest('hex') : '' };
+    // One that met an unreadable file is walked again when asked: its problem must be seen each time.
+    if (contents.problem === undefined) this.walks.set(path, { info, hashing });
+    return info;
   }
 
   private hashOf(path: string, st: FileStat): string {

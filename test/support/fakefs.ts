@@ -159,7 +159,11 @@ export class FakeFileSystem implements FileSystem {
     return false;
   }
 
+  /** Counts listings, so tests can prove a directory is walked once. */
+  readdirs = 0;
+
   readdir(path: string): DirEntry[] | undefined {
+    this.readdirs++;
     const real = this.resolve(path);
     if (real === undefined) throw Object.assign(new Error(`ELOOP: ${path}`), { code: 'ELOOP' });
     if (this.denied.has(real)) throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });

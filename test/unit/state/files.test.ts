@@ -136,9 +136,12 @@ describe('FileOracle (hashing)', () => {
     assert.equal(d.mtimeMs, fs.mtime('d/sub/y.txt'), 'the newest mtime inside');
     assert.equal(fs.hashes, 2);
     assert.deepEqual([...files.inside('d')!.files.keys()].sort(), ['d/sub/y.txt', 'd/x.txt']);
+    // Within a build a walk stands until a job runs; here each change is as if one had.
     fs.touch('d/x.txt');
+    files.forgetWalks();
     assert.equal(files.changedSince('d', d), false, 'a touch changes no content');
     fs.put('d/x.txt', 'X2');
+    files.forgetWalks();
     assert.equal(files.changedSince('d', d), true);
   });
 
@@ -197,6 +200,18 @@ describe('FileOracle (hashing)', () => {
     const next = new FileOracle(fs, BuildLog.load(mem), true);
     next.current('d');
     assert.equal(fs.hashes, hashes, 'the kept tree still feeds the hash cache');
+  });
+
+  test('a directory read by many jobs is walked once, until a job runs', () => {
+    const fs = new FakeFileSystem().put('d/x.txt', 'X').put('d/sub/y.txt', 'Y');
+    const files = new FileOracle(fs, emptyLog(), true);
+    const d = files.current('d')!;
+    const lists = fs.readdirs;
+    for (let i = 0; i < 10; i++) assert.deepEqual(files.current('d'), d);
+    assert.equal(fs.readdirs, lists, 'no listing again');
+    fs.put('d/x.txt', 'X2');
+    files.forgetWalks();
+    assert.notEqual(files.current('d')!.hash, d.hash);
   });
 
   test('a file that cannot be read inside a directory is named', () => {
