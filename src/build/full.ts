@@ -79,7 +79,9 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     }
     if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan);
     const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: graph.jobs.length - plan.order.length };
-    return { exitCode, diagnostics: [], ...seen, ...(counts ? { counts } : {}) };
+    // The graph as it grew could not be built (SPEC §7): the part that needs it did not start.
+    const diagnostics = result?.graphProblems ?? [];
+    return { exitCode, diagnostics, ...seen, ...(counts ? { counts } : {}) };
   } finally {
     lock.release();
   }
@@ -189,6 +191,7 @@ async function execute(request: BuildRequest, project: Project, plan: Plan, stor
     }
     if (stateFailure !== undefined) throw new UserError(stateFailure.diagnostics, 1);
     if (result!.interrupted) return { exitCode: 130, result: result! };
+    if (result!.graphProblems !== undefined) return { exitCode: 2, result: result! };
     return { exitCode: result!.ok ? 0 : 1, result: result! };
   } finally {
     storage.onWriteError = undefined;

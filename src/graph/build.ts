@@ -5,12 +5,12 @@ import type { InputItem, Project, Rule } from '../rulefile/model.js';
 import { renderTemplate, type Template } from '../rulefile/template.js';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
-import { glob, skippedMessage, type SkippedEntry } from '../util/glob.js';
+import { glob, globBase, skippedMessage, type SkippedEntry } from '../util/glob.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 import { compareCodePoints, suggest } from '../util/strings.js';
-import { findCycle } from './cycle.js';
+import { findCycle, findCycleFrom } from './cycle.js';
 import { OutputIndex } from './match.js';
-import { jobLabel, type Graph, type Job, type ScriptRun } from './model.js';
+import { jobLabel, type Graph, type Growth, type Job, type ScriptRun } from './model.js';
 import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
@@ -93,6 +93,13 @@ class GraphBuilder {
   private readonly phonyJobs = new Map<Rule, Job>();
   private readonly sources: string[] = [];
   private readonly queue: Job[] = [];
+  /** The next job of `queue` to expand. */
+  private queueAt = 0;
+  /** The job whose pending globs are being resolved (SPEC §7): its globs are matched now. */
+  private growing: Job | undefined;
+  private anyPending = false;
+  /** Jobs whose deps can no longer change (nothing upstream of them is pending): no cycle search enters them again. */
+  private readonly settled = new Set<Job>();
   /** By job id: how many times in a row the job's rule made the input of its own job. */
   private readonly selfChain: number[] = [];
   /** By job id: the id of the last job that took it as a dep (dedupes deps without a set). */
@@ -123,8 +130,7 @@ class GraphBuilder {
       const job = this.resolveTarget(t);
       if (job && !targets.includes(job)) targets.push(job);
     }
-    // Breadth-first: jobs are numbered in the order their inputs are declared.
-    for (let i = 0; i < this.queue.length; i++) this.expand(this.queue[i]!);
+    this.drain();
     if (this.depfileJobs.length > 0) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
@@ -132,7 +138,77 @@ class GraphBuilder {
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
+    if (this.anyPending) graph.grow = (job) => this.grow(job, graph);
     return graph;
+  }
+
+  /** Breadth-first: jobs are numbered in the order their inputs are declared. */
+  private drain(): void {
+    while (this.queueAt < this.queue.length) this.expand(this.queue[this.queueAt++]!);
+  }
+
+  /**
+   * Resolves `job`'s pending globs against the disk as it is now (their
+   * producers have run, or are up to date), then the jobs the new inputs
+   * need, as the first build did. Problems and cycles are thrown as the first
+   * build throws them.
+   */
+  private grow(job: Job, graph: Graph): Growth {
+    const pending = job.pending;
+    if (pending === undefined) return { globs: [], added: [] };
+    this.problems.length = 0;
+    const firstNew = this.jobs.length;
+    const depsBefore = job.deps.length;
+    // Its deps stay its deps, each once.
+    for (const d of job.deps) this.depOf[d.id] = job.id;
+    delete job.pending;
+    const rule = job.rule;
+    job.inputs = [];
+    if (job.namedInputs !== NO_NAMES) job.namedInputs = new Map();
+    if (job.orderOnly !== NO_PATHS) job.orderOnly = [];
+    job.implicitInputs = NO_PATHS;
+    this.growing = job;
+    try {
+      this.expand(job);
+    } finally {
+      this.growing = undefined;
+    }
+    this.drain();
+    const added = this.jobs.slice(firstNew);
+    if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
+    for (const n of added) for (const d of n.deps) d.dependents.push(n);
+    for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);
+    const cycle = findCycleFrom(graph, [job, ...added], this.settled);
+    if (cycle) throw new UserError(`dependency cycle (once rule '${rule.name}' saw what ${pending[0]!.producer.label} made): ${cycle.join(' -> ')}`);
+    return { globs: pending.map((g) => ({ ...g, matches: this.globCache.get(g.pattern)?.length ?? 0 })), added };
+  }
+
+  /**
+   * Whether glob `pattern` of `job` looks inside another job's directory
+   * output (SPEC §7): then it waits for that job, as a pending glob, and
+   * matches nothing yet.
+   */
+  private defers(pattern: string, job: Job, loc: SourceLocation): boolean {
+    if (!this.index.hasDirectories || this.growing === job) return false;
+    const dir = this.directoryAround(globBase(pattern));
+    if (dir === undefined) return false;
+    const producer = this.resolvePath(dir, job, this.selfChain[job.id], loc);
+    if (!producer || producer === job) return false;
+    (job.pending ??= []).push({ pattern, dir, producer });
+    this.anyPending = true;
+    return true;
+  }
+
+  /** The directory output that is `base` or holds it, if a rule makes one. */
+  private directoryAround(base: string): string | undefined {
+    if (base === '') return undefined;
+    try {
+      const m = this.index.match(base);
+      if (m) return m.output.directory ? base : undefined;
+      return this.index.matchInside(base)?.dir;
+    } catch {
+      return undefined; // ambiguous: told when the path itself is resolved
+    }
   }
 
   private resolveTarget(target: string): Job | undefined {
@@ -378,6 +454,8 @@ class GraphBuilder {
         if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
     }
+    // A pending glob waits for the job making its directory, as an input made by it would.
+    if (job.pending !== undefined) for (const g of job.pending) addDep(g.dir, rule.loc);
     for (const group of rule.orderOnly) {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
@@ -473,11 +551,12 @@ class GraphBuilder {
     if (!item.expand) {
       const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
       if (!this.nameable(p, item, job)) return [];
-      return item.glob ? this.glob(p, item.loc) : [p];
+      if (!item.glob) return [p];
+      return this.defers(p, job, item.loc) ? [] : this.glob(p, item.loc);
     }
     // Cartesian product, first name varying slowest: an odometer over the value lists.
     const names = item.expand.map((e) => e.name);
-    const lists = item.expand.map(({ name, source }) => (source.kind === 'list' ? source.values : this.globValues(source.pattern, name, wc, item.loc)));
+    const lists = item.expand.map(({ name, source }) => (source.kind === 'list' ? source.values : this.globValues(source.pattern, name, job, item.loc)));
     const out: string[] = [];
     if (lists.some((l) => l.length === 0)) return out;
     const at = new Array<number>(lists.length).fill(0);
@@ -489,8 +568,8 @@ class GraphBuilder {
     for (;;) {
       const p = normalizePath(renderTemplate(item.template, valueOf));
       if (this.nameable(p, item, job)) {
-        if (item.glob) for (const hit of this.glob(p, item.loc)) out.push(hit);
-        else out.push(p);
+        if (!item.glob) out.push(p);
+        else if (!this.defers(p, job, item.loc)) for (const hit of this.glob(p, item.loc)) out.push(hit);
       }
       let k = lists.length - 1;
       while (k >= 0 && ++at[k]! === lists[k]!.length) at[k--] = 0;
@@ -526,7 +605,8 @@ class GraphBuilder {
   }
 
   /** The values `name` takes in files matching `pattern` (`raw/sci_{frame}.fits`). */
-  private globValues(pattern: Template, name: string, wc: Record<string, string>, loc: SourceLocation): string[] {
+  private globValues(pattern: Template, name: string, job: Job, loc: SourceLocation): string[] {
+    const wc = job.wildcards;
     let globText = '';
     let re = '^';
     let captured = false;
@@ -553,6 +633,7 @@ class GraphBuilder {
         re += '[^/]+';
       }
     }
+    if (this.defers(globText, job, loc)) return [];
     const matcher = new RegExp(re + '$', 'u');
     const values = new Set<string>();
     for (const f of this.glob(globText, loc)) {

@@ -29,6 +29,12 @@ export interface Job {
   dirOutputs?: ReadonlySet<string>;
   /** The rendered `depfile:` path (SPEC §6): discovered dependencies are read from it after a run. */
   depfile?: string;
+  /**
+   * Globs of this job that can match inside another job's directory output
+   * (SPEC §7), not resolved yet: their producers are among `deps`, and the
+   * job's inputs are known only once they have run (`Graph.grow`).
+   */
+  pending?: PendingGlob[];
   /** Jobs that make this job's inputs or order-only inputs, each once. */
   deps: Job[];
   /** Jobs that need this one. */
@@ -37,6 +43,22 @@ export interface Job {
   label: string;
   /** The first output, or the rule name of a phony job: how the job is named in messages. */
   name: string;
+}
+
+/** A glob waiting for the job that makes the directory it looks in (SPEC §7). */
+export interface PendingGlob {
+  /** The glob as it is matched (`chunks/a/*.txt`; for an `expand`, with `*` for the name expanded). */
+  pattern: string;
+  /** The directory output it looks in (no trailing `/`). */
+  dir: string;
+  producer: Job;
+}
+
+/** What growing a job's pending globs found: each glob with how many paths it matched. */
+export interface Growth {
+  globs: { pattern: string; dir: string; producer: Job; matches: number }[];
+  /** The jobs the graph gained, in creation order. */
+  added: Job[];
 }
 
 /** How a `script:` rule's jobs run. */
@@ -64,6 +86,13 @@ export interface Graph {
    * itself. Absent when no rule has such words.
    */
   absentWords?: Map<Rule, readonly string[]>;
+  /**
+   * Resolves the pending globs of `job` against the disk as it is now, adding
+   * the jobs they need to the graph (SPEC §7). Throws a UserError when the
+   * grown graph has a problem (a cycle, a missing source). Present only when
+   * some job has pending globs.
+   */
+  grow?: (job: Job) => Growth;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {
@@ -89,6 +118,7 @@ export function pathFrom(graph: Graph, job: Job, dep: Job): string | undefined {
   for (const p of job.inputs) if (graph.producers.get(p) === dep) return p;
   for (const p of job.implicitInputs) if (graph.producers.get(p) === dep) return p;
   for (const p of job.orderOnly) if (graph.producers.get(p) === dep) return p;
+  for (const g of job.pending ?? []) if (g.producer === dep) return `${g.dir}/`;
   return undefined;
 }
 

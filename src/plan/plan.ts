@@ -62,14 +62,90 @@ export function topologicalOrder(graph: Graph): Job[] {
 
 export function makePlan(inputs: PlanInputs): Plan {
   const { graph } = inputs;
-  const topo = topologicalOrder(graph);
   const reasons = new Map<Job, StaleReason>();
   const ctx: StalenessContext = { ...inputs, willRun: (j: Job) => reasons.has(j), needsRecord: new Set() };
+  if (graph.grow !== undefined) return planOf(ctx, reasons, decideGrowing(ctx, reasons, graph.jobs, () => false));
+  const topo = topologicalOrder(graph);
   for (const job of topo) {
     const reason = staleReason(job, ctx);
     if (reason !== undefined) reasons.set(job, reason);
   }
   return planOf(ctx, reasons, topo);
+}
+
+/**
+ * Decides the jobs reachable from `roots` that are not `decided` yet, each
+ * after its deps, and returns them in that order. A job with pending globs
+ * whose producers will not run is grown first (SPEC §7: the glob is matched
+ * against the directory as it is), and its new deps decided before it; one
+ * whose producer will run waits for it (a row-8 reason naming the directory).
+ */
+function decideGrowing(ctx: StalenessContext, reasons: Map<Job, StaleReason>, roots: readonly Job[], decided: (job: Job) => boolean): Job[] {
+  const { graph } = ctx;
+  // By job id, growing with the graph: 1 = on the way, 2 = decided.
+  const state: number[] = [];
+  const next: number[] = [];
+  const out: Job[] = [];
+  const stack: Job[] = [];
+  // `roots` may be the graph's own list, which grows as we go: new jobs are reached through their dependents.
+  const n = roots.length;
+  for (let r = 0; r < n; r++) {
+    const root = roots[r]!;
+    if (state[root.id] !== undefined || decided(root)) continue;
+    state[root.id] = 1;
+    stack.push(root);
+    while (stack.length > 0) {
+      const job = stack[stack.length - 1]!;
+      const i = next[job.id] ?? 0;
+      if (i < job.deps.length) {
+        next[job.id] = i + 1;
+        const d = job.deps[i]!;
+        if (state[d.id] === undefined && !decided(d)) {
+          state[d.id] = 1;
+          stack.push(d);
+        }
+        continue;
+      }
+      if (job.pending !== undefined && !job.pending.some((g) => ctx.willRun(g.producer))) {
+        graph.grow!(job); // new deps are appended: the walk goes on through them
+        continue;
+      }
+      stack.pop();
+      state[job.id] = 2;
+      out.push(job);
+      const reason = staleReason(job, ctx);
+      if (reason !== undefined) reasons.set(job, reason);
+    }
+  }
+  return out;
+}
+
+/**
+ * After the graph grew during a build: decides the new jobs (growing those
+ * whose globs can be matched now) and adds the stale ones to the plan, with
+ * their priorities and place in the run order. Returns them.
+ */
+export function extendPlan(plan: Plan, added: readonly Job[]): Job[] {
+  if (added.length === 0) return [];
+  const firstNew = added[0]!.id;
+  const ctx = plan.context;
+  const reasons = plan.reasons;
+  const topo = decideGrowing(ctx, reasons, added, (j) => j.id < firstNew);
+  const priority = new Int32Array(plan.graph.jobs.length);
+  priority.set(plan.priority.subarray(0, Math.min(plan.priority.length, priority.length)));
+  const stale: Job[] = [];
+  for (let i = topo.length - 1; i >= 0; i--) {
+    const job = topo[i]!;
+    if (!reasons.has(job)) continue;
+    let best = 0;
+    for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
+    priority[job.id] = best + 1;
+    stale.push(job);
+  }
+  plan.priority = priority;
+  const order = runOrder(stale.sort((a, b) => a.id - b.id), reasons, priority);
+  for (const job of order) plan.order.push(job);
+  return order;
 }
 
 /** The plan for jobs already decided: priorities and run order. */

@@ -213,6 +213,10 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   // A phony rule without a command only groups its inputs: it "runs" when a job it needs does (SPEC §2).
   if (isInert(job)) return job.deps.some((d) => ctx.willRun(d)) ? { kind: 'always' } : undefined;
   if (job.rule.phony) return { kind: 'always' };
+  // A glob waiting for a directory a job will make: what the job needs is known only once that job has run (SPEC §7).
+  if (job.pending !== undefined) {
+    for (const g of job.pending) if (ctx.willRun(g.producer)) return { kind: 'upstream', path: `${g.dir}/` };
+  }
 
   let oldest = Infinity;
   for (const out of job.outputs) {

@@ -24,6 +24,8 @@ export interface Writer {
 export class ConsoleReporter implements Reporter {
   private done = 0;
   private total = 0;
+  /** Jobs waiting for a directory to be made (SPEC §7): while there are, the total may grow. */
+  private pending = 0;
   private statusShown = false;
 
   constructor(
@@ -39,25 +41,45 @@ export class ConsoleReporter implements Reporter {
         break;
       case 'build-start':
         this.total = e.total;
+        this.pending = e.pending ?? 0;
+        break;
+      case 'graph-grow': {
+        this.total = e.total;
+        this.pending = e.pending;
+        for (const g of e.globs) {
+          if (g.matches === 0) this.print(this.err, `rules: warning: the glob '${g.pattern}' of ${e.job.label} matched nothing in ${g.dir}/ after ${g.producer.label} ran\n`);
+        }
+        if (!this.opts.tty && !this.opts.quiet && e.added > 0) {
+          const dirs = [...new Set(e.globs.map((g) => `${g.dir}/`))].join(', ');
+          this.print(this.out, `rules: ${dirs} made: ${e.added} more job${e.added === 1 ? '' : 's'} to run for ${e.job.label} (${e.total} in all)\n`);
+        }
+        break;
+      }
+      case 'graph-problem':
+        // The problem itself is the build's outcome, said at its end.
+        this.print(this.err, `rules: ${e.job.label} not run: the graph its globs grew cannot be built\n`);
+        break;
+      case 'glob-abandoned':
+        this.print(this.err, `rules: ${e.job.label} not run: its glob '${e.pattern}' waits for ${e.producer.label}, which failed\n`);
         break;
       case 'job-start':
         if (this.opts.verbose && e.command !== undefined) this.print(this.out, `${e.job.label}: ${reasonText(e.reason)}\n  ${e.command}\n`);
-        if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+        if (this.opts.tty && !this.opts.quiet) this.status(`${this.count()} ${this.describe(e.job)}`);
         break;
       case 'job-finish':
         this.done++;
         if (this.opts.tty) {
           if (e.output) this.print(this.out, jobOutput(e.output, e.cut));
-          if (!this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+          if (!this.opts.quiet) this.status(`${this.count()} ${this.describe(e.job)}`);
         } else {
-          if (!this.opts.quiet) this.print(this.out, `[${this.done}/${this.total}] ${this.describe(e.job)}\n`);
+          if (!this.opts.quiet) this.print(this.out, `${this.count()} ${this.describe(e.job)}\n`);
           if (e.output) this.print(this.out, jobOutput(e.output, e.cut));
         }
         break;
       case 'job-skip':
         this.done++;
         if (this.opts.verbose) this.print(this.out, `${e.job.label}: up to date after all (${skipText(e.why)})\n`);
-        else if (this.opts.tty && !this.opts.quiet) this.status(`[${this.done}/${this.total}] ${this.describe(e.job)}`);
+        else if (this.opts.tty && !this.opts.quiet) this.status(`${this.count()} ${this.describe(e.job)}`);
         break;
       case 'job-fail': {
         if (!e.willRetry) this.done++;
@@ -99,6 +121,11 @@ export class ConsoleReporter implements Reporter {
         break;
       }
     }
+  }
+
+  /** `[done/total]`, with a `+` while jobs wait for directories that will add more. */
+  private count(): string {
+    return `[${this.done}/${this.total}${this.pending > 0 ? '+' : ''}]`;
   }
 
   private describe(job: { label: string; rule: { description?: string } }): string {

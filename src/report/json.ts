@@ -96,7 +96,19 @@ export class JsonReporter implements Reporter {
     if (this.broken) return;
     switch (e.type) {
       case 'build-start':
-        this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate }, 'build started');
+        this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate, ...(e.pending ? { pending: e.pending } : {}) }, 'build started');
+        break;
+      case 'graph-grow':
+        this.log.info(
+          { event: 'graph-grew', ...jobFields(e.job), globs: e.globs.map((g) => ({ glob: g.pattern, dir: g.dir, after: g.producer.label, matches: g.matches })), added: e.added, jobs: e.total, pending: e.pending },
+          `graph grew: ${e.added} more job${e.added === 1 ? '' : 's'} for ${e.job.label}`,
+        );
+        break;
+      case 'graph-problem':
+        this.log.error({ event: 'graph-problem', ...jobFields(e.job), problems: e.diagnostics.map((d) => d.message) }, `${e.job.label} not run: the grown graph cannot be built`);
+        break;
+      case 'glob-abandoned':
+        this.log.error({ event: 'glob-abandoned', ...jobFields(e.job), glob: e.pattern, after: e.producer.label }, `${e.job.label} not run: ${e.producer.label} failed`);
         break;
       case 'job-start':
         this.log.info({ event: 'job-started', ...jobFields(e.job), reason: reasonText(e.reason), attempt: e.attempt, command: e.command }, `started ${e.job.label}`);

@@ -22,5 +22,8 @@ export function formatPlanJson(plan: Plan): string {
     inputs: allInputs(job),
     reason: reasonText(plan.reasons.get(job)!),
   }));
-  return JSON.stringify({ jobs }, null, 2) + '\n';
+  // Globs that wait for a directory a job of the plan will make (SPEC §7): what they yield is not known yet.
+  const pending: { glob: string; after: string }[] = [];
+  for (const job of plan.order) for (const g of job.pending ?? []) if (plan.reasons.has(g.producer)) pending.push({ glob: g.pattern, after: g.producer.label });
+  return JSON.stringify(pending.length > 0 ? { jobs, pending } : { jobs }, null, 2) + '\n';
 }

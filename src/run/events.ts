@@ -2,6 +2,7 @@
 // consume them. The core never prints.
 
 import type { Job } from '../graph/model.js';
+import type { Diagnostic } from '../util/errors.js';
 import type { SkipReason, StaleReason } from '../plan/reason.js';
 import type { JobFailure } from './failure.js';
 import type { OutputCut } from './output.js';
@@ -9,7 +10,14 @@ import type { OutputCut } from './output.js';
 export type BuildEvent =
   /** The up-to-date stamp answered: these many files are as the last build left them (state/stamp.ts). */
   | { type: 'stamp-holds'; files: number }
-  | { type: 'build-start'; total: number; upToDate: number }
+  /** `pending`: jobs waiting for a directory another job makes (SPEC §7): the total will grow. */
+  | { type: 'build-start'; total: number; upToDate: number; pending?: number }
+  /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build. */
+  | { type: 'graph-grow'; job: Job; globs: { pattern: string; dir: string; producer: Job; matches: number }[]; added: number; total: number; pending: number }
+  /** The graph, as `job`'s globs grew it, cannot be built (a cycle, a missing source): `job` does not run. */
+  | { type: 'graph-problem'; job: Job; diagnostics: Diagnostic[] }
+  /** `job` never ran: its glob waited for a directory that `producer`, which failed, was to make. */
+  | { type: 'glob-abandoned'; job: Job; pattern: string; producer: Job }
   | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number }
   /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */
   | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut }

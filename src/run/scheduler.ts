@@ -10,7 +10,7 @@ import { jobDescription, renderCommand, renderEnv, type ResourceValues } from '.
 import { interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from '../graph/script.js';
 import { removeJobFile, writeJobFile } from '../state/jobfile.js';
 import { dropImplicitInputs, type Job } from '../graph/model.js';
-import { readyBefore, type Plan } from '../plan/plan.js';
+import { extendPlan, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
@@ -19,6 +19,7 @@ import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
+import { UserError, type Diagnostic } from '../util/errors.js';
 import { IsDirectoryError, sameFile } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
@@ -44,6 +45,8 @@ export interface BuildResult {
   /** Stale jobs that never ran (after a failure, or an interrupt). */
   notRun: number;
   interrupted: boolean;
+  /** Problems of the graph found as it grew (SPEC §7: a cycle, a missing source): the jobs needing that part did not run. */
+  graphProblems?: Diagnostic[];
 }
 
 export async function runPlan(
@@ -60,7 +63,8 @@ export async function runPlan(
 
 class Build {
   private readonly project: Project;
-  private readonly waiting: Int32Array;
+  /** By job id: how many of its stale deps are yet to finish. */
+  private waiting: Int32Array;
   private readonly ready: Heap<Job>;
   private freeSlots: number;
   private readonly free: Map<string, number>;
@@ -74,6 +78,13 @@ class Build {
   private readonly settled = new Set<Job>();
   /** Directories made for outputs and logs in this build: each is made once. */
   private readonly madeDirs = new Set<string>();
+  /** Stale jobs that finished (ran, were skipped, or only grouped) in this build. */
+  private readonly finished = new Set<Job>();
+  /** Jobs that run a command, planned so far (the total grows with the graph). */
+  private total = 0;
+  /** Jobs with pending globs (SPEC §7) that have not grown yet. */
+  private pendingLeft = 0;
+  private readonly graphProblems: Diagnostic[] = [];
 
   constructor(
     private readonly plan: Plan,
@@ -84,7 +95,15 @@ class Build {
   ) {
     this.project = plan.context.project;
     this.waiting = new Int32Array(plan.graph.jobs.length);
-    this.ready = new Heap<Job>(readyBefore(plan.priority));
+    // The plan's priorities are replaced as the graph grows: always read the current ones.
+    this.ready = new Heap<Job>((a, b) => {
+      const priority = this.plan.priority;
+      const pa = priority[a.id]!;
+      const pb = priority[b.id]!;
+      if (pa !== pb) return pa > pb;
+      if (a.rule.index !== b.rule.index) return a.rule.index < b.rule.index;
+      return a.id < b.id;
+    });
     this.freeSlots = opts.jobs;
     this.free = new Map(opts.resources);
   }
@@ -93,15 +112,12 @@ class Build {
     const { plan, signal } = this;
     const start = Date.now();
     // A phony rule without a command only groups its inputs: it is done, not run.
-    const total = plan.order.filter((j) => !isInert(j)).length;
-    this.reporter.emit({ type: 'build-start', total, upToDate: plan.graph.jobs.length - plan.order.length });
+    this.total = plan.order.filter((j) => !isInert(j)).length;
+    for (const job of plan.order) if (job.pending !== undefined) this.pendingLeft++;
+    this.reporter.emit({ type: 'build-start', total: this.total, upToDate: plan.graph.jobs.length - plan.order.length, ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}) });
 
-    for (const job of plan.order) {
-      let n = 0;
-      for (const d of job.deps) if (plan.reasons.has(d)) n++;
-      this.waiting[job.id] = n;
-      if (n === 0) this.ready.push(job);
-    }
+    for (const job of plan.order) this.waiting[job.id] = this.staleDeps(job, 0);
+    for (const job of plan.order) if (this.waiting[job.id] === 0) this.readyOrGrow(job);
     const onAbort = () => {
       this.stopping = true;
       for (const r of this.running.values()) r?.kill();
@@ -127,9 +143,11 @@ class Build {
       }
     }
 
+    this.tellAbandoned();
     const interrupted = signal.aborted;
+    const total = this.total;
     const notRun = total - this.ran - this.skipped - this.failed.length;
-    const ok = this.failed.length === 0 && !interrupted && notRun === 0;
+    const ok = this.failed.length === 0 && !interrupted && notRun === 0 && this.graphProblems.length === 0;
     this.reporter.emit({
       type: 'build-finish',
       ok,
@@ -140,7 +158,76 @@ class Build {
       interrupted,
       durationMs: Date.now() - start,
     });
-    return { ok, ran: this.ran, skipped: this.skipped, failed: this.failed, notRun, interrupted };
+    return { ok, ran: this.ran, skipped: this.skipped, failed: this.failed, notRun, interrupted, ...(this.graphProblems.length > 0 ? { graphProblems: this.graphProblems } : {}) };
+  }
+
+  /** How many of `job`'s deps from index `from` on are stale and not finished. */
+  private staleDeps(job: Job, from: number): number {
+    let n = 0;
+    for (let i = from; i < job.deps.length; i++) {
+      const d = job.deps[i]!;
+      if (this.plan.reasons.has(d) && !this.finished.has(d)) n++;
+    }
+    return n;
+  }
+
+  /** A job whose deps have all finished: ready, unless it must grow first and then waits for what it gained. */
+  private readyOrGrow(job: Job): void {
+    if (job.pending !== undefined) {
+      if (!this.grow(job)) return;
+      if (this.waiting[job.id]! > 0) return;
+    }
+    this.ready.push(job);
+  }
+
+  /**
+   * Matches the pending globs of `job` now that the jobs making their
+   * directories have run (SPEC §7): the jobs they need join the graph, are
+   * decided as any job is, and the stale ones are scheduled in this build.
+   * False when the grown graph has a problem: the job does not run.
+   */
+  private grow(job: Job): boolean {
+    const graph = this.plan.graph;
+    const depsBefore = job.deps.length;
+    this.pendingLeft--;
+    let planned: Job[];
+    let growth;
+    try {
+      growth = graph.grow!(job);
+      planned = extendPlan(this.plan, growth.added);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      this.graphProblems.push(...e.diagnostics);
+      this.reporter.emit({ type: 'graph-problem', job, diagnostics: e.diagnostics });
+      if (!this.opts.keepGoing) this.stopping = true;
+      return false;
+    }
+    if (graph.jobs.length > this.waiting.length) {
+      const waiting = new Int32Array(Math.max(graph.jobs.length, this.waiting.length * 2));
+      waiting.set(this.waiting);
+      this.waiting = waiting;
+    }
+    let added = 0;
+    for (const j of planned) {
+      if (!isInert(j)) added++;
+      if (j.pending !== undefined) this.pendingLeft++;
+    }
+    this.total += added;
+    for (const j of planned) this.waiting[j.id] = this.staleDeps(j, 0);
+    this.waiting[job.id] = this.staleDeps(job, depsBefore);
+    this.reporter.emit({ type: 'graph-grow', job, globs: growth.globs, added, total: this.total, pending: this.pendingLeft });
+    for (const j of planned) if (this.waiting[j.id] === 0) this.readyOrGrow(j);
+    return true;
+  }
+
+  /** Jobs left waiting for a directory whose job failed: said once each, with why. */
+  private tellAbandoned(): void {
+    if (this.pendingLeft === 0 || this.failed.length === 0) return;
+    const failed = new Set(this.failed);
+    for (const job of this.plan.order) {
+      const glob = job.pending?.find((g) => failed.has(g.producer));
+      if (glob !== undefined) this.reporter.emit({ type: 'glob-abandoned', job, pattern: glob.pattern, producer: glob.producer });
+    }
   }
 
   private slotsOf(job: Job): number {
@@ -243,9 +330,10 @@ class Build {
     if (this.running.delete(job)) this.take(job, -1);
     if (ok) {
       if (counted) this.ran++;
+      this.finished.add(job);
       for (const d of job.dependents) {
         if (!this.plan.reasons.has(d)) continue;
-        if (--this.waiting[d.id]! === 0) this.ready.push(d);
+        if (--this.waiting[d.id]! === 0) this.readyOrGrow(d);
       }
     } else {
       this.failed.push(job);

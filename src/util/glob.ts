@@ -118,3 +118,9 @@ function identity(fs: FileSystem, dir: string): string {
 export function isGlob(pattern: string): boolean {
   return picomatch.scan(pattern).isGlob;
 }
+
+/** The literal directory a glob starts from (`chunks/a` for `chunks/a/*.txt`); '' for the root. */
+export function globBase(pattern: string): string {
+  const base = picomatch.scan(pattern).base;
+  return base === '.' ? '' : base;
+}
