@@ -27,6 +27,13 @@ export function buildGraph(project: Project, targets: readonly string[], fs: Fil
   return new GraphBuilder(project, fs).build(targets);
 }
 
+/** The graph with every pending glob (SPEC §7) matched against the disk as it is now, as if the jobs it waits for were up to date. */
+export function growAll(graph: Graph): Graph {
+  if (graph.grow === undefined) return graph;
+  for (let i = 0; i < graph.jobs.length; i++) if (graph.jobs[i]!.pending !== undefined) graph.grow(graph.jobs[i]!);
+  return graph;
+}
+
 /** The targets of a bare `rules build`: `default`, else the first rule. */
 export function defaultTargets(project: Project): string[] {
   if (project.defaultTargets && project.defaultTargets.length > 0) return project.defaultTargets;

@@ -14,7 +14,7 @@ export interface Plan {
   /** Stale jobs in the order a one-slot build would run them. */
   order: Job[];
   reasons: Map<Job, StaleReason>;
-  /** Longest chain of stale jobs from each stale job to the end (by job id). */
+  /** Longest chain of stale jobs from each stale job to the end (by job id; may be longer than the job count). */
   priority: Int32Array;
   /** Up-to-date jobs whose build record must be written (adopted, or re-stat'ed). */
   needsRecord: Set<Job>;
@@ -131,8 +131,12 @@ export function extendPlan(plan: Plan, added: readonly Job[]): Job[] {
   const ctx = plan.context;
   const reasons = plan.reasons;
   const topo = decideGrowing(ctx, reasons, added, (j) => j.id < firstNew);
-  const priority = new Int32Array(plan.graph.jobs.length);
-  priority.set(plan.priority.subarray(0, Math.min(plan.priority.length, priority.length)));
+  // Room to grow again without a copy each time: a build may grow once per pending job.
+  let priority = plan.priority;
+  if (priority.length < plan.graph.jobs.length) {
+    priority = new Int32Array(Math.max(plan.graph.jobs.length, priority.length * 2));
+    priority.set(plan.priority);
+  }
   const stale: Job[] = [];
   for (let i = topo.length - 1; i >= 0; i--) {
     const job = topo[i]!;

@@ -1,7 +1,7 @@
 // `rules clean`: deletes what the build log says jobs made (run or adopted),
 // and only what a rule still declares — never a source, never another file.
 
-import { buildGraph, declaredFor } from '../graph/build.js';
+import { buildGraph, declaredFor, growAll } from '../graph/build.js';
 import { OutputIndex } from '../graph/match.js';
 import { recordKey } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
@@ -31,7 +31,8 @@ export function planClean(project: Project, log: BuildLog, fs: FileSystem, targe
   // What the Rulefile declares today for each recorded job.
   const declared = new Map<string, { outputs: string[]; directories?: string[]; log?: string }>();
   if (targets !== undefined) {
-    const graph = buildGraph(project, targets, fs);
+    // Globs waiting for a directory a job makes (SPEC §7) are matched against it as it is: its files were made by jobs too.
+    const graph = growAll(buildGraph(project, targets, fs));
     for (const d of graph.warnings) warn(d);
     for (const job of graph.jobs) {
       if (job.rule.phony) continue;
