@@ -154,7 +154,7 @@ function executorFor(request: BuildRequest, project: Project, plan: Plan): Execu
     case 'given':
       return choice.create();
     case 'local':
-      return new LocalExecutor(launcherFor(plan.order.length, request.run.jobs));
+      return new LocalExecutor(launcherFor(plan.order.length, request.run.jobs, plan.order.some((j) => j.pending !== undefined)));
   }
 }
 

@@ -78,13 +78,19 @@ export class OutputIndex {
    */
   matchInside(path: string): (OutputMatch & { dir: string }) | undefined {
     if (!this.hasDirectories) return undefined;
-    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
-      const dir = path.slice(0, slash);
-      const m = this.match(dir);
-      if (m?.output.directory) return { ...m, dir };
-    }
-    return undefined;
+    const slash = path.lastIndexOf('/');
+    if (slash <= 0) return undefined;
+    // The answer depends only on the directory holding `path`: the files of one directory (a glob's 10,000 matches) share it.
+    const parent = path.slice(0, slash);
+    const known = this.inside.get(parent);
+    if (known !== undefined) return known ?? undefined;
+    const m = this.match(parent);
+    const found = m?.output.directory ? { ...m, dir: parent } : this.matchInside(parent);
+    this.inside.set(parent, found ?? null);
+    return found;
   }
+  /** Directory → the directory output it is or lies in (null: none), for `matchInside`. */
+  private readonly inside = new Map<string, (OutputMatch & { dir: string }) | null>();
 
   /** Whether some rule makes `path`: `match` without picking the rule (so never a tie). */
   makes(path: string): boolean {

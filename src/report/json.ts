@@ -100,7 +100,7 @@ export class JsonReporter implements Reporter {
         break;
       case 'graph-grow':
         this.log.info(
-          { event: 'graph-grew', ...jobFields(e.job), globs: e.globs.map((g) => ({ glob: g.pattern, dir: g.dir, after: g.producer.label, matches: g.matches })), added: e.added, jobs: e.total, pending: e.pending },
+          { event: 'graph-grew', ...jobFields(e.job), globs: e.globs.map((g) => ({ glob: g.pattern, dir: g.dir, after: g.producer.label, matches: g.matches })), added: e.added, jobs: e.total, pending: e.pending, durationMs: e.durationMs },
           `graph grew: ${e.added} more job${e.added === 1 ? '' : 's'} for ${e.job.label}`,
         );
         break;

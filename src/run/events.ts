@@ -12,8 +12,8 @@ export type BuildEvent =
   | { type: 'stamp-holds'; files: number }
   /** `pending`: jobs waiting for a directory another job makes (SPEC §7): the total will grow. */
   | { type: 'build-start'; total: number; upToDate: number; pending?: number }
-  /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build. */
-  | { type: 'graph-grow'; job: Job; globs: { pattern: string; dir: string; producer: Job; matches: number }[]; added: number; total: number; pending: number }
+  /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build, planned in `durationMs`. */
+  | { type: 'graph-grow'; job: Job; globs: { pattern: string; dir: string; producer: Job; matches: number }[]; added: number; total: number; pending: number; durationMs: number }
   /** The graph, as `job`'s globs grew it, cannot be built (a cycle, a missing source): `job` does not run. */
   | { type: 'graph-problem'; job: Job; diagnostics: Diagnostic[] }
   /** `job` never ran: its glob waited for a directory that `producer`, which failed, was to make. */

@@ -4,7 +4,7 @@
 
 import { hasBashExtras, isPlainPosixShell, simpleCommandArgv } from './direct.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
-import { InProcessLauncher, SpawnerLauncher, type Launcher, type LaunchResult } from './launch.js';
+import { InProcessLauncher, SpawnerLauncher, type Launched, type Launcher, type LaunchRequest, type LaunchResult } from './launch.js';
 
 /** How long a job has to exit after SIGTERM before it gets SIGKILL. */
 const KILL_GRACE_MS = 3000;
@@ -13,9 +13,31 @@ const KILL_GRACE_MS = 3000;
 export const SPAWNER_MIN_JOBS = 32;
 
 /** Launches directly for small builds, through helper processes for large ones. */
-export function launcherFor(jobsToRun: number, slots: number): Launcher {
-  if (jobsToRun < SPAWNER_MIN_JOBS) return new InProcessLauncher();
-  return new SpawnerLauncher(Math.min(4, Math.max(2, Math.ceil(slots / 4))));
+export function launcherFor(jobsToRun: number, slots: number, mayGrow = false): Launcher {
+  const helpers = Math.min(4, Math.max(2, Math.ceil(slots / 4)));
+  if (jobsToRun >= SPAWNER_MIN_JOBS) return new SpawnerLauncher(helpers);
+  // A build whose graph may grow (SPEC §7) cannot know how many jobs it will run.
+  return mayGrow ? new GrowingLauncher(jobsToRun, helpers) : new InProcessLauncher();
+}
+
+/** In-process for a build's first jobs; through helper processes once it has launched as many as make them worth it. */
+class GrowingLauncher implements Launcher {
+  private readonly inProcess = new InProcessLauncher();
+  private spawner: SpawnerLauncher | undefined;
+
+  constructor(
+    private launched: number,
+    private readonly helpers: number,
+  ) {}
+
+  launch(req: LaunchRequest): Launched {
+    if (this.spawner === undefined && ++this.launched >= SPAWNER_MIN_JOBS) this.spawner = new SpawnerLauncher(this.helpers);
+    return (this.spawner ?? this.inProcess).launch(req);
+  }
+
+  close(): void {
+    this.spawner?.close();
+  }
 }
 
 export class LocalExecutor implements Executor {

@@ -189,6 +189,7 @@ class Build {
   private grow(job: Job): boolean {
     const graph = this.plan.graph;
     const depsBefore = job.deps.length;
+    const t0 = performance.now();
     this.pendingLeft--;
     let planned: Job[];
     let growth;
@@ -215,7 +216,8 @@ class Build {
     this.total += added;
     for (const j of planned) this.waiting[j.id] = this.staleDeps(j, 0);
     this.waiting[job.id] = this.staleDeps(job, depsBefore);
-    this.reporter.emit({ type: 'graph-grow', job, globs: growth.globs, added, total: this.total, pending: this.pendingLeft });
+    const durationMs = Math.round(performance.now() - t0);
+    this.reporter.emit({ type: 'graph-grow', job, globs: growth.globs, added, total: this.total, pending: this.pendingLeft, durationMs });
     for (const j of planned) if (this.waiting[j.id] === 0) this.readyOrGrow(j);
     return true;
   }
