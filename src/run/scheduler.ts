@@ -332,7 +332,8 @@ class Build {
     if (this.running.delete(job)) this.take(job, -1);
     if (ok) {
       if (counted) this.ran++;
-      this.finished.add(job);
+      // Only a graph that can grow asks which deps have finished (a job gaining deps during the build).
+      if (this.plan.graph.grow !== undefined) this.finished.add(job);
       for (const d of job.dependents) {
         if (!this.plan.reasons.has(d)) continue;
         if (--this.waiting[d.id]! === 0) this.readyOrGrow(d);
