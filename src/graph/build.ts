@@ -12,6 +12,7 @@ import { findCycle } from './cycle.js';
 import { OutputIndex } from './match.js';
 import { jobLabel, type Graph, type Job, type ScriptRun } from './model.js';
 import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
+import { finalTempWarnings, tempPaths } from './temp.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
 /** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
@@ -132,6 +133,7 @@ class GraphBuilder {
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
+    if (this.project.rules.some((r) => r.temp !== undefined)) this.warnings.push(...finalTempWarnings(graph));
     return graph;
   }
 
@@ -295,6 +297,7 @@ class GraphBuilder {
       rule.outputs.forEach((o, i) => o.directory && (dirs ??= new Set()).add(outputs[i]!));
       if (dirs !== undefined) job.dirOutputs = dirs;
     }
+    if (rule.temp !== undefined) job.tempOutputs = tempPaths(rule, outputs);
     if (rule.depfile) {
       job.depfile = depfilePath(rule, wildcards, outputs);
       this.depfileJobs.push(job);

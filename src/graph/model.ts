@@ -27,6 +27,11 @@ export interface Job {
   log?: string;
   /** The outputs that are directory outputs (written with a trailing `/`); absent when none is. */
   dirOutputs?: ReadonlySet<string>;
+  /**
+   * The outputs that are temporary (SPEC §7, `temp:`): deleted once no job of
+   * the build needs them, their records kept. Absent when the job has none.
+   */
+  tempOutputs?: ReadonlySet<string>;
   /** The rendered `depfile:` path (SPEC §6): discovered dependencies are read from it after a run. */
   depfile?: string;
   /** Jobs that make this job's inputs or order-only inputs, each once. */
