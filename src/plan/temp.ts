@@ -8,9 +8,15 @@ import { neededTemps } from '../graph/temp.js';
 import type { StaleReason } from './reason.js';
 import { isInert, staleReason, type StalenessContext } from './staleness.js';
 
-/** Reasons a run-time decision may take back (early cutoff): a producer with one may not run, so it cannot be counted on. */
-function mayBeCutOff(reason: StaleReason): boolean {
-  return reason.kind === 'upstream' || reason.kind === 'input-changed';
+/**
+ * Whether the scheduler may take a reason back (early cutoff, run/scheduler.ts
+ * `madeUpstream`): a producer with one may not run, so it cannot be counted on.
+ */
+function mayBeCutOff(ctx: StalenessContext, reason: StaleReason, reasons: Map<Job, StaleReason>): boolean {
+  if (reason.kind === 'upstream') return true;
+  if (reason.kind !== 'input-changed') return false;
+  const producer = ctx.graph.producers.get(reason.path);
+  return producer ? reasons.has(producer) : false;
 }
 
 /**
@@ -28,7 +34,7 @@ export function remakeTemps(ctx: StalenessContext, reasons: Map<Job, StaleReason
       if (!reasons.has(job) || isInert(job)) continue;
       neededTemps(ctx.graph, job, (producer) => {
         const before = reasons.get(producer);
-        if (before !== undefined && !mayBeCutOff(before)) return;
+        if (before !== undefined && !mayBeCutOff(ctx, before, reasons)) return;
         // Named as row 2 names it: the first declared output that is missing.
         const missing = producer.outputs.find((o) => producer.tempOutputs!.has(o) && fs.stat(o) === undefined);
         if (missing === undefined) return;
