@@ -236,6 +236,22 @@ describe('a gone temporary output comes back', () => {
   });
 });
 
+describe('a gone temporary output is what its job last made', () => {
+  test('remade by name since a job that read it ran, then gone: that job sees the change, and it is made again first', async () => {
+    const project = projectFrom(pipeline());
+    const fs = sources();
+    const state = new MemoryState();
+    await buildOnce(project, ['all'], fs, state);
+    fs.put('raw/a.txt', 'a2\n');
+    await buildOnce(project, ['cal/a.txt'], fs, state);
+    fs.remove('cal/a.txt');
+    const b = await buildOnce(project, ['all'], fs, state);
+    assert.deepEqual(b.events.started(), ['calibrate[f=a]: output missing: cal/a.txt', 'measure[f=a]: input changed: cal/a.txt']);
+    assert.equal(fs.read('m/a.txt'), 'measure 1 cal/a.txt\ncal raw/a.txt\na2\n');
+    assert.deepEqual((await buildOnce(project, ['all'], fs, state)).ran, []);
+  });
+});
+
 describe('temporary outputs are kept while one may still need them', () => {
   test('--keep-temp keeps them; the build after has nothing to do', async () => {
     const project = projectFrom(pipeline());
