@@ -1,6 +1,6 @@
 // Temporary outputs made again (SPEC §7): a job that must run needs its
 // temporary inputs on disk, so the producer of one that is gone runs first,
-// with `output missing: PATH`; and so, up a chain of temporary outputs, do
+// stale for its missing output (row 2); and so, up a chain of temporary outputs, do
 // the producers of its own. Decided in the plan, so a dry run lists them.
 
 import type { Job } from '../graph/model.js';
