@@ -185,7 +185,7 @@ async function execute(request: BuildRequest, project: Project, plan: Plan, stor
   try {
     let result: BuildResult | undefined;
     try {
-      result = await runPlan(plan, executor, told, { jobs: request.run.jobs, keepGoing: request.run.keepGoing, resources: request.run.resources }, abort.signal);
+      result = await runPlan(plan, executor, told, { jobs: request.run.jobs, keepGoing: request.run.keepGoing, resources: request.run.resources, keepTemp: request.run.keepTemp === true }, abort.signal);
     } catch (e) {
       if (stateFailure === undefined) throw e;
     }

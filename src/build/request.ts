@@ -45,6 +45,8 @@ export interface RunRequest {
   /** Limits of named resources; unnamed ones are unlimited. */
   resources: Map<string, number>;
   keepGoing: boolean;
+  /** `--keep-temp`: keep temporary outputs (SPEC §7) instead of deleting them once no job needs them. */
+  keepTemp?: boolean;
   executor: ExecutorChoice;
 }
 

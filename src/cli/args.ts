@@ -16,6 +16,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   file: { long: 'file', short: 'f', value: 'FILE', help: 'use FILE as the Rulefile (default: Rulefile, Rulefile.yaml or Rulefile.yml here)' },
   jobs: { long: 'jobs', short: 'j', value: 'N', help: 'run up to N job slots at once (default: number of CPUs)' },
   'keep-going': { long: 'keep-going', short: 'k', help: 'after a failure, go on building everything that does not depend on it' },
+  'keep-temp': { long: 'keep-temp', help: 'keep temporary outputs (temp: in the Rulefile) instead of deleting them once no job needs them' },
   'dry-run': { long: 'dry-run', short: 'n', help: 'print what would run and why, in run order; run and write nothing' },
   force: { long: 'force', short: 'B', help: 'consider every job stale' },
   check: { long: 'check', value: 'hash|mtime', help: 'how changes are detected (default: hash)' },
@@ -48,7 +49,7 @@ export interface CommandSpec {
 
 const CONFIG_FLAGS = ['file', 'config', 'configfile'];
 const SLURM_FLAGS = ['slurm-partition', 'slurm-account', 'slurm-extra', 'slurm-output-wait'];
-const BUILD_FLAGS = ['jobs', 'keep-going', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
+const BUILD_FLAGS = ['jobs', 'keep-going', 'keep-temp', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },

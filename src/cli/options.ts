@@ -75,6 +75,7 @@ export function buildRequest(args: ParsedArgs, opts: BuildOptions, report: Repor
       jobs: opts.jobs,
       resources: opts.resources,
       keepGoing: flag(args, 'keep-going'),
+      keepTemp: flag(args, 'keep-temp'),
       executor: opts.executor === 'slurm' ? { kind: 'slurm', settings: opts.slurm } : { kind: 'local' },
     },
     report,

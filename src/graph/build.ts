@@ -12,6 +12,7 @@ import { findCycle, findCycleFrom } from './cycle.js';
 import { OutputIndex } from './match.js';
 import { jobLabel, type Graph, type Growth, type Job, type ScriptRun } from './model.js';
 import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
+import { finalTempWarnings, tempPaths } from './temp.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
 /** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
@@ -105,6 +106,7 @@ class GraphBuilder {
   /** The job whose pending globs are being resolved (SPEC §7): its globs are matched now. */
   private growing: Job | undefined;
   private anyPending = false;
+  private readonly waitedDirs = new Set<string>();
   /** Jobs whose deps can no longer change (nothing upstream of them is pending): no cycle search enters them again. */
   private readonly settled = new Set<Job>();
   /** By job id: how many times in a row the job's rule made the input of its own job. */
@@ -145,7 +147,11 @@ class GraphBuilder {
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
-    if (this.anyPending) graph.grow = (job) => this.grow(job, graph);
+    if (this.project.rules.some((r) => r.temp !== undefined)) this.warnings.push(...finalTempWarnings(graph));
+    if (this.anyPending) {
+      graph.grow = (job) => this.grow(job, graph);
+      graph.waitedDirs = this.waitedDirs;
+    }
     return graph;
   }
 
@@ -203,6 +209,7 @@ class GraphBuilder {
     if (!producer || producer === job) return false;
     (job.pending ??= []).push({ pattern, dir, producer });
     this.anyPending = true;
+    this.waitedDirs.add(dir);
     return true;
   }
 
@@ -378,6 +385,7 @@ class GraphBuilder {
       rule.outputs.forEach((o, i) => o.directory && (dirs ??= new Set()).add(outputs[i]!));
       if (dirs !== undefined) job.dirOutputs = dirs;
     }
+    if (rule.temp !== undefined) job.tempOutputs = tempPaths(rule, outputs);
     if (rule.depfile) {
       job.depfile = depfilePath(rule, wildcards, outputs);
       this.depfileJobs.push(job);

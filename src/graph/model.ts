@@ -27,6 +27,11 @@ export interface Job {
   log?: string;
   /** The outputs that are directory outputs (written with a trailing `/`); absent when none is. */
   dirOutputs?: ReadonlySet<string>;
+  /**
+   * The outputs that are temporary (SPEC §7, `temp:`): deleted once no job of
+   * the build needs them, their records kept. Absent when the job has none.
+   */
+  tempOutputs?: ReadonlySet<string>;
   /** The rendered `depfile:` path (SPEC §6): discovered dependencies are read from it after a run. */
   depfile?: string;
   /**
@@ -93,6 +98,11 @@ export interface Graph {
    * some job has pending globs.
    */
   grow?: (job: Job) => Growth;
+  /**
+   * The directory outputs some glob waits for (SPEC §7). What they hold is
+   * the graph's shape, so one that is temporary is kept (graph/temp.ts).
+   */
+  waitedDirs?: Set<string>;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

@@ -8,6 +8,7 @@ import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
 import type { StaleReason } from './reason.js';
 import { staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
+import { remakeTemps } from './temp.js';
 
 export interface Plan {
   graph: Graph;
@@ -70,6 +71,8 @@ export function makePlan(inputs: PlanInputs): Plan {
     const reason = staleReason(job, ctx);
     if (reason !== undefined) reasons.set(job, reason);
   }
+  // SPEC §7: missing temporary inputs of the jobs that will run are made again first.
+  if (inputs.project.rules.some((r) => r.temp !== undefined)) remakeTemps(ctx, reasons, topo);
   return planOf(ctx, reasons, topo);
 }
 

@@ -2,6 +2,7 @@
 // place that decides staleness; reasons are checked in the order SPEC gives.
 
 import { dropImplicitInputs, type Graph, type Job } from '../graph/model.js';
+import { askedTemps, tempOutputFor } from '../graph/temp.js';
 import type { Project, Rule } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
@@ -51,6 +52,8 @@ function newerInput(job: Job, ctx: StalenessContext, oldest: number, implicit: b
     if (isPhonyInput(ctx, input)) continue;
     const st = ctx.files.fs.stat(input);
     if (st !== undefined && (st.isDirectory ? ctx.files.mtimeOf(input, st) : st.mtimeMs) > oldest) return input;
+    // A temporary input gone as planned is as new as its job's record says (SPEC §7).
+    if (st === undefined && (goneTemp(ctx, input)?.info.mtimeMs ?? -Infinity) > oldest) return input;
   }
   if (implicit) {
     for (const input of job.implicitInputs) {
@@ -59,6 +62,37 @@ function newerInput(job: Job, ctx: StalenessContext, oldest: number, implicit: b
     }
   }
   return undefined;
+}
+
+/**
+ * A temporary output (SPEC §7) gone as planned: called for a missing path; it
+ * is (or lies inside) a temporary output of a job whose complete record keeps
+ * it, and the build was not asked for it. What that record says of it
+ * (`exact`: of this very path; else of the temporary directory it lies in).
+ */
+export function goneTemp(ctx: Pick<StalenessContext, 'graph' | 'log'>, path: string): { info: FileInfo; exact: boolean } | undefined {
+  const producer = ctx.graph.producers.get(path);
+  if (!producer || producer.tempOutputs === undefined) return undefined;
+  const temp = tempOutputFor(producer, path);
+  if (temp === undefined || askedTemps(ctx.graph).has(temp)) return undefined;
+  const key = recordKey(producer);
+  if (ctx.log.isIncomplete(key)) return undefined;
+  const info = ctx.log.records.get(key)?.outputs.get(temp);
+  return info === undefined ? undefined : { info, exact: temp === path };
+}
+
+/**
+ * Whether a missing input that is a temporary output gone as planned differs
+ * from what the job's record says it read: compared with its producer's
+ * record (by hash, else by stat). Undefined when it is no such input (an
+ * upstream job will make it). One inside a temporary directory is as recorded.
+ */
+function goneTempChanged(ctx: StalenessContext, path: string, recorded: FileInfo | undefined): boolean | undefined {
+  const gone = goneTemp(ctx, path);
+  if (gone === undefined || ctx.willRun(ctx.graph.producers.get(path)!)) return undefined;
+  if (!gone.exact) return false;
+  if (recorded === undefined) return true;
+  return recorded.hash !== '' && gone.info.hash !== '' ? recorded.hash !== gone.info.hash : !sameFile(recorded, gone.info);
 }
 
 /** Whether `out` of `job` is declared as a directory output. */
@@ -121,6 +155,7 @@ function discoveredReason(deps: Map<string, FileInfo>, ctx: StalenessContext, ol
     const st = fs.stat(dep);
     if (st === undefined) {
       if (madeByStale(ctx, dep)) continue;
+      if (goneTempChanged(ctx, dep, recorded) === false) continue;
       return { kind: 'input-changed', path: dep };
     }
     if (!hashing) {
@@ -221,6 +256,14 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
   let oldest = Infinity;
   for (const out of job.outputs) {
     const st = fs.stat(out);
+    if (st === undefined && job.tempOutputs?.has(out) === true) {
+      // Deleted once no job needed it, its record kept (SPEC §7): not missing, as old as recorded.
+      const gone = goneTemp(ctx, out);
+      if (gone !== undefined) {
+        if (gone.info.mtimeMs < oldest) oldest = gone.info.mtimeMs;
+        continue;
+      }
+    }
     // A directory where a file is declared is no output (the job then fails, naming it), nor a file where a directory is.
     if (st === undefined || st.isDirectory !== isDirOutput(job, out)) return { kind: 'output-missing', path: out };
     const mtime = st.isDirectory ? ctx.files.mtimeOf(out, st) : st.mtimeMs;
@@ -248,7 +291,11 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     for (const input of job.inputs) {
       if (isPhonyInput(ctx, input)) continue;
       const st = fs.stat(input);
-      if (st === undefined) continue; // an upstream job will make it
+      if (st === undefined) {
+        // A temporary input gone as planned is what its producer's record says (SPEC §7); else an upstream job will make it.
+        if (goneTempChanged(ctx, input, record.inputs.get(input)) === true) return { kind: 'input-changed', path: input };
+        continue;
+      }
       const recorded = record.inputs.get(input);
       if (recorded === undefined) return { kind: 'input-changed', path: input };
       // A directory's own stat says nothing of a file edited inside it: its tree is compared.
@@ -260,6 +307,8 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     if (undeclared === 'restat') restatted = true;
     else if (undeclared !== undefined) return undeclared;
     for (const out of job.outputs) {
+      // A temporary output gone as planned (row 2 let it pass) was not modified.
+      if (job.tempOutputs?.has(out) === true && fs.stat(out) === undefined) continue;
       const recorded = record.outputs.get(out);
       if (recorded === undefined) return { kind: 'output-modified', path: out };
       const c = isDirOutput(job, out) ? treeChange(ctx, out, recorded) : fileChange(ctx, out, fs.stat(out)!, recorded);

@@ -118,6 +118,8 @@ export class ConsoleReporter implements Reporter {
           else if (e.ran === 0) this.print(this.out, `rules: nothing to do${skipped}\n`);
           else this.print(this.out, `rules: ${e.ran} job${e.ran === 1 ? '' : 's'} done${skipped} in ${secs}s\n`);
         }
+        // Whatever the outcome: what was deleted is gone, and the user should know how much room that made.
+        if (e.freedFiles !== undefined && e.freedFiles > 0 && !this.opts.quiet) this.print(this.out, `rules: ${freedText(e.freedBytes ?? 0)}\n`);
         break;
       }
     }
@@ -168,6 +170,11 @@ export function jobOutput(output: string, cut: OutputCut | undefined): string {
   const nl = output.indexOf('\n');
   const tail = nl >= 0 && nl < 4096 && nl < output.length - 1 ? output.slice(nl + 1) : output;
   return `[... ${formatBytes(cut.bytes + Buffer.byteLength(output.slice(0, output.length - tail.length)))} of output cut; ${where}]\n${withNewline(tail)}`;
+}
+
+/** `freed 1.2 GB of temporary outputs` (SPEC §7): bytes below a kilobyte as `B`. */
+export function freedText(bytes: number): string {
+  return `freed ${bytes < 1000 ? `${bytes} B` : formatBytes(bytes)} of temporary outputs`;
 }
 
 /** "599.2 MB": a byte count for people, in decimal units. */

@@ -137,7 +137,17 @@ export class JsonReporter implements Reporter {
         break;
       case 'build-finish':
         this.log[e.ok ? 'info' : 'error'](
-          { event: 'build-finished', ok: e.ok, ran: e.ran, skipped: e.skipped, failed: e.failed, notRun: e.notRun, interrupted: e.interrupted, durationMs: e.durationMs },
+          {
+            event: 'build-finished',
+            ok: e.ok,
+            ran: e.ran,
+            skipped: e.skipped,
+            failed: e.failed,
+            notRun: e.notRun,
+            interrupted: e.interrupted,
+            durationMs: e.durationMs,
+            ...(e.freedFiles !== undefined ? { freedBytes: e.freedBytes, freedFiles: e.freedFiles } : {}),
+          },
           e.ok ? 'build finished' : 'build failed',
         );
         break;

@@ -12,6 +12,12 @@ function describeInputs(groups: InputGroup[]): string {
   return items.join(' ');
 }
 
+/** An output as written, marked `(temp)` when it is temporary (SPEC §7). */
+function describeOutput(rule: Rule, name: string | undefined, source: string, i: number): string {
+  const text = name ? `${name}=${source}` : source;
+  return rule.temp?.outputs.has(i) === true ? `${text} (temp)` : text;
+}
+
 /** `implicit`: each rule's inputs that the Rulefile does not spell out (SPEC §6), listed after the declared ones. */
 export function formatRuleList(project: Project, implicit?: ReadonlyMap<Rule, readonly string[]>): string {
   let out = '';
@@ -21,7 +27,7 @@ export function formatRuleList(project: Project, implicit?: ReadonlyMap<Rule, re
     if (inputs) out += `  inputs:  ${inputs}\n`;
     const order = describeInputs(rule.orderOnly);
     if (order) out += `  order-only: ${order}\n`;
-    if (rule.outputs.length > 0) out += `  outputs: ${rule.outputs.map((o) => (o.name ? `${o.name}=${o.template.source}` : o.template.source)).join(' ')}\n`;
+    if (rule.outputs.length > 0) out += `  outputs: ${rule.outputs.map((o, i) => describeOutput(rule, o.name, o.template.source, i)).join(' ')}\n`;
     else out += `  outputs: (none: built by name, always runs)\n`;
   }
   return out;

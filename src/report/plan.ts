@@ -21,6 +21,8 @@ export function formatPlanJson(plan: Plan): string {
     // The files the command names follow the declared inputs (SPEC §6).
     inputs: allInputs(job),
     reason: reasonText(plan.reasons.get(job)!),
+    // Its temporary outputs (SPEC §7), when it has any.
+    ...(job.tempOutputs !== undefined ? { temp: job.outputs.filter((o) => job.tempOutputs!.has(o)) } : {}),
   }));
   // Globs that wait for a directory a job of the plan will make (SPEC §7): what they yield is not known yet.
   const pending: { glob: string; after: string }[] = [];

@@ -96,6 +96,11 @@ export interface Rule {
   implicitInputs: boolean;
   /** The literal words of `run` that may name files (rulefile/words.ts), with where each is written. */
   commandWords?: { text: string; loc: SourceLocation }[];
+  /**
+   * `temp:` (SPEC §7): the indices in `outputs` of the temporary outputs,
+   * deleted when no job of the build still needs them, and where `temp` is written.
+   */
+  temp?: { outputs: ReadonlySet<number>; loc: SourceLocation };
   /** `script: PATH` (instead of `run`): the script run with the interpreter its extension or `#!` line names. */
   script?: { path: string; loc: SourceLocation };
 }

@@ -31,6 +31,8 @@ export const RULE_KEYS = [
   // SPEC §6, files the command names.
   'implicit_inputs',
   'script',
+  // SPEC §7, temporary outputs.
+  'temp',
 ] as const;
 
 /** Names with a meaning of their own in templates; no wildcard may take them. */
@@ -151,6 +153,7 @@ export class RuleParser {
       }
     }
     this.parseCommandFiles(rule, values, has, get);
+    if (values.has('temp')) this.parseTemp(rule, get('temp'), values.get('temp')!.keyNode, this.problems.length === errorsBefore);
     if (!rule.phony && !has('run') && !has('script') && !guessed.has('outputs')) {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
@@ -195,6 +198,59 @@ export class RuleParser {
       const words = commandWords(run);
       if (words.length > 0) rule.commandWords = words.map((w) => ({ text: w.text, loc: src.locIn(node, w.offset) }));
     }
+  }
+
+  // ---- temporary outputs (SPEC §7) ----------------------------------------
+
+  /**
+   * `temp: true` (every output) or a list naming outputs: names of a map of
+   * outputs, or templates exactly as written. `checkNames`: the outputs were
+   * all accepted, so a name matching none is the user's mistake, not a cascade.
+   */
+  private parseTemp(rule: Rule, node: Node | null, keyNode: Node, checkNames: boolean): void {
+    const src = this.src;
+    const loc = src.loc(node ?? keyNode);
+    if (isScalar(node) && typeof node.value === 'boolean') {
+      if (!node.value) return;
+      if (rule.phony) this.error(`'temp' of rule '${rule.name}': the rule has no outputs to be temporary`, loc);
+      else rule.temp = { outputs: new Set(rule.outputs.map((_, i) => i)), loc: src.loc(keyNode) };
+      return;
+    }
+    const list = src.resolve(node);
+    const items = isSeq(list) ? (list.items as Node[]) : isScalar(list) && typeof list.value === 'string' ? [list] : undefined;
+    if (items === undefined) {
+      this.error(`'temp' of rule '${rule.name}' must be true, false or a list of its outputs (names or templates as written), not ${describeNode(node)}`, loc);
+      return;
+    }
+    if (rule.phony) {
+      this.error(`'temp' of rule '${rule.name}': the rule has no outputs to be temporary`, loc);
+      return;
+    }
+    const chosen = new Set<number>();
+    const known = new Map<string, number[]>();
+    const add = (key: string, i: number) => known.set(key, [...(known.get(key) ?? []), i]);
+    rule.outputs.forEach((o, i) => {
+      if (o.name !== undefined) add(o.name, i);
+      add(o.template.source, i);
+      // A directory output as written has its `/`; without it, it names the same output.
+      if (o.directory) add(o.template.source.replace(/\/+$/, ''), i);
+    });
+    for (const item of items) {
+      const resolved = src.resolve(item);
+      if (!isScalar(resolved) || typeof resolved.value !== 'string') {
+        this.error(`an entry of 'temp' of rule '${rule.name}' must be the name or template of one of its outputs, not ${describeNode(item)}`, src.loc(item));
+        continue;
+      }
+      const which = known.get(resolved.value);
+      if (which === undefined) {
+        if (checkNames) {
+          this.error(`'temp' of rule '${rule.name}' names '${resolved.value}', which is not one of its outputs${didYouMean(resolved.value, known.keys())}`, src.loc(item));
+        }
+        continue;
+      }
+      for (const i of which) chosen.add(i);
+    }
+    if (chosen.size > 0) rule.temp = { outputs: chosen, loc: src.loc(keyNode) };
   }
 
   // ---- scalars -------------------------------------------------------------

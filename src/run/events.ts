@@ -47,6 +47,9 @@ export type BuildEvent =
       notRun: number;
       interrupted: boolean;
       durationMs: number;
+      /** Disk space freed by deleting temporary outputs (SPEC §7), and how many were deleted; absent when none was. */
+      freedBytes?: number;
+      freedFiles?: number;
     };
 
 export interface Reporter {

@@ -14,7 +14,7 @@ import { extendPlan, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
-import { isInert, recordKey, staleReason } from '../plan/staleness.js';
+import { goneTemp, isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
@@ -27,6 +27,7 @@ import { readDepfile } from './depfile.js';
 import type { Executor, RunningJob } from './executor.js';
 import { names, type JobFailure, type OutputProblem } from './failure.js';
 import type { OutputCut } from './output.js';
+import { TempOutputs } from './temp.js';
 
 export interface BuildOptions {
   /** Job slots (`-j`). */
@@ -34,6 +35,8 @@ export interface BuildOptions {
   keepGoing: boolean;
   /** Limits of named resources (`--resources mem_mb=8000`); unnamed ones are unlimited. */
   resources: Map<string, number>;
+  /** `--keep-temp`: no temporary output is deleted (SPEC §7). */
+  keepTemp?: boolean;
 }
 
 export interface BuildResult {
@@ -85,6 +88,10 @@ class Build {
   /** Jobs with pending globs (SPEC §7) that have not grown yet. */
   private pendingLeft = 0;
   private readonly graphProblems: Diagnostic[] = [];
+  /** Temporary outputs to delete once no job needs them (SPEC §7); undefined when none can be. */
+  private readonly temps: TempOutputs | undefined;
+  /** Whether any rule has `temp:`: only then can a missing input or output be one gone as planned. */
+  private readonly hasTemps: boolean;
 
   constructor(
     private readonly plan: Plan,
@@ -106,6 +113,8 @@ class Build {
     });
     this.freeSlots = opts.jobs;
     this.free = new Map(opts.resources);
+    this.hasTemps = this.project.rules.some((r) => r.temp !== undefined);
+    this.temps = this.hasTemps ? TempOutputs.of(plan, opts.keepTemp === true) : undefined;
   }
 
   async run(): Promise<BuildResult> {
@@ -157,6 +166,7 @@ class Build {
       notRun,
       interrupted,
       durationMs: Date.now() - start,
+      ...this.freed(),
     });
     return { ok, ran: this.ran, skipped: this.skipped, failed: this.failed, notRun, interrupted, ...(this.graphProblems.length > 0 ? { graphProblems: this.graphProblems } : {}) };
   }
@@ -214,6 +224,7 @@ class Build {
       if (j.pending !== undefined) this.pendingLeft++;
     }
     this.total += added;
+    this.temps?.grew(job, planned);
     for (const j of planned) this.waiting[j.id] = this.staleDeps(j, 0);
     this.waiting[job.id] = this.staleDeps(job, depsBefore);
     const durationMs = Math.round(performance.now() - t0);
@@ -230,6 +241,30 @@ class Build {
       const glob = job.pending?.find((g) => failed.has(g.producer));
       if (glob !== undefined) this.reporter.emit({ type: 'glob-abandoned', job, pattern: glob.pattern, producer: glob.producer });
     }
+  }
+
+  /** What deleting temporary outputs freed, for `build-finish` (nothing when none was deleted). */
+  private freed(): { freedBytes?: number; freedFiles?: number } {
+    const t = this.temps;
+    return t === undefined || t.freedFiles === 0 ? {} : { freedBytes: t.freedBytes, freedFiles: t.freedFiles };
+  }
+
+  /** A job is done: the temporary outputs no job of the plan needs any more are deleted (run/temp.ts). */
+  private dropTemps(job: Job, ok: boolean, ran: boolean): void {
+    // Interrupted: what was left is kept for the next build.
+    if (this.temps === undefined || this.signal.aborted) return;
+    this.temps.finished(job, ok, ran);
+  }
+
+  /**
+   * What a missing input was when it was last there, for a record written
+   * now: a temporary output gone as planned, as its producer's record (or,
+   * inside a temporary directory, this job's own last record) keeps it.
+   */
+  private goneInput(job: Job, input: string): FileInfo | undefined {
+    const gone = goneTemp(this.plan.context, input);
+    if (gone === undefined) return undefined;
+    return gone.exact ? gone.info : this.plan.context.log.records.get(recordKey(job))?.inputs.get(input);
   }
 
   private slotsOf(job: Job): number {
@@ -342,6 +377,7 @@ class Build {
       this.failed.push(job);
       if (!this.opts.keepGoing) this.stopping = true;
     }
+    this.dropTemps(job, ok, counted);
     this.wake();
   }
 
@@ -351,7 +387,7 @@ class Build {
     const files = this.plan.context.files;
     for (const input of job.inputs) {
       if (this.plan.graph.producers.get(input)?.rule.phony) continue;
-      const info = files.current(input);
+      const info = files.current(input) ?? (this.hasTemps ? this.goneInput(job, input) : undefined);
       if (info) infos.set(input, info);
     }
     for (const input of job.implicitInputs) {
@@ -409,12 +445,13 @@ class Build {
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
     // A job that ran has already had its outputs invalidated; others did not change them.
-    for (const out of job.outputs) {
-      const info = files.current(out);
-      if (info) outputs.set(out, info);
-    }
     const log = this.plan.context.log;
     const key = recordKey(job);
+    for (const out of job.outputs) {
+      // A temporary output gone as planned keeps what its last record says of it (SPEC §7).
+      const info = files.current(out) ?? (job.tempOutputs?.has(out) === true ? log.records.get(key)?.outputs.get(out) : undefined);
+      if (info) outputs.set(out, info);
+    }
     const rec: JobRecord = { key, signature: jobSignature(this.project, job), inputs, outputs };
     if (job.log !== undefined) rec.log = job.log;
     // Dropped once, dropped for good: carried from record to record.

@@ -399,11 +399,22 @@ export class CachedFileSystem implements FileSystem {
   remove(path: string): void {
     this.stats.delete(path);
     this.inner.remove(path);
+    this.forgetListingOf(path);
   }
 
   removeTree(path: string): void {
     this.inner.removeTree(path);
     this.invalidate(path);
+    this.forgetListingOf(path);
+  }
+
+  /** A name removed from a directory: its cached listing no longer answers `exists` (the record keeps the first one). */
+  private forgetListingOf(path: string): void {
+    if (this.dirs.size === 0) return;
+    const slash = path.lastIndexOf('/');
+    const dir = slash > 0 ? path.slice(0, slash) : '';
+    this.dirs.delete(dir);
+    this.names.delete(dir);
   }
 
   readlink(path: string): string | undefined {

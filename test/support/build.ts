@@ -94,13 +94,19 @@ export async function buildOnce(
   targets: string[],
   fs: FakeFileSystem,
   state: MemoryState,
-  options: Partial<StalenessOptions> & { keepGoing?: boolean } = {},
+  options: Partial<StalenessOptions> & { keepGoing?: boolean; keepTemp?: boolean } = {},
 ): Promise<FakeBuild> {
   const log = state.log();
   const plan = planOf(project, targets, fs, log, options);
   const executor = new FakeExecutor(fs);
   const events = new EventLog();
-  const result = await runPlan(plan, executor, events, { jobs: 2, keepGoing: options.keepGoing ?? false, resources: new Map() }, new AbortController().signal);
+  const result = await runPlan(
+    plan,
+    executor,
+    events,
+    { jobs: 2, keepGoing: options.keepGoing ?? false, resources: new Map(), keepTemp: options.keepTemp ?? false },
+    new AbortController().signal,
+  );
   log.close();
   return { plan, result, ran: executor.ran, events };
 }

@@ -166,7 +166,7 @@ export function startGated(
   const plan = planOf(project, targets, fs, log);
   const gate = new GatedExecutor(fs);
   const events = new EventLog();
-  const options: BuildOptions = { jobs: opts.jobs ?? 2, keepGoing: opts.keepGoing ?? false, resources: opts.resources ?? new Map() };
+  const options: BuildOptions = { jobs: opts.jobs ?? 2, keepGoing: opts.keepGoing ?? false, resources: opts.resources ?? new Map(), keepTemp: opts.keepTemp ?? false };
   const done = runPlan(plan, gate, events, options, opts.signal ?? new AbortController().signal).finally(() => {
     log.close();
     gate.buildEnded();
