@@ -434,7 +434,7 @@ export class RuleParser {
   /** A checked lookup keyed by the job's own wildcards is checked per job in the graph; one reading a table's row is part of the signature. */
   private noteLookup(rule: Rule, ph: Placeholder, extraNames: ReadonlySet<string>, node: Node): void {
     const lookup = ph.lookup!;
-    const names = lookup.kind === 'table' ? [lookup.table.key] : lookup.steps.flatMap((s) => ('name' in s ? [s.name] : []));
+    const names = lookupNames(lookup);
     // Keyed by an expand item's own names: the graph checks it as it expands.
     if (names.some((n) => extraNames.has(n))) return;
     (rule.lookups ??= []).push({ placeholder: ph, loc: this.src.locIn(node, ph.offset) });
@@ -615,7 +615,7 @@ export class RuleParser {
     const names: ExpandName[] = [];
     const nameList = entries.filter((e) => e !== tmplEntry).map((e) => e.key);
     const t = this.template(rule, tmplEntry.value, 'inputs', `'expand' template of rule '${rule.name}'`, nameList, node);
-    const used = new Set(t ? t.placeholders.filter((p) => p.path.length === 1).map((p) => p.path[0]!) : []);
+    const used = new Set(t ? t.placeholders.flatMap((p) => (p.lookup !== undefined ? lookupNames(p.lookup) : p.path.length === 1 ? [p.path[0]!] : [])) : []);
     for (const e of entries) {
       if (e === tmplEntry) continue;
       if (!IDENT.test(e.key) || RESERVED.has(e.key)) {
@@ -812,6 +812,11 @@ function depfilePlaceholderProblem(rule: Rule, ph: Placeholder, shown: string): 
   if (count === undefined) return `unknown placeholder '${shown}' in ${where}: only wildcards, {output}, {outputs.NAME} and {config.KEY} are allowed here`;
   if (count !== 1) return `'${shown}' in ${where} stands for ${count} outputs: a depfile is one file; name one with {outputs.NAME}, or build the path from the wildcards`;
   return undefined;
+}
+
+/** The names (wildcards, expand names) whose values a lookup is keyed by. */
+function lookupNames(lookup: Lookup): string[] {
+  return lookup.kind === 'table' ? [lookup.table.key] : lookup.steps.flatMap((s) => ('name' in s ? [s.name] : []));
 }
 
 /** Marks a problem that was reported already, at a place of its own. */
