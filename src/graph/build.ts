@@ -493,9 +493,18 @@ class GraphBuilder {
 
   private itemPaths(item: InputItem, job: Job): string[] {
     const wc = job.wildcards;
+    // A lookup without a value for the job (reported by checkLookups) names no path.
+    let missing = false;
     if (!item.expand) {
-      const p = normalizePath(renderTemplate(item.template, (ph) => pathValue(ph, wc)));
-      if (!this.nameable(p, item, job)) return [];
+      const p = normalizePath(
+        renderTemplate(item.template, (ph) => {
+          if (ph.lookup === undefined) return wc[ph.path[ph.path.length - 1]!]!;
+          const words = lookupWords(ph.lookup, (n) => wc[n]);
+          if (words === undefined) missing = true;
+          return words === undefined ? '' : words.join(' ');
+        }),
+      );
+      if (missing || !this.nameable(p, item, job)) return [];
       return item.glob ? this.glob(p, item.loc) : [p];
     }
     // Cartesian product, first name varying slowest: an odometer over the value lists.
@@ -513,11 +522,13 @@ class GraphBuilder {
       const words = lookupWords(ph.lookup, nameValue);
       if (words !== undefined) return words.join(' ');
       this.missingLookup(ph, nameValue, job, item.loc);
+      missing = true;
       return '';
     };
     for (;;) {
       const p = normalizePath(renderTemplate(item.template, valueOf));
-      if (this.nameable(p, item, job)) {
+      if (missing) missing = false;
+      else if (this.nameable(p, item, job)) {
         if (item.glob) for (const hit of this.glob(p, item.loc)) out.push(hit);
         else out.push(p);
       }
