@@ -2,7 +2,8 @@
 // queue, no recursion) and linear in the number of jobs and paths.
 
 import type { InputItem, Project, Rule } from '../rulefile/model.js';
-import { renderTemplate, type Template } from '../rulefile/template.js';
+import { lookupWords, missingLookup, pathValue, type NameValues } from '../rulefile/lookup.js';
+import { renderTemplate, type Placeholder, type Template } from '../rulefile/template.js';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 import { glob, globBase, skippedMessage, type SkippedEntry } from '../util/glob.js';
@@ -63,7 +64,7 @@ export function declaredFor(index: OutputIndex, path: string): { outputs: string
   const outputs = rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
   // A path no job may write is declared by no rule, whatever the build log says.
   if (outputs.some((o) => writablePathProblem(o) !== undefined)) return undefined;
-  const log = rule.log && normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+  const log = rule.log && normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
   const declared: { outputs: string[]; directories?: string[]; log?: string } = { outputs };
   if (log !== undefined && writablePathProblem(log) === undefined) declared.log = log;
   if (index.hasDirectories) {
@@ -350,7 +351,7 @@ class GraphBuilder {
       if (problem !== undefined) refuse(`output '${showPath(o.template.source)}'`, outputs[i]!, problem, o.loc);
     });
     if (rule.log) {
-      const log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+      const log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
       const problem = writablePathProblem(log);
       if (problem !== undefined) refuse(`log '${showPath(rule.log.source)}'`, log, problem, rule.logLoc);
     }
@@ -379,7 +380,8 @@ class GraphBuilder {
       label,
       name: outputs[0] ?? rule.name,
     };
-    if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => wildcards[p.path[p.path.length - 1]!]!));
+    if (rule.lookups !== undefined) this.checkLookups(job);
+    if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
     if (this.index.hasDirectories) {
       let dirs: Set<string> | undefined;
       rule.outputs.forEach((o, i) => o.directory && (dirs ??= new Set()).add(outputs[i]!));
@@ -561,11 +563,41 @@ class GraphBuilder {
     if (problem !== undefined) this.problems.push({ message: `input '${showPath(path)}/' of ${showPath(job.label)} ${problem}`, loc: at });
   }
 
+  /**
+   * Every lookup of a job's rule keyed by its wildcards (SPEC §7) has a value
+   * for it: a missing row or config key is an error at the lookup's place.
+   */
+  private checkLookups(job: Job): void {
+    const value: NameValues = (n) => job.wildcards[n];
+    for (const { placeholder, loc } of job.rule.lookups!) {
+      if (lookupWords(placeholder.lookup!, value) === undefined) this.missingLookup(placeholder, value, job, loc);
+    }
+  }
+
+  /** Messages of missing lookups given so far: one per missing row or key, however many jobs or placeholders meet it. */
+  private readonly missingLookups = new Set<string>();
+
+  private missingLookup(ph: Placeholder, value: NameValues, job: Job, loc: SourceLocation): void {
+    const what = missingLookup(ph.lookup!, value);
+    if (this.missingLookups.has(what)) return;
+    this.missingLookups.add(what);
+    this.problems.push({ message: `${what} (needed by ${job.label})`, loc });
+  }
+
   private itemPaths(item: InputItem, job: Job): string[] {
     const wc = job.wildcards;
+    // A lookup without a value for the job (reported by checkLookups) names no path.
+    let missing = false;
     if (!item.expand) {
-      const p = normalizePath(renderTemplate(item.template, (ph) => wc[ph.path[ph.path.length - 1]!]!));
-      if (!this.nameable(p, item, job)) return [];
+      const p = normalizePath(
+        renderTemplate(item.template, (ph) => {
+          if (ph.lookup === undefined) return wc[ph.path[ph.path.length - 1]!]!;
+          const words = lookupWords(ph.lookup, (n) => wc[n]);
+          if (words === undefined) missing = true;
+          return words === undefined ? '' : words.join(' ');
+        }),
+      );
+      if (missing || !this.nameable(p, item, job)) return [];
       if (!item.glob) return [p];
       return this.defers(p, job, item.loc) ? [] : this.glob(p, item.loc);
     }
@@ -575,14 +607,22 @@ class GraphBuilder {
     const out: string[] = [];
     if (lists.some((l) => l.length === 0)) return out;
     const at = new Array<number>(lists.length).fill(0);
-    const valueOf = (ph: { path: string[] }) => {
-      const n = ph.path[ph.path.length - 1]!;
+    const nameValue: NameValues = (n) => {
       const k = names.indexOf(n);
-      return k >= 0 ? lists[k]![at[k]!]! : wc[n]!;
+      return k >= 0 ? lists[k]![at[k]!]! : wc[n];
+    };
+    const valueOf = (ph: Placeholder) => {
+      if (ph.lookup === undefined) return nameValue(ph.path[ph.path.length - 1]!)!;
+      const words = lookupWords(ph.lookup, nameValue);
+      if (words !== undefined) return words.join(' ');
+      this.missingLookup(ph, nameValue, job, item.loc);
+      missing = true;
+      return '';
     };
     for (;;) {
       const p = normalizePath(renderTemplate(item.template, valueOf));
-      if (this.nameable(p, item, job)) {
+      if (missing) missing = false;
+      else if (this.nameable(p, item, job)) {
         if (!item.glob) out.push(p);
         else if (!this.defers(p, job, item.loc)) for (const hit of this.glob(p, item.loc)) out.push(hit);
       }

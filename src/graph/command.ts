@@ -5,6 +5,7 @@
 
 import { configWords } from '../rulefile/config.js';
 import type { Project } from '../rulefile/model.js';
+import { lookupWords } from '../rulefile/lookup.js';
 import { renderTemplate, type Placeholder } from '../rulefile/template.js';
 import { shellQuote } from '../util/strings.js';
 import type { Job } from './model.js';
@@ -20,6 +21,8 @@ export const unresolvedResources: ResourceValues = (_job, name) => `{resources.$
 
 /** Words a placeholder stands for, before quoting; undefined for params (handled by the caller). */
 function words(project: Project, job: Job, ph: Placeholder, resources: ResourceValues): string[] {
+  // `{tables.NAME.COL}`, `{config.a[NAME]}` (SPEC §7): the graph made sure each has a value for the job.
+  if (ph.lookup !== undefined) return lookupWords(ph.lookup, (n) => job.wildcards[n]) ?? [];
   const [head, ...rest] = ph.path;
   switch (head) {
     case 'input':
@@ -75,6 +78,7 @@ export function renderCommand(
     const [head, ...rest] = ph.path;
     if (head === 'raw') {
       if (rest[0] === 'params') return (params.get(rest[1]!) ?? []).join(' ');
+      if (ph.lookup !== undefined) return words(project, job, ph, resources).join(' ');
       return configWords(project.config.get(rest.slice(1))!).join(' ');
     }
     if (head === 'params') return (params.get(rest[0]!) ?? []).map(shellQuote).join(' ');

@@ -15,6 +15,8 @@ export type StaleReason =
   /** Row 5: the signature changed; its first differing part (signature.ts). */
   | { kind: 'params-changed'; name: string }
   | { kind: 'env-changed'; name: string }
+  /** SPEC §7: the job's own row of this table (the columns its rule reads) changed. */
+  | { kind: 'table-changed'; name: string }
   | { kind: 'inputs-changed' }
   | { kind: 'outputs-changed' }
   | { kind: 'command-changed' }

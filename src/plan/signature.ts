@@ -14,7 +14,7 @@ export function jobSignature(project: Project, job: Job): Signature {
   const params = rule.params.length === 0 ? NO_PARAMS : renderParams(project, job, unresolvedResources);
   // A script job is its script's path (its content is an input): the interpreter a `#!` line names is part of that content.
   const command = rule.script !== undefined ? `script ${rule.script.path}` : (renderCommand(project, job, unresolvedResources, params) ?? '');
-  return {
+  const signature: Signature = {
     // A depfile is part of how the command runs: adding one makes the job run, so its dependencies become known.
     command: quickHashList(job.depfile === undefined ? [shellKey(project), command] : [shellKey(project), command, job.depfile]),
     inputs: quickHashList(job.inputs),
@@ -22,6 +22,22 @@ export function jobSignature(project: Project, job: Job): Signature {
     params: rule.params.length === 0 ? [] : [...params].map(([name, words]) => [name, quickHashList(words)]),
     env: envHashes(project, job),
   };
+  if (rule.tableRows !== undefined) signature.tables = tableHashes(rule.tableRows, job);
+  return signature;
+}
+
+/**
+ * SPEC §7: a job depends on its own row of each table its rule reads, not on
+ * the other rows: per table, the values of the columns the rule reads (by
+ * name, so reading another column is a change too).
+ */
+function tableHashes(rows: NonNullable<Rule['tableRows']>, job: Job): [string, number][] {
+  return rows.map(({ table, columns }): [string, number] => {
+    const row = table.rows.get(job.wildcards[table.key]!);
+    const parts: string[] = [];
+    for (const c of columns) parts.push(table.columns[c]!, row?.values[c] ?? '');
+    return [table.name, quickHashList(parts)];
+  });
 }
 
 const NO_PARAMS = new Map<string, string[]>();
@@ -40,7 +56,7 @@ function envHashes(project: Project, job: Job): [string, number][] {
   const cached = constantEnv.get(rule);
   if (cached) return cached;
   const hashes = Object.entries(renderEnv(project, job)).map(([name, value]): [string, number] => [name, quickHash(value)]);
-  if (rule.env.every((e) => e.value.placeholders.every((p) => p.path[0] === 'config'))) constantEnv.set(rule, hashes);
+  if (rule.env.every((e) => e.value.placeholders.every((p) => p.path[0] === 'config' && p.lookup === undefined))) constantEnv.set(rule, hashes);
   return hashes;
 }
 
@@ -50,6 +66,10 @@ export function signatureChange(before: Signature, now: Signature): StaleReason 
   if (param !== undefined) return { kind: 'params-changed', name: param };
   const env = changedName(before.env, now.env);
   if (env !== undefined) return { kind: 'env-changed', name: env };
+  if (before.tables !== undefined || now.tables !== undefined) {
+    const table = changedName(before.tables ?? [], now.tables ?? []);
+    if (table !== undefined) return { kind: 'table-changed', name: table };
+  }
   if (before.inputs !== now.inputs) return { kind: 'inputs-changed' };
   if (before.outputs !== now.outputs) return { kind: 'outputs-changed' };
   if (before.command !== now.command) return { kind: 'command-changed' };

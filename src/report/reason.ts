@@ -19,6 +19,8 @@ export function reasonText(r: StaleReason): string {
       return `params changed: ${r.name}`;
     case 'env-changed':
       return `env changed: ${r.name}`;
+    case 'table-changed':
+      return `table changed: ${r.name}`;
     case 'inputs-changed':
       return 'inputs changed';
     case 'outputs-changed':

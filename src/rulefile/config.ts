@@ -50,7 +50,7 @@ export function layerFromValues(values: ConfigMap, origin: string): ConfigLayer 
   const origins = new Map<string, string>();
   const walk = (v: ConfigValue, prefix: string) => {
     if (isConfigMap(v) && (Object.keys(v).length > 0 || !prefix)) {
-      for (const [k, child] of Object.entries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
+      for (const [k, child] of orderedEntries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
     } else if (prefix) {
       origins.set(prefix, origin);
     }
@@ -69,7 +69,7 @@ export class Config {
   }
 
   private mergeInto(target: ConfigMap, source: ConfigMap, prefix: string, origins: Map<string, string>): void {
-    for (const [key, value] of Object.entries(source)) {
+    for (const [key, value] of orderedEntries(source)) {
       const path = prefix ? `${prefix}.${key}` : key;
       const existing = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
       if (isConfigMap(existing) && isConfigMap(value)) {
@@ -101,7 +101,7 @@ export class Config {
     const out: { path: string; value: ConfigValue; origin: string }[] = [];
     const walk = (v: ConfigValue, prefix: string) => {
       if (isConfigMap(v) && (Object.keys(v).length > 0 || !prefix)) {
-        for (const [k, child] of Object.entries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
+        for (const [k, child] of orderedEntries(v)) walk(child, prefix ? `${prefix}.${k}` : k);
       } else {
         out.push({ path: prefix, value: v, origin: this.origins.get(prefix) ?? '?' });
       }
@@ -128,19 +128,41 @@ export function nestedValue(path: string, value: ConfigValue): ConfigMap {
 /** `path` and the dotted path of everything inside `v` under it. */
 function* subpaths(v: ConfigValue, path: string): Generator<string> {
   yield path;
-  if (isConfigMap(v)) for (const [k, child] of Object.entries(v)) yield* subpaths(child, `${path}.${k}`);
+  if (isConfigMap(v)) for (const [k, child] of orderedEntries(v)) yield* subpaths(child, `${path}.${k}`);
 }
 
-/** Sets a key of a plain object as its own property, even one named `__proto__`. */
+/**
+ * The order keys were set in, per map made by `setKey`: a JavaScript object
+ * lists integer-like keys ("2", "10") first and in numeric order, but a
+ * config map's keys are expanded in file order (SPEC §7).
+ */
+const keyOrder = new WeakMap<object, string[]>();
+
+/** Sets a key of a plain object as its own property, even one named `__proto__`; a new key goes last in `orderedKeys`. */
 export function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
+    const order = keyOrder.get(obj);
+    if (order === undefined) keyOrder.set(obj, [key]);
+    else order.push(key);
+  }
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A map's keys in the order they were set (file order for a map read from YAML; after a merge, the earlier layer's keys, then new ones). */
+export function orderedKeys(obj: Record<string, unknown>): readonly string[] {
+  return keyOrder.get(obj) ?? Object.keys(obj);
+}
+
+/** A map's entries in `orderedKeys` order. */
+function orderedEntries(m: ConfigMap): [string, ConfigValue][] {
+  return orderedKeys(m).map((k) => [k, m[k]!]);
 }
 
 function clone(v: ConfigValue): ConfigValue {
   if (Array.isArray(v)) return v.map(clone);
   if (isConfigMap(v)) {
     const out: ConfigMap = {};
-    for (const [k, c] of Object.entries(v)) setKey(out, k, clone(c));
+    for (const [k, c] of orderedEntries(v)) setKey(out, k, clone(c));
     return out;
   }
   return v;

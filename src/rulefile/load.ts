@@ -12,17 +12,18 @@ import { glob, isGlob, skippedMessage } from '../util/glob.js';
 import { nameProblem, showPath } from '../util/paths.js';
 import { didYouMean } from '../util/strings.js';
 import { Config, layerFromNode, layerFromValues, nestedValue, type ConfigMap, type ConfigValue } from './config.js';
-import type { Project, Rule } from './model.js';
+import type { Project, Rule, Table } from './model.js';
 import { RuleParser } from './rules.js';
 import { describeNode, SourceFile } from './source.js';
 import { findRulefile } from './find.js';
 import { undeclaredOutputWarnings } from './words.js';
+import { loadTables } from './tables.js';
 
 export { findRulefile, RULEFILE_NAMES } from './find.js';
 
 /** The keys a Rulefile is made of, as the message for a Rulefile that is no map names them. */
 const MAIN_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
-const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs'];
+const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs', 'tables'];
 const INCLUDE_KEYS = ['config', 'rules'];
 
 export interface LoadOptions {
@@ -146,6 +147,18 @@ export function loadProject(opts: LoadOptions): Project {
   }
   for (const assignment of opts.configOverrides ?? []) config.apply(parseConfigOverride(assignment));
 
+  // Sample sheets (SPEC §7): read whole now; part of the project, like a config file.
+  const tables = new Map<string, Table>();
+  const brokenTables = new Set<string>();
+  const tablesEntry = entry('tables');
+  if (tablesEntry && tablesEntry.value !== null) {
+    for (const { table, digest } of loadTables(main, tablesEntry.value, root, show, problems, brokenTables)) {
+      tables.set(table.name, table);
+      if (!digests.has(table.path)) read.push(table.path);
+      digests.set(table.path, digest);
+    }
+  }
+
   // Rules, in file order with included rules spliced in where `include` stands.
   const ruleSources: { src: SourceFile; node: Node | null; keyNode: Node }[] = [];
   const includeFirst = inc !== undefined && topEntries.indexOf(inc) < topEntries.indexOf(entry('rules') ?? inc);
@@ -176,7 +189,7 @@ export function loadProject(opts: LoadOptions): Project {
       problems.push({ message: `'rules' must be a map of rule names to rules, not ${describeNode(node)}`, loc: src.loc(node ?? keyNode) });
       continue;
     }
-    const parser = new RuleParser(src, config, problems, implicitInputs);
+    const parser = new RuleParser(src, config, problems, implicitInputs, tables, brokenTables);
     for (const e of src.entries(node, true)) {
       const first = definedAt.get(e.key);
       const here = src.loc(e.keyNode);
@@ -197,7 +210,7 @@ export function loadProject(opts: LoadOptions): Project {
   }
 
   if (problems.length === 0) warnings.push(...undeclaredOutputWarnings(rules));
-  const project: Project = { root, rulefile: main.display, files, read, digests, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {} };
+  const project: Project = { root, rulefile: main.display, files, read, digests, globs, warnings, rules, rulesByName, config, shell: ['/bin/sh', '-c'], env: {}, tables };
 
   const def = entry('default');
   if (def && def.value !== null) {

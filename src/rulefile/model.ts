@@ -2,7 +2,7 @@
 
 import type { Diagnostic, SourceLocation } from '../util/errors.js';
 import type { Config } from './config.js';
-import type { Template } from './template.js';
+import type { Placeholder, Template } from './template.js';
 
 /** Values an `expand` item takes for one name. */
 export type ExpandSource =
@@ -103,6 +103,42 @@ export interface Rule {
   temp?: { outputs: ReadonlySet<number>; loc: SourceLocation };
   /** `script: PATH` (instead of `run`): the script run with the interpreter its extension or `#!` line names. */
   script?: { path: string; loc: SourceLocation };
+  /**
+   * SPEC §7: the lookups of the rule that take a job's values (`{tables.…}`
+   * keyed by one of its wildcards, `{config.a[WILDCARD]}`), each with where it
+   * is written: checked for every job when the graph is built. Absent when none.
+   */
+  lookups?: { placeholder: Placeholder; loc: SourceLocation }[];
+  /**
+   * SPEC §7: per table, the columns of the job's own row the rule reads (in
+   * order of first use): that part of the row is part of the job's signature.
+   * Absent when the rule reads no row of its own.
+   */
+  tableRows?: { table: Table; columns: number[] }[];
+}
+
+/** A row of a table: its values by column, and the line of the file it starts on. */
+export interface TableRow {
+  line: number;
+  values: string[];
+}
+
+/** A sample sheet (SPEC §7, top-level `tables:`): a CSV or TSV file with a header row. */
+export interface Table {
+  name: string;
+  /** The file as shown in messages (relative to the working directory when possible). */
+  display: string;
+  /** Absolute path of the file. */
+  path: string;
+  /** The key column's name: a rule reads a job's row through the wildcard named like it. */
+  key: string;
+  columns: string[];
+  /** Key value → row. */
+  rows: Map<string, TableRow>;
+  /** The key column's values, in file order. */
+  keys: string[];
+  /** Where the table is declared in the Rulefile (its name). */
+  loc: SourceLocation;
 }
 
 export interface Project {
@@ -113,8 +149,8 @@ export interface Project {
   /** The Rulefile and every included file, absolute paths. */
   files: string[];
   /**
-   * Every file the loader read: the Rulefile, its includes and the
-   * `--configfile` files, absolute paths (the up-to-date stamp compares their contents).
+   * Every file the loader read: the Rulefile, its includes, the
+   * `--configfile` files and the tables' files, absolute paths (the up-to-date stamp compares their contents).
    */
   read: string[];
   /** The SHA-256 (hex) of each file of `read`, of the bytes as they were read: what the project was made from. */
@@ -130,4 +166,6 @@ export interface Project {
   /** The shell as argv; the command is appended as the last argument. */
   shell: string[];
   env: Record<string, string>;
+  /** Top-level `tables:` (SPEC §7), by name; empty when there are none. */
+  tables: Map<string, Table>;
 }

@@ -4,13 +4,13 @@
 
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
-import type { Diagnostic, SourceLocation } from '../util/errors.js';
+import { formatLocation, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { didYouMean, suggest } from '../util/strings.js';
-import { configWords, type Config } from './config.js';
-import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule } from './model.js';
+import { configWords, isConfigMap, orderedKeys, type Config } from './config.js';
+import type { ExpandName, InputGroup, InputItem, OutputPattern, Param, Rule, Table } from './model.js';
 import { unsafeRegexReason } from './regex.js';
 import { describeNode, isEmpty, type SourceFile } from './source.js';
-import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Placeholder, type Template } from './template.js';
+import { literalText, parseTemplate, renderTemplate, TemplateSyntaxError, type Lookup, type Placeholder, type Template } from './template.js';
 import { commandWords } from './words.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 
@@ -45,7 +45,11 @@ const MAX_PATH_TEMPLATE = 4096;
 /** What a placeholder in `run` or `params` may start with, for suggestions. */
 const TEMPLATE_HEADS = ['inputs', 'input', 'outputs', 'output', 'log', 'params', 'config', 'resources', 'wildcards'];
 
-type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env' | 'depfile' | 'script';
+/** Where a template stands; `glob` is the pattern of an expand's `{ glob: … }` values. */
+type Context = 'outputs' | 'inputs' | 'log' | 'params' | 'run' | 'env' | 'depfile' | 'script' | 'glob';
+
+/** Contexts whose templates may look values up per job (SPEC §7). */
+const LOOKUP_CONTEXTS: ReadonlySet<Context> = new Set(['inputs', 'log', 'params', 'run', 'env']);
 
 export class RuleParser {
   constructor(
@@ -54,6 +58,10 @@ export class RuleParser {
     private readonly problems: Diagnostic[],
     /** The top level's `implicit_inputs` (a rule's own wins). */
     private readonly implicitInputs = true,
+    /** The top-level `tables:` (SPEC §7). */
+    private readonly tables: ReadonlyMap<string, Table> = new Map(),
+    /** Tables declared but not loaded (their problem is reported): using one is no further error. */
+    private readonly brokenTables: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Each rule's wildcards as a set, so checking a name costs the same however many a rule has. */
@@ -282,7 +290,7 @@ export class RuleParser {
       this.error(`a NUL character ('\\0') cannot appear in '${ctx}'`, this.src.locIn(node, nul));
       return undefined;
     }
-    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log' || ctx === 'depfile' || ctx === 'script') && text.length > MAX_PATH_TEMPLATE) {
+    if ((ctx === 'inputs' || ctx === 'outputs' || ctx === 'log' || ctx === 'depfile' || ctx === 'script' || ctx === 'glob') && text.length > MAX_PATH_TEMPLATE) {
       this.error(`a path of ${text.length} characters: paths are at most ${MAX_PATH_TEMPLATE} characters`, this.src.loc(node));
       return undefined;
     }
@@ -297,10 +305,12 @@ export class RuleParser {
     let ok = true;
     const extra = new Set(extraNames);
     for (const ph of t.placeholders) {
-      const problem = this.checkPlaceholder(rule, ph, ctx, extra);
-      if (problem) {
-        this.error(problem, this.src.locIn(node, ph.offset));
+      const problem = this.checkPlaceholder(rule, ph, ctx, extra, ph, node);
+      if (problem !== undefined) {
+        if (problem !== REPORTED) this.error(problem, this.src.locIn(node, ph.offset));
         ok = false;
+      } else if (ph.lookup !== undefined) {
+        this.noteLookup(rule, ph, extra, node);
       }
     }
     if (!ok) return undefined;
@@ -310,11 +320,11 @@ export class RuleParser {
 
   /** Replaces `{config.KEY}` by its value, keeping the other placeholders (and their offsets). */
   private bindConfig(t: Template): Template {
-    if (!t.placeholders.some((p) => p.path[0] === 'config')) return t;
+    if (!t.placeholders.some((p) => p.path[0] === 'config' && p.lookup === undefined)) return t;
     const parts: Template['parts'] = [];
     const placeholders: Placeholder[] = [];
     for (const p of t.parts) {
-      const text = typeof p === 'string' ? p : p.path[0] === 'config' ? configWords(this.config.get(p.path.slice(1))!).join(' ') : undefined;
+      const text = typeof p === 'string' ? p : p.path[0] === 'config' && p.lookup === undefined ? configWords(this.config.get(p.path.slice(1))!).join(' ') : undefined;
       if (text === undefined) {
         parts.push(p);
         placeholders.push(p as Placeholder);
@@ -328,13 +338,26 @@ export class RuleParser {
     return { source, parts, placeholders };
   }
 
-  /** Returns a message if placeholder `ph` may not stand in context `ctx` of `rule`. */
-  private checkPlaceholder(rule: Rule, ph: Placeholder, ctx: Context, extraNames: ReadonlySet<string>): string | undefined {
+  /**
+   * Returns a message if placeholder `ph` may not stand in context `ctx` of
+   * `rule` (REPORTED when the problem was reported at a place of its own). A
+   * lookup (SPEC §7) is bound to `target` (`ph` itself, unless `ph` is what a
+   * `{raw.…}` placeholder stands for); `node` is the template's.
+   */
+  private checkPlaceholder(rule: Rule, ph: Placeholder, ctx: Context, extraNames: ReadonlySet<string>, target: Placeholder, node: Node): string | undefined {
     const [head, ...rest] = ph.path;
     const shown = `{${ph.text}}`;
-    const where = ctx === 'outputs' ? 'outputs' : ctx === 'inputs' ? 'inputs' : `'${ctx}'`;
+    const where = ctx === 'outputs' ? 'outputs' : ctx === 'inputs' ? 'inputs' : ctx === 'glob' ? 'a glob of values' : `'${ctx}'`;
     if (ph.regex !== undefined && ctx !== 'outputs') {
       return `'${shown}': a wildcard's regular expression can only be given in outputs`;
+    }
+    const keyed = ph.path.some((p) => p.startsWith('['));
+    if (head === 'tables' || keyed) {
+      if (keyed && head !== 'config') return `'${shown}': only a config value can be looked up by a wildcard, as in {config.KEY[WILDCARD]}`;
+      if (!LOOKUP_CONTEXTS.has(ctx)) {
+        return `'${shown}' cannot be used in ${where} of rule '${rule.name}': a lookup takes a job's values (use it in inputs, params, log, run or env)`;
+      }
+      return head === 'tables' ? this.checkTableLookup(rule, ph, extraNames, target, node, where) : this.checkConfigLookup(rule, ph, extraNames, target);
     }
     if (head === 'config') {
       if (rest.length === 0) return `'${shown}' needs a key, e.g. {config.threshold}`;
@@ -347,8 +370,8 @@ export class RuleParser {
     if (head === 'raw') {
       if (ctx !== 'run') return `'${shown}' can only be used in 'run'`;
       const [kind, ...name] = rest;
-      if ((kind !== 'params' && kind !== 'config') || name.length === 0) return `'${shown}': use {raw.params.NAME} or {raw.config.KEY}`;
-      return this.checkPlaceholder(rule, { ...ph, path: [kind, ...name], text: ph.text.slice(4) }, ctx, extraNames);
+      if ((kind !== 'params' && kind !== 'config' && kind !== 'tables') || name.length === 0) return `'${shown}': use {raw.params.NAME} or {raw.config.KEY} (or {raw.tables.NAME.COLUMN})`;
+      return this.checkPlaceholder(rule, { ...ph, path: [kind, ...name], text: ph.text.slice(4) }, ctx, extraNames, target, node);
     }
     const wildcardName = head === 'wildcards' ? (rest.length === 1 ? rest[0] : undefined) : rest.length === 0 && !RESERVED.has(head!) ? head : undefined;
     if (head === 'wildcards' && wildcardName === undefined) return `'${shown}': use {wildcards.NAME}`;
@@ -368,7 +391,7 @@ export class RuleParser {
     }
     if (ctx === 'outputs') return `'${shown}' cannot be used in outputs: only wildcards and {config.KEY}`;
     if (ctx === 'depfile') return depfilePlaceholderProblem(rule, ph, shown);
-    if (ctx === 'inputs' || ctx === 'log' || ctx === 'env' || ctx === 'script') {
+    if (ctx === 'inputs' || ctx === 'log' || ctx === 'env' || ctx === 'script' || ctx === 'glob') {
       return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}': only wildcards and {config.KEY} are allowed here`;
     }
     // `{inputs.NAME}` and the like: NAME must be declared.
@@ -403,6 +426,79 @@ export class RuleParser {
     }
     const all = [...TEMPLATE_HEADS, ...hintable(rule.wildcards)].filter((c) => c !== ph.path.join('.'));
     return `unknown placeholder '${shown}' in ${where} of rule '${rule.name}'${didYouMean(ph.path.join('.'), all)}`;
+  }
+
+  // ---- lookups (SPEC §7) ----------------------------------------------------
+
+  /** `{tables.NAME.COLUMN}`: the table and column exist, and a wildcard (or expand name) is named like the table's key. */
+  private checkTableLookup(rule: Rule, ph: Placeholder, extraNames: ReadonlySet<string>, target: Placeholder, node: Node, where: string): string | undefined {
+    const shown = `{${ph.text}}`;
+    const [, name, column, ...more] = ph.path;
+    if (name === undefined || column === undefined || more.length > 0) return `'${shown}': use {tables.NAME.COLUMN}`;
+    const table = this.tables.get(name);
+    if (table === undefined && this.brokenTables.has(name)) return REPORTED;
+    if (table === undefined) {
+      const known = [...this.tables.keys()];
+      return `unknown table '${name}' in '${shown}' of rule '${rule.name}'${didYouMean(name, known)}${known.length === 0 ? ": declare it under the top-level 'tables:'" : `; tables: ${known.join(', ')}`}`;
+    }
+    const index = table.columns.indexOf(column);
+    if (index < 0) {
+      const used = this.src.locIn(node, ph.offset);
+      this.problems.push({
+        message: `no column '${column}' (columns: ${table.columns.join(', ')})${didYouMean(column, table.columns)}; ${shown} in ${where} of rule '${rule.name}' at ${formatLocation(used)}`,
+        loc: { file: table.display, line: 1, col: 0 },
+      });
+      return REPORTED;
+    }
+    if (!extraNames.has(table.key) && !this.wildcardSet(rule).has(table.key)) {
+      const has = rule.wildcards.length === 0 ? 'it has none' : `its wildcards: ${rule.wildcards.join(', ')}`;
+      return `'${shown}' in ${where} of rule '${rule.name}' reads the job's row of table '${name}', which needs a wildcard named like its key column, {${table.key}} (${has})`;
+    }
+    target.lookup = { kind: 'table', table, column: index };
+    return undefined;
+  }
+
+  /** `{config.a[NAME].b}`: the key before the first lookup is set, and each NAME is a wildcard (or expand name). */
+  private checkConfigLookup(rule: Rule, ph: Placeholder, extraNames: ReadonlySet<string>, target: Placeholder): string | undefined {
+    const shown = `{${ph.text}}`;
+    const steps: Extract<Lookup, { kind: 'config' }>['steps'] = [];
+    const fixed: string[] = [];
+    for (const part of ph.path.slice(1)) {
+      if (!part.startsWith('[')) {
+        steps.push({ key: part });
+        if (steps.length === fixed.length + 1) fixed.push(part);
+        continue;
+      }
+      const name = part.slice(1, -1);
+      if (!extraNames.has(name) && !this.wildcardSet(rule).has(name)) {
+        const known = [...hintable(rule.wildcards), ...hintable(extraNames)];
+        return `'${shown}' in rule '${rule.name}' looks up the value of '${name}', which is not one of its wildcards${didYouMean(name, known)}${known.length === 0 ? ' (it has none)' : ` (${known.join(', ')})`}`;
+      }
+      steps.push({ name });
+    }
+    if (fixed.length > 0) {
+      const value = this.config.get(fixed);
+      if (value === undefined) {
+        return `rule '${rule.name}' uses config key '${fixed.join('.')}', which is not set (set it under 'config:', in a --configfile, or with --config ${fixed.join('.')}=VALUE)`;
+      }
+      if (!isConfigMap(value)) return `'${shown}' in rule '${rule.name}' looks a key up in config key '${fixed.join('.')}', which is not a map`;
+    }
+    target.lookup = { kind: 'config', root: this.config.values, steps, shown };
+    return undefined;
+  }
+
+  /** A checked lookup keyed by the job's own wildcards is checked per job in the graph; one reading a table's row is part of the signature. */
+  private noteLookup(rule: Rule, ph: Placeholder, extraNames: ReadonlySet<string>, node: Node): void {
+    const lookup = ph.lookup!;
+    const names = lookupNames(lookup);
+    // Keyed by an expand item's own names: the graph checks it as it expands.
+    if (names.some((n) => extraNames.has(n))) return;
+    (rule.lookups ??= []).push({ placeholder: ph, loc: this.src.locIn(node, ph.offset) });
+    if (lookup.kind !== 'table') return;
+    const rows = (rule.tableRows ??= []);
+    let entry = rows.find((r) => r.table === lookup.table);
+    if (entry === undefined) rows.push((entry = { table: lookup.table, columns: [] }));
+    if (!entry.columns.includes(lookup.column)) entry.columns.push(lookup.column);
   }
 
   // ---- depfile -------------------------------------------------------------
@@ -575,7 +671,7 @@ export class RuleParser {
     const names: ExpandName[] = [];
     const nameList = entries.filter((e) => e !== tmplEntry).map((e) => e.key);
     const t = this.template(rule, tmplEntry.value, 'inputs', `'expand' template of rule '${rule.name}'`, nameList, node);
-    const used = new Set(t ? t.placeholders.filter((p) => p.path.length === 1).map((p) => p.path[0]!) : []);
+    const used = new Set(t ? t.placeholders.flatMap((p) => (p.lookup !== undefined ? lookupNames(p.lookup) : p.path.length === 1 ? [p.path[0]!] : [])) : []);
     for (const e of entries) {
       if (e === tmplEntry) continue;
       if (!IDENT.test(e.key) || RESERVED.has(e.key)) {
@@ -614,7 +710,7 @@ export class RuleParser {
       const entries = this.src.entries(node);
       const e = entries[0];
       if (entries.length === 1 && e!.key === 'glob') {
-        const t = this.template(rule, e!.value as Node, 'inputs', `glob for '${name}'`, [name]);
+        const t = this.template(rule, e!.value as Node, 'glob', `glob for '${name}'`, [name]);
         if (!t) return undefined;
         if (!t.placeholders.some((p) => p.path.length === 1 && p.path[0] === name)) {
           this.error(`the glob for '${name}' must contain {${name}} to say where its values are`, this.src.loc(e!.value));
@@ -630,16 +726,31 @@ export class RuleParser {
           this.error(`rule '${rule.name}' uses config key '${keyText}', which is not set (set it under 'config:', in a --configfile, or with --config ${keyText}=VALUE)`, this.src.loc(e!.value));
           return undefined;
         }
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-          this.error(`config key '${keyText}' used by rule '${rule.name}' must be a list, not a map`, this.src.loc(e!.value));
+        // SPEC §7: a map gives its keys, in file order.
+        if (isConfigMap(value)) return { kind: 'list', values: [...orderedKeys(value)] };
+        if (!Array.isArray(value)) {
+          this.error(`config key '${keyText}' used for the values of '${name}' in rule '${rule.name}' must be a list or a map (its keys), not ${describeValue(value)}`, this.src.loc(e!.value));
           return undefined;
         }
         return { kind: 'list', values: configWords(value) };
       }
-      this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }`, this.src.loc(node));
+      if (entries.length === 1 && e!.key === 'table') {
+        const tableName = this.string(e!.value, `table for '${name}'`, e!.keyNode);
+        if (tableName === undefined) return undefined;
+        const table = this.tables.get(tableName);
+        if (table === undefined && this.brokenTables.has(tableName)) return undefined;
+        if (table === undefined) {
+          const known = [...this.tables.keys()];
+          this.error(`unknown table '${tableName}' for the values of '${name}' in rule '${rule.name}'${didYouMean(tableName, known)}${known.length === 0 ? ": declare it under the top-level 'tables:'" : `; tables: ${known.join(', ')}`}`, this.src.loc(e!.value));
+          return undefined;
+        }
+        // The key column, in file order (shared: nothing changes it).
+        return { kind: 'list', values: table.keys };
+      }
+      this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }; { table: NAME } gives a table's keys`, this.src.loc(node));
       return undefined;
     }
-    this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }, not ${describeNode(node)}`, this.src.loc(node));
+    this.error(`${what} must be a list, { glob: PATTERN } or { config: KEY }, not ${describeNode(node)}; { table: NAME } gives a table's keys`, this.src.loc(node));
     return undefined;
   }
 
@@ -757,6 +868,19 @@ function depfilePlaceholderProblem(rule: Rule, ph: Placeholder, shown: string): 
   if (count === undefined) return `unknown placeholder '${shown}' in ${where}: only wildcards, {output}, {outputs.NAME} and {config.KEY} are allowed here`;
   if (count !== 1) return `'${shown}' in ${where} stands for ${count} outputs: a depfile is one file; name one with {outputs.NAME}, or build the path from the wildcards`;
   return undefined;
+}
+
+/** The names (wildcards, expand names) whose values a lookup is keyed by. */
+function lookupNames(lookup: Lookup): string[] {
+  return lookup.kind === 'table' ? [lookup.table.key] : lookup.steps.flatMap((s) => ('name' in s ? [s.name] : []));
+}
+
+/** Marks a problem that was reported already, at a place of its own. */
+const REPORTED = '';
+
+/** A scalar config value as a message names it. */
+function describeValue(v: unknown): string {
+  return v === null ? 'nothing (null)' : `the ${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** A long text cut to a length that fits in a message. */

@@ -1,6 +1,9 @@
 // Templates: strings with `{placeholder}` parts, parsed once at load time so
 // that rendering a job's command is a join, and unknown names are caught early.
 
+import type { ConfigMap } from './config.js';
+import type { Table } from './model.js';
+
 export interface Placeholder {
   /** The text between the braces, e.g. `inputs.sci` or `frame,[a-z]+`. */
   text: string;
@@ -10,9 +13,22 @@ export interface Placeholder {
   regex?: string;
   /** Offset of the opening brace in the template source. */
   offset: number;
+  /**
+   * A value looked up per job (SPEC §7): `{tables.NAME.COL}`, or a config
+   * path with a `[WILDCARD]` part (`{config.a[sample]}`, whose `path` holds
+   * the part as `[sample]`). Set by the loader once the lookup is checked.
+   */
+  lookup?: Lookup;
 }
 
 export type TemplatePart = string | Placeholder;
+
+/** What a lookup placeholder reads (rulefile/lookup.ts renders it). */
+export type Lookup =
+  /** Row of `table` whose key is the value of the name `table.key`; column `column`. */
+  | { kind: 'table'; table: Table; column: number }
+  /** From the config's root, each step a key or the value of a name (a wildcard, or an expand name). */
+  | { kind: 'config'; root: ConfigMap; steps: ({ key: string } | { name: string })[]; shown: string };
 
 export interface Template {
   source: string;
@@ -29,7 +45,9 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
-const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$/;
+const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[[A-Za-z_][A-Za-z0-9_]*\])*$/;
+/** `a.b[name].c` → ['a', 'b', '[name]', 'c']. */
+const PATH_PART = /[^.[]+|\[[^\]]*\]/g;
 
 /** Parses `source`; `{{` and `}}` are literal braces. Throws TemplateSyntaxError. */
 export function parseTemplate(source: string): Template {
@@ -61,7 +79,7 @@ export function parseTemplate(source: string): Template {
       if (!NAME_PATH.test(name)) {
         throw new TemplateSyntaxError(`invalid placeholder '{${text}}' (write '{{' and '}}' for literal braces)`, i);
       }
-      const ph: Placeholder = { text, path: name.split('.'), offset: i };
+      const ph: Placeholder = { text, path: name.includes('[') ? name.match(PATH_PART)! : name.split('.'), offset: i };
       if (comma >= 0) ph.regex = text.slice(comma + 1);
       if (literal) parts.push(literal);
       literal = '';

@@ -5,7 +5,8 @@
 //
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
 // D (a job finished, with its signature and its files: `i` inputs, `o`
-// outputs, `d` dependencies discovered in its depfile), X (forgotten, after
+// outputs, `d` dependencies discovered in its depfile, `r` the hashes of
+// the job's own table rows), X (forgotten, after
 // clean), T (the files inside a directory input or output as last seen: for
 // the hash cache, once per directory however many jobs read it).
 //
@@ -43,6 +44,8 @@ export interface Signature {
   outputs: number;
   params: [string, number][];
   env: [string, number][];
+  /** SPEC §7: per table its rule reads, the hash of the job's own row (the columns read); absent when none. */
+  tables?: [string, number][];
 }
 
 export interface JobRecord {
@@ -76,6 +79,8 @@ interface DoneLine {
   d?: FileRow[];
   /** Names of implicit inputs dropped because the job changed them while it ran (JobRecord.dropped). */
   n?: string[];
+  /** The signature's table rows (Signature.tables), when the job reads any. */
+  r?: [string, number][];
 }
 interface StartLine {
   t: 'S';
@@ -327,6 +332,7 @@ export class BuildLog {
       case 'D': {
         const [command, inputs, outputs, params, env] = line.s;
         const rec: JobRecord = { key: line.k, signature: { command, inputs, outputs, params, env }, inputs: toMap(line.i), outputs: toMap(line.o) };
+        if (Array.isArray(line.r)) rec.signature.tables = line.r;
         if (line.l !== undefined) rec.log = line.l;
         if (Array.isArray(line.d)) rec.deps = toMap(line.d);
         if (Array.isArray(line.n) && line.n.length > 0) rec.dropped = line.n.filter((x) => typeof x === 'string');
@@ -504,6 +510,7 @@ function doneLine(r: JobRecord): DoneLine {
   if (r.log !== undefined) line.l = r.log;
   if (r.deps !== undefined && r.deps.size > 0) line.d = toRows(r.deps);
   if (r.dropped !== undefined && r.dropped.length > 0) line.n = r.dropped;
+  if (g.tables !== undefined) line.r = g.tables;
   return line;
 }
 

@@ -4,6 +4,7 @@
 export interface SourceLocation {
   file: string;
   line: number;
+  /** 0 when the place is a whole line (a row of a table file): shown as `FILE:LINE`. */
   col: number;
 }
 
@@ -12,9 +13,9 @@ export interface Diagnostic {
   loc?: SourceLocation;
 }
 
-/** `FILE:LINE:COL`, as editors and terminals recognise a place. */
+/** `FILE:LINE:COL` (`FILE:LINE` for a whole line), as editors and terminals recognise a place. */
 export function formatLocation(loc: SourceLocation): string {
-  return `${loc.file}:${loc.line}:${loc.col}`;
+  return loc.col > 0 ? `${loc.file}:${loc.line}:${loc.col}` : `${loc.file}:${loc.line}`;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -22,7 +22,7 @@ const SKIP_DIRS = new Set(['.rules', '.git', 'node_modules']);
 
 export interface ScopeInputs {
   root: string;
-  /** Absolute paths of the Rulefile, its includes and config files. */
+  /** Absolute paths of the Rulefile, its includes, config files and table files. */
   files: string[];
   project?: Project;
   graph?: Graph;

@@ -38,7 +38,8 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
       if (seen.diagnostics.length > 0) request.failed(seen.diagnostics);
       if (signal.aborted) break;
       next = { ...next, force: false };
-      const files = [...new Set([rulefile, ...(seen.project?.files ?? []), ...configFiles])];
+      // The project's files: the Rulefile, its includes, config files and the tables' files (SPEC §7).
+      const files = [...new Set([rulefile, ...(seen.project?.read ?? []), ...configFiles])];
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
       const built = seen.files;
       const isDirectory = built ? (p: string) => built.stat(p)?.isDirectory === true : undefined;

@@ -10,10 +10,12 @@ import type { Project } from '../../src/rulefile/model.js';
 import { UserError, type Diagnostic } from '../../src/util/errors.js';
 import type { FileSystem } from '../../src/util/fs.js';
 
-export function projectFrom(rulefile: string, configOverrides: string[] = []): Project {
+/** `files`: more files beside the Rulefile (a table the Rulefile names), by path relative to it. */
+export function projectFrom(rulefile: string, configOverrides: string[] = [], files: Record<string, string> = {}): Project {
   const dir = mkdtempSync(join(tmpdir(), 'rules-unit-'));
   try {
     writeFileSync(join(dir, 'Rulefile'), rulefile);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     return loadProject({ cwd: dir, configOverrides });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -653,9 +653,10 @@ describe('expand items', () => {
     });
   });
 
-  test('expand {config: key} where the key is a map', () => {
-    expectError(yaml('config:', '  frames: {x: 1}', 'rules:', '  a:', '    inputs:', '      - expand: "x/{a}.txt"', '        a: {config: frames}'), {
-      message: "config key 'frames' used by rule 'a' must be a list, not a map",
+  // SPEC §7 made a map valid (its keys are the values): a scalar is the error now.
+  test('expand {config: key} where the key is a scalar', () => {
+    expectError(yaml('config:', '  frames: 5', 'rules:', '  a:', '    inputs:', '      - expand: "x/{a}.txt"', '        a: {config: frames}'), {
+      message: "config key 'frames' used for the values of 'a' in rule 'a' must be a list or a map (its keys), not the number 5",
       line: 7,
       col: 21,
     });
