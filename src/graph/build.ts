@@ -148,11 +148,12 @@ class GraphBuilder {
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
     if (cycle) throw new UserError(`dependency cycle: ${cycle.join(' -> ')}`);
-    if (this.project.rules.some((r) => r.temp !== undefined)) this.warnings.push(...finalTempWarnings(graph));
     if (this.anyPending) {
       graph.grow = (job) => this.grow(job, graph);
       graph.waitedDirs = this.waitedDirs;
     }
+    // After the waited directories are known: a temporary one is kept too.
+    if (this.project.rules.some((r) => r.temp !== undefined)) this.warnings.push(...finalTempWarnings(graph));
     return graph;
   }
 

@@ -62,6 +62,8 @@ interface Asked {
   paths: Set<string>;
   /** Per rule, the temporary outputs kept only because a phony target needs them: what the warning names. */
   final: Map<Rule, { path: string; target: string; count: number }>;
+  /** Per rule, the temporary directory outputs kept because a glob waits for them. */
+  waited: Map<Rule, { path: string; count: number }>;
 }
 
 const askedCache = new WeakMap<Graph, Asked>();
@@ -69,8 +71,8 @@ const askedCache = new WeakMap<Graph, Asked>();
 function asked(graph: Graph): Asked {
   let a = askedCache.get(graph);
   if (a !== undefined) return a;
-  a = { paths: new Set(), final: new Map() };
-  const { paths, final } = a;
+  a = { paths: new Set(), final: new Map(), waited: new Map() };
+  const { paths, final, waited } = a;
   const seen = new Set<Job>();
   const visitPhony = (job: Job, target: Job): void => {
     if (seen.has(job)) return;
@@ -97,7 +99,14 @@ function asked(graph: Graph): Asked {
     else if (target.tempOutputs !== undefined) for (const t of target.tempOutputs) paths.add(t);
   }
   // A directory a glob waits for is the graph's shape (SPEC §7): without it the glob would match nothing.
-  for (const dir of graph.waitedDirs ?? []) paths.add(dir);
+  for (const dir of graph.waitedDirs ?? []) {
+    const producer = graph.producers.get(dir);
+    if (!producer || tempOutputFor(producer, dir) !== dir || paths.has(dir)) continue;
+    paths.add(dir);
+    const w = waited.get(producer.rule);
+    if (w === undefined) waited.set(producer.rule, { path: dir, count: 1 });
+    else w.count++;
+  }
   askedCache.set(graph, a);
   return a;
 }
@@ -119,6 +128,13 @@ export function finalTempWarnings(graph: Graph): Diagnostic[] {
     const more = f.count > 1 ? ` (and ${f.count - 1} more)` : '';
     out.push({
       message: `temporary output '${f.path}'${more} of rule '${rule.name}' is an input of the target '${f.target}', so it is kept: a target's inputs are what the build is for`,
+      loc: rule.temp!.loc,
+    });
+  }
+  for (const [rule, w] of asked(graph).waited) {
+    const more = w.count > 1 ? ` (and ${w.count - 1} more)` : '';
+    out.push({
+      message: `temporary output '${w.path}/'${more} of rule '${rule.name}' is a directory a glob waits for, so it is kept: what it holds decides which jobs the build has`,
       loc: rule.temp!.loc,
     });
   }

@@ -318,6 +318,35 @@ describe('a graph that grows during the build', () => {
     assert.equal(['merged/a.txt', 'merged/b.txt', 'measured/a/x2.txt'].map((p) => fs.read(p)).join('|'), outputs[0]);
   });
 
+  test('temporary outputs in a growing graph: the jobs it adds count as needing them; a directory a glob waits for is kept, with a warning', async () => {
+    const project = projectFrom(
+      pipeline
+        .replace('outputs: "chunks/{s}/"\n', 'outputs: "chunks/{s}/"\n    temp: true\n')
+        .replace('outputs: "measured/{s}/{c}.txt"\n', 'outputs: "measured/{s}/{c}.txt"\n    temp: true\n'),
+    );
+    const fs = catalog();
+    const state = new MemoryState();
+    const first = await build(project, ['all'], fs, state);
+    assert.equal(first.result.ok, true);
+    // The measurements were read by the merges that grew to need them, then deleted.
+    assert.match(fs.read('merged/a.txt')!, /^merge measured\/a\/x1\.txt measured\/a\/x2\.txt measured\/a\/x3\.txt\nmeasure chunks\/a\/x1\.txt\nx1/);
+    assert.equal(fs.read('measured/a/x1.txt'), undefined, 'a temporary output no job needs any more is gone');
+    const finish = first.events.find((e) => e.type === 'build-finish');
+    assert.equal(finish?.type === 'build-finish' && finish.freedFiles, 4);
+    // The chunks are what the merge's glob matches: kept, and said so.
+    assert.equal(fs.read('chunks/a/x2.txt'), 'x2');
+    const warnings = buildGraph(project, ['all'], fs).warnings.map((w) => w.message);
+    assert.deepEqual(warnings, ["temporary output 'chunks/a/' (and 1 more) of rule 'split' is a directory a glob waits for, so it is kept: what it holds decides which jobs the build has"]);
+    const second = await build(project, ['all'], fs, state);
+    assert.deepEqual(second.ran, [], 'gone measurements with their records make nothing stale');
+    // A changed catalog: the gone measurement of a chunk whose merge must run is made again.
+    fs.put('cat/a.txt', 'x1\nx2\nx3\nx4\n');
+    const third = await build(project, ['all'], fs, state);
+    assert.equal(third.result.ok, true);
+    assert.match(fs.read('merged/a.txt')!, /^merge measured\/a\/x1\.txt measured\/a\/x2\.txt measured\/a\/x3\.txt measured\/a\/x4\.txt\n/);
+    assert.deepEqual((await build(project, ['all'], fs, state)).ran, []);
+  });
+
   test('a graph built without a plan has its pending globs, each waiting on the producer', () => {
     const project = projectFrom(pipeline);
     const graph = buildGraph(project, ['all'], catalog());
