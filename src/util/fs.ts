@@ -281,7 +281,7 @@ export class CachedFileSystem implements FileSystem {
     return this.looked;
   }
 
-  /** Every directory ever listed, with the first listing the build used. */
+  /** Every directory ever listed, with the first listing the build used (since a job last wrote it). */
   get listings(): ReadonlyMap<string, Listing> {
     return this.listed;
   }
@@ -353,7 +353,7 @@ export class CachedFileSystem implements FileSystem {
       if (kids === undefined) this.children.set(path.slice(0, slash), [path]);
       else kids.push(path);
     }
-    // The first listing is the one the build went by: a later, different one cannot make it right.
+    // The first listing is the one the build went by (since a job last wrote it): a later, different one cannot make it right.
     if (!this.listed.has(path)) this.listed.set(path, d);
     return d;
   }
@@ -444,6 +444,8 @@ export class CachedFileSystem implements FileSystem {
       this.stats.delete(p);
       this.dirs.delete(p);
       this.names.delete(p);
+      // A directory a job wrote: what the build went by is its next listing, not the one from before the job.
+      this.listed.delete(p);
       const kids = this.children.get(p);
       if (kids === undefined) continue;
       this.children.delete(p);

@@ -1,7 +1,8 @@
 // What watch mode watches, and which changes matter. Directories are watched,
 // not single files: a directory holding sources (flat: its own entries only),
 // a source that is itself a directory (deep: everything in it is an input),
-// the directories globs search (deep when the glob can match below them), the
+// the directories globs search (deep when the glob can match below them; not
+// those inside a directory output, which only the build fills), the
 // directories of the Rulefile, its includes and config files, and those of the
 // dependencies jobs discovered in their depfiles (inside the root only). A
 // change matters when it is to a source, a discovered dependency, a Rulefile
@@ -120,10 +121,12 @@ export class WatchScope {
     for (const pattern of new Set(patterns)) {
       const scan = picomatch.scan(pattern);
       const base = scan.base === '.' ? '' : scan.base;
+      this.globs.push(picomatch(pattern, { dot: false }));
+      // A glob looking inside a directory output (SPEC §7): the build makes all there is to see; its remaking it is no change.
+      if (this.dirOutputs.size > 0 && (this.dirOutputs.has(base) || under(base, this.dirOutputs))) continue;
       // One level (`raw/*.fits`) is flat; `**` or a wildcard directory (`raw/*/x`) is deep.
       const deep = scan.glob.includes('**') || scan.glob.includes('/');
       this.addRoot(this.abs(base), deep ? 'deep' : 'flat');
-      this.globs.push(picomatch(pattern, { dot: false }));
     }
     const exists = inputs.exists ?? ((dir: string) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true);
     // A directory that does not exist yet is seen appearing from its nearest existing parent.

@@ -170,6 +170,29 @@ describe('the cached file system', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test('a directory a job wrote (invalidated) is recorded as listed next, and so is everything under it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      mkdirSync(join(root, 'chunks/sub'), { recursive: true });
+      writeFileSync(join(root, 'chunks/a.txt'), 'x');
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      assert.deepEqual(fs.readdir('chunks')?.map((e) => e.name).sort(), ['a.txt', 'sub']);
+      assert.deepEqual(fs.readdir('chunks/sub'), []);
+      // The job making chunks/ ran: it holds other files now.
+      rmSync(join(root, 'chunks'), { recursive: true });
+      mkdirSync(join(root, 'chunks'));
+      writeFileSync(join(root, 'chunks/b.txt'), 'y');
+      fs.invalidate('chunks');
+      assert.deepEqual(fs.readdir('chunks')?.map((e) => e.name), ['b.txt']);
+      assert.deepEqual(
+        [...fs.listings].map(([dir, l]) => [dir, l === undefined || l === 'unlistable' ? l : l.map((e) => e.name)]),
+        [['chunks', ['b.txt']]],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('sameFile: the one test of "unchanged"', () => {

@@ -11,7 +11,7 @@ import { projectFrom, yaml } from '../../support/project.js';
 
 const ROOT = '/p';
 
-function scope(): WatchScope {
+function scope(grown = false): WatchScope {
   const project = projectFrom(yaml`
     rules:
       all:
@@ -31,6 +31,8 @@ function scope(): WatchScope {
   `);
   const fs = new FakeFileSystem().write('data/a.txt', 'data/sub/b.txt', 'seed.txt', 'chunks/x.txt');
   const graph = buildGraph(project, ['all'], fs);
+  // As a build leaves it (SPEC §7): the glob looking inside chunks/ matched once split had run.
+  if (grown) for (const job of [...graph.jobs]) if (job.pending) graph.grow!(job);
   return new WatchScope({ root: ROOT, files: [`${ROOT}/Rulefile`], project, graph, exists: () => true, isDirectory: (p) => fs.stat(p)?.isDirectory === true });
 }
 
@@ -50,6 +52,17 @@ describe('watch mode and directories', () => {
     assert.equal(s.matters('/p/chunks/new.txt'), false);
     assert.equal(s.matters('/p/chunks/x.txt'), false);
     assert.equal(s.matters('/p/chunks'), false);
+    assert.equal(s.matters('/p/seed.txt'), true);
+  });
+
+  test('a glob that looks inside a directory output watches nothing there: the build remaking it starts no build (SPEC §7)', () => {
+    const s = scope(true);
+    assert.deepEqual([...s.globMatches.keys()], ['chunks/*.txt'], 'the glob was matched');
+    assert.equal(s.roots.has('/p/chunks'), false);
+    // Removed and made again by its job: not a watched directory coming or going.
+    assert.equal(s.holdsRoot('/p/chunks'), false);
+    assert.equal(s.matters('/p/chunks/x.txt'), false);
+    assert.equal(s.roots.get('/p'), 'flat', 'the sources around it are still watched');
     assert.equal(s.matters('/p/seed.txt'), true);
   });
 });
