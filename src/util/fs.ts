@@ -53,6 +53,12 @@ export interface FileSystem {
    * (an error with a `code`) when a directory is there but cannot be listed.
    */
   readdir(path: string): DirEntry[] | undefined;
+  /**
+   * The listing of `path` just read decided which jobs the build has (a
+   * glob's): a record of what the build looked at keeps it, even if a job
+   * writes the directory later (only a cache that records listings needs it).
+   */
+  keepListing?(path: string): void;
   /** Whether a path exists (what `stat` says, but may be answered from a directory listing). */
   exists(path: string): boolean;
   /** A hash of a file's content (read in chunks); throws if it cannot be read. */
@@ -337,6 +343,12 @@ export class CachedFileSystem implements FileSystem {
     return this.stat(path) !== undefined;
   }
 
+  keepListing(path: string): void {
+    this.keptListings.add(path);
+  }
+  /** Directories whose first listing a glob went by: never replaced in the record. */
+  private readonly keptListings = new Set<string>();
+
   readdir(path: string): DirEntry[] | undefined {
     if (this.dirs.has(path)) return this.dirs.get(path);
     let d;
@@ -444,8 +456,9 @@ export class CachedFileSystem implements FileSystem {
       this.stats.delete(p);
       this.dirs.delete(p);
       this.names.delete(p);
-      // A directory a job wrote: what the build went by is its next listing, not the one from before the job.
-      this.listed.delete(p);
+      // A directory a job wrote: what the build went by is its next listing, not the one from before the job,
+      // unless a glob went by that one (a glob not waiting for the job, SPEC §7): the graph was made from it.
+      if (!this.keptListings.has(p)) this.listed.delete(p);
       const kids = this.children.get(p);
       if (kids === undefined) continue;
       this.children.delete(p);

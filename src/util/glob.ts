@@ -73,6 +73,7 @@ export function glob(fs: FileSystem, pattern: string, skipped?: (entry: SkippedE
       let entries;
       try {
         entries = fs.readdir(dir);
+        fs.keepListing?.(dir);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === undefined) throw e;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CachedFileSystem, DiskFileSystem, sameFile, type FileStat } from '../../../src/util/fs.js';
+import { glob } from '../../../src/util/glob.js';
 
 class CountingFs extends DiskFileSystem {
   stats: string[] = [];
@@ -189,6 +190,26 @@ describe('the cached file system', () => {
         [...fs.listings].map(([dir, l]) => [dir, l === undefined || l === 'unlistable' ? l : l.map((e) => e.name)]),
         [['chunks', ['b.txt']]],
       );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a directory a glob listed keeps that first listing in the record, even after a job wrote it: the graph was made from it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      mkdirSync(join(root, 'chunks/a'), { recursive: true });
+      writeFileSync(join(root, 'chunks/a/old.txt'), 'x');
+      const fs = new CachedFileSystem(new DiskFileSystem(root));
+      // A glob starting above a directory output (it does not wait for the job making it).
+      assert.deepEqual(glob(fs, 'chunks/*/*.txt'), ['chunks/a/old.txt']);
+      rmSync(join(root, 'chunks/a'), { recursive: true });
+      mkdirSync(join(root, 'chunks/a'));
+      writeFileSync(join(root, 'chunks/a/new.txt'), 'y');
+      fs.invalidate('chunks/a');
+      assert.deepEqual(glob(fs, 'chunks/*/*.txt'), ['chunks/a/new.txt']);
+      const listing = fs.listings.get('chunks/a');
+      assert.deepEqual(Array.isArray(listing) ? listing.map((e) => e.name) : listing, ['old.txt'], 'the next build must see the change and take the full path');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
