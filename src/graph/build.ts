@@ -6,7 +6,7 @@ import { lookupWords, missingLookup, pathValue, type NameValues } from '../rulef
 import { renderTemplate, type Placeholder, type Template } from '../rulefile/template.js';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
-import { glob, globBase, skippedMessage, type SkippedEntry } from '../util/glob.js';
+import { glob, globBase, globReachesInto, skippedMessage, type SkippedEntry } from '../util/glob.js';
 import { nameProblem, normalizePath, showPath, writablePathProblem } from '../util/paths.js';
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle, findCycleFrom } from './cycle.js';
@@ -108,6 +108,10 @@ class GraphBuilder {
   private growing: Job | undefined;
   private anyPending = false;
   private readonly waitedDirs = new Set<string>();
+  /** Globs starting above some directory output (a star for the directory, over `chunks/{s}/`): settled once the graph's jobs are known. */
+  private broad: { job: Job; pattern: string; base: string }[] = [];
+  /** The literal start of each directory output of the rules (`chunks/` for `chunks/{s}/`), for a cheap first test. */
+  private dirStarts: string[] | undefined;
   /** Jobs whose deps can no longer change (nothing upstream of them is pending): no cycle search enters them again. */
   private readonly settled = new Set<Job>();
   /** By job id: how many times in a row the job's rule made the input of its own job. */
@@ -141,6 +145,7 @@ class GraphBuilder {
       if (job && !targets.includes(job)) targets.push(job);
     }
     this.drain();
+    this.settleBroad();
     if (this.depfileJobs.length > 0) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
@@ -174,10 +179,25 @@ class GraphBuilder {
     this.problems.length = 0;
     const firstNew = this.jobs.length;
     const depsBefore = job.deps.length;
-    // Its deps stay its deps, each once.
-    for (const d of job.deps) this.depOf[d.id] = job.id;
     delete job.pending;
     const rule = job.rule;
+    this.expandAgain(job);
+    this.drain();
+    this.settleBroad();
+    const added = this.jobs.slice(firstNew);
+    if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
+    for (const n of added) for (const d of n.deps) d.dependents.push(n);
+    for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);
+    const cycle = findCycleFrom(graph, [job, ...added], this.settled);
+    if (cycle) throw new UserError(`dependency cycle (once rule '${rule.name}' saw what ${pending[0]!.producer.label} made): ${cycle.join(' -> ')}`);
+    // A glob waiting for several directories is said once.
+    const globs = pending.filter((g, i) => pending.findIndex((h) => h.pattern === g.pattern) === i);
+    return { globs: globs.map((g) => ({ ...g, matches: this.globCache.get(g.pattern)?.length ?? 0 })), added };
+  }
+
+  /** Works out `job`'s inputs again, its globs matched now; its deps stay, each once. */
+  private expandAgain(job: Job): void {
+    for (const d of job.deps) this.depOf[d.id] = job.id;
     job.inputs = [];
     if (job.namedInputs !== NO_NAMES) job.namedInputs = new Map();
     if (job.orderOnly !== NO_PATHS) job.orderOnly = [];
@@ -188,14 +208,39 @@ class GraphBuilder {
     } finally {
       this.growing = undefined;
     }
-    this.drain();
-    const added = this.jobs.slice(firstNew);
-    if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
-    for (const n of added) for (const d of n.deps) d.dependents.push(n);
-    for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);
-    const cycle = findCycleFrom(graph, [job, ...added], this.settled);
-    if (cycle) throw new UserError(`dependency cycle (once rule '${rule.name}' saw what ${pending[0]!.producer.label} made): ${cycle.join(' -> ')}`);
-    return { globs: pending.map((g) => ({ ...g, matches: this.globCache.get(g.pattern)?.length ?? 0 })), added };
+  }
+
+  /**
+   * Each glob starting above directory outputs waits for every job of the
+   * graph making a directory it can match inside; one that can match inside
+   * none is matched now (and the jobs it needs are added).
+   */
+  private settleBroad(): void {
+    while (this.broad.length > 0) {
+      const list = this.broad;
+      this.broad = [];
+      const makers = this.jobs.filter((j) => j.dirOutputs !== undefined);
+      const now: Job[] = [];
+      for (const { job, pattern, base } of list) {
+        let waits = false;
+        for (const p of makers) {
+          if (p === job) continue;
+          for (const d of p.dirOutputs!) {
+            if ((base !== '' && !d.startsWith(`${base}/`)) || !globReachesInto(pattern, d)) continue;
+            (job.pending ??= []).push({ pattern, dir: d, producer: p });
+            this.waitedDirs.add(d);
+            if (!job.deps.includes(p)) job.deps.push(p);
+            waits = true;
+          }
+        }
+        if (!waits && !now.includes(job)) now.push(job);
+      }
+      for (const job of now) {
+        if (job.pending !== undefined) continue; // it waits for another glob: all are matched when it grows
+        this.expandAgain(job);
+      }
+      this.drain();
+    }
   }
 
   /**
@@ -205,13 +250,25 @@ class GraphBuilder {
    */
   private defers(pattern: string, job: Job, loc: SourceLocation): boolean {
     if (!this.index.hasDirectories || this.growing === job) return false;
-    const dir = this.directoryAround(globBase(pattern));
-    if (dir === undefined) return false;
+    const base = globBase(pattern);
+    const dir = this.directoryAround(base);
+    if (dir === undefined) return this.defersBroadly(pattern, base, job);
     const producer = this.resolvePath(dir, job, this.selfChain[job.id], loc);
     if (!producer || producer === job) return false;
     (job.pending ??= []).push({ pattern, dir, producer });
     this.anyPending = true;
     this.waitedDirs.add(dir);
+    return true;
+  }
+
+  /** Whether a glob starting at `base`, above any directory output, may match inside one: it is settled once the graph is known. */
+  private defersBroadly(pattern: string, base: string, job: Job): boolean {
+    if (!pattern.includes('/')) return false;
+    this.dirStarts ??= this.project.rules.flatMap((r) => r.outputs.filter((o) => o.directory).map((o) => o.literal ?? o.prefix));
+    const start = base === '' ? '' : `${base}/`;
+    if (!this.dirStarts.some((d) => d.startsWith(start) || start.startsWith(d))) return false;
+    this.broad.push({ job, pattern, base });
+    this.anyPending = true;
     return true;
   }
 

@@ -125,3 +125,20 @@ export function globBase(pattern: string): string {
   const base = picomatch.scan(pattern).base;
   return base === '.' ? '' : base;
 }
+
+/**
+ * Whether glob `pattern` can match a path inside directory `dir` (both
+ * relative to the root): each of the directory's names matches the glob's
+ * name at its place, and the glob goes deeper (or has `**` on the way).
+ */
+export function globReachesInto(pattern: string, dir: string): boolean {
+  const segments = pattern.split('/');
+  const names = dir.split('/');
+  for (let i = 0; i < names.length; i++) {
+    const s = segments[i];
+    if (s === undefined) return false;
+    if (s === '**') return true;
+    if (!picomatch.isMatch(names[i]!, s, { dot: false })) return false;
+  }
+  return segments.length > names.length;
+}

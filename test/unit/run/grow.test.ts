@@ -347,6 +347,50 @@ describe('a graph that grows during the build', () => {
     assert.deepEqual((await build(project, ['all'], fs, state)).ran, []);
   });
 
+  test('a glob starting above the directory outputs (a star for the directory) waits for every job making one it can look inside', async () => {
+    const project = projectFrom(yaml`
+      rules:
+        report:
+          inputs:
+            dirs: { expand: "chunks/{s}/", s: [a, b] }
+            files: ["chunks/*/*.txt", "*.cfg"]
+          run: report {inputs.files}
+          outputs: report.txt
+        split:
+          inputs: "cat/{s}.txt"
+          outputs: "chunks/{s}/"
+          run: SPLIT {input}
+        measure:
+          inputs: "chunks/{s}/{c}.txt"
+          outputs: "measured/{s}/{c}.txt"
+          run: measure {input}
+    `);
+    const fs = new FakeFileSystem().put('cat/a.txt', 'x1\n').put('cat/b.txt', 'y1\n').put('run.cfg', 'c');
+    const state = new MemoryState();
+    const plan = planOf(project, ['report.txt'], fs, state.log());
+    const report = plan.graph.jobs.find((j) => j.rule.name === 'report')!;
+    assert.deepEqual(report.pending?.map((g) => [g.pattern, g.dir, g.producer.label]), [
+      ['chunks/*/*.txt', 'chunks/a', 'split[s=a]'],
+      ['chunks/*/*.txt', 'chunks/b', 'split[s=b]'],
+    ]);
+    assert.deepEqual(report.inputs, ['chunks/a', 'chunks/b', 'run.cfg'], 'a glob that cannot look inside a directory output is matched at once');
+    assert.ok(!plan.graph.jobs.some((j) => j.rule.name === 'measure'));
+    assert.equal(formatPlanText(plan).split('\n')[2], 'report report.txt: upstream will run: chunks/a/');
+    // Without the jobs making the directories in the graph, nothing is waited for: the glob matches the disk.
+    const alone = projectFrom(yaml`
+      rules:
+        report: { inputs: "chunks/*/*.txt", outputs: report.txt, run: "report {inputs}" }
+        split: { inputs: "cat/{s}.txt", outputs: "chunks/{s}/", run: "SPLIT {input}" }
+    `);
+    assert.equal(planOf(alone, ['report.txt'], fs, state.log()).graph.jobs[0]!.pending, undefined);
+    const b = await build(project, ['report.txt'], fs, state);
+    assert.equal(b.result.ok, true);
+    assert.deepEqual(grows(b.events).map((g) => [g.job, g.matches]), [['report', [2]]]);
+    assert.match(fs.read('report.txt')!, /^report chunks\/a\/x1\.txt chunks\/b\/y1\.txt run\.cfg\n/);
+    assert.equal(b.result.graphProblems, undefined);
+    assert.deepEqual((await build(project, ['report.txt'], fs, state)).ran, []);
+  });
+
   test('a graph built without a plan has its pending globs, each waiting on the producer', () => {
     const project = projectFrom(pipeline);
     const graph = buildGraph(project, ['all'], catalog());
