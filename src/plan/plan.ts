@@ -7,7 +7,7 @@ import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
 import type { StaleReason } from './reason.js';
-import { staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
+import { isInert, staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 import { remakeTemps } from './temp.js';
 
 export interface Plan {
@@ -65,11 +65,14 @@ export function makePlan(inputs: PlanInputs): Plan {
   const { graph } = inputs;
   const reasons = new Map<Job, StaleReason>();
   const ctx: StalenessContext = { ...inputs, willRun: (j: Job) => reasons.has(j), needsRecord: new Set() };
-  if (graph.grow !== undefined) return planOf(ctx, reasons, decideGrowing(ctx, reasons, graph.jobs, () => false));
-  const topo = topologicalOrder(graph);
-  for (const job of topo) {
-    const reason = staleReason(job, ctx);
-    if (reason !== undefined) reasons.set(job, reason);
+  let topo: Job[];
+  if (graph.grow !== undefined) topo = decideGrowing(ctx, reasons, graph.jobs, () => false);
+  else {
+    topo = topologicalOrder(graph);
+    for (const job of topo) {
+      const reason = staleReason(job, ctx);
+      if (reason !== undefined) reasons.set(job, reason);
+    }
   }
   // SPEC §7: missing temporary inputs of the jobs that will run are made again first.
   if (inputs.project.rules.some((r) => r.temp !== undefined)) remakeTemps(ctx, reasons, topo);
@@ -83,7 +86,13 @@ export function makePlan(inputs: PlanInputs): Plan {
  * against the directory as it is), and its new deps decided before it; one
  * whose producer will run waits for it (a row-8 reason naming the directory).
  */
-function decideGrowing(ctx: StalenessContext, reasons: Map<Job, StaleReason>, roots: readonly Job[], decided: (job: Job) => boolean): Job[] {
+function decideGrowing(
+  ctx: StalenessContext,
+  reasons: Map<Job, StaleReason>,
+  roots: readonly Job[],
+  decided: (job: Job) => boolean,
+  decidedWhenReady = false,
+): Job[] {
   const { graph } = ctx;
   // By job id, growing with the graph: 1 = on the way, 2 = decided.
   const state: number[] = [];
@@ -116,7 +125,7 @@ function decideGrowing(ctx: StalenessContext, reasons: Map<Job, StaleReason>, ro
       stack.pop();
       state[job.id] = 2;
       out.push(job);
-      const reason = staleReason(job, ctx);
+      const reason = (decidedWhenReady ? upstreamNow(job, ctx) : undefined) ?? staleReason(job, ctx);
       if (reason !== undefined) reasons.set(job, reason);
     }
   }
@@ -124,16 +133,38 @@ function decideGrowing(ctx: StalenessContext, reasons: Map<Job, StaleReason>, ro
 }
 
 /**
+ * During a build under --check hash, a job that reads a file a stale job
+ * makes is stale whatever else is true, and the scheduler decides it again
+ * from scratch once its deps have run (early cutoff: that answer is the one
+ * that counts, and the one its events show). So the jobs a grown glob adds
+ * need no full decision now: row 8 says they wait. Phony jobs are decided
+ * as usual (a grouping's answer is not decided again).
+ */
+function upstreamNow(job: Job, ctx: StalenessContext): StaleReason | undefined {
+  if (job.rule.phony) return undefined;
+  for (const input of job.inputs) {
+    const producer = ctx.graph.producers.get(input);
+    if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
+  }
+  return undefined;
+}
+
+/**
  * After the graph grew during a build: decides the new jobs (growing those
  * whose globs can be matched now) and adds the stale ones to the plan, with
  * their priorities and place in the run order. Returns them.
  */
-export function extendPlan(plan: Plan, added: readonly Job[]): Job[] {
-  if (added.length === 0) return [];
-  const firstNew = added[0]!.id;
+export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[] {
   const ctx = plan.context;
   const reasons = plan.reasons;
-  const topo = decideGrowing(ctx, reasons, added, (j) => j.id < firstNew);
+  const firstNew = added.length > 0 ? added[0]!.id : plan.graph.jobs.length;
+  let topo = added.length === 0 ? [] : decideGrowing(ctx, reasons, added, (j) => j.id < firstNew, ctx.options.check === 'hash');
+  // The grown job may run: its gone temporary inputs are made again first, by new jobs or by ones that were up to date.
+  if (ctx.project.rules.some((r) => r.temp !== undefined) && reasons.has(grown)) {
+    const earlier = remakeTemps(ctx, reasons, [...topo, grown]).filter((j) => j.id < firstNew && j !== grown);
+    if (earlier.length > 0) topo = [...earlier, ...topo];
+  }
+  if (topo.length === 0) return [];
   // Room to grow again without a copy each time: a build may grow once per pending job.
   let priority = plan.priority;
   if (priority.length < plan.graph.jobs.length) {

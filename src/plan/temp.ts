@@ -23,9 +23,11 @@ function mayBeCutOff(ctx: StalenessContext, reason: StaleReason, reasons: Map<Jo
  * Adds to `reasons` the producers of the missing temporary inputs of the jobs
  * that will run (`topo`: every job, in dependency order), until none is left;
  * the jobs downstream of a producer added are decided again (they wait for it).
+ * Returns the jobs it made stale.
  */
-export function remakeTemps(ctx: StalenessContext, reasons: Map<Job, StaleReason>, topo: readonly Job[]): void {
+export function remakeTemps(ctx: StalenessContext, reasons: Map<Job, StaleReason>, topo: readonly Job[]): Job[] {
   const fs = ctx.files.fs;
+  const made: Job[] = [];
   for (;;) {
     const added: Job[] = [];
     // Consumers before their producers: a chain of temporary outputs is walked up in one pass.
@@ -43,13 +45,15 @@ export function remakeTemps(ctx: StalenessContext, reasons: Map<Job, StaleReason
         if (before === undefined) added.push(producer);
       });
     }
-    if (added.length === 0) return;
+    if (added.length === 0) return made;
+    made.push(...added);
     for (const job of topo) {
       if (reasons.has(job) || !job.deps.some((d) => reasons.has(d))) continue;
       const reason = staleReason(job, ctx);
       if (reason === undefined) continue;
       reasons.set(job, reason);
       ctx.needsRecord.delete(job);
+      made.push(job);
     }
   }
 }

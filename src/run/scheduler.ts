@@ -205,7 +205,7 @@ class Build {
     let growth;
     try {
       growth = graph.grow!(job);
-      planned = extendPlan(this.plan, growth.added);
+      planned = extendPlan(this.plan, job, growth.added);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       this.graphProblems.push(...e.diagnostics);

@@ -240,7 +240,10 @@ export class FakeFileSystem implements FileSystem {
     if (path === '' || path === '.' || this.isDir(path)) return;
     this.clock += 1000;
     for (let p = path; p !== ''; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
-      if (!this.madeDirs.has(p)) this.entryChanged(p);
+      if (this.isDir(p)) break;
+      // A new directory is as new as the moment it is made, as on disk; its parent gained an entry.
+      this.dirMtimes.set(p, this.clock);
+      this.entryChanged(p);
       this.madeDirs.add(p);
     }
   }

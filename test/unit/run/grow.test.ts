@@ -7,37 +7,14 @@ import { describe, test } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import type { Project } from '../../../src/rulefile/model.js';
 import type { BuildEvent } from '../../../src/run/events.js';
-import type { Executor, JobSpec, RunningJob } from '../../../src/run/executor.js';
+import type { Executor } from '../../../src/run/executor.js';
 import { runPlan } from '../../../src/run/scheduler.js';
 import { formatPlanJson, formatPlanText } from '../../../src/report/plan.js';
 import { formatGraph } from '../../../src/report/graph.js';
-import { EventLog, FakeExecutor, MemoryState, planOf } from '../../support/build.js';
+import { EventLog, MemoryState, planOf } from '../../support/build.js';
+import { SplitExecutor } from '../../support/split.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
-
-/**
- * The fake executor, plus: a command holding `SPLIT` writes one file per line
- * of its first input into its directory output (`DIR/LINE.txt`, holding the
- * line), as a step whose output count is known only when it runs.
- */
-class SplitExecutor implements Executor {
-  readonly ran: string[] = [];
-  private readonly plain: FakeExecutor;
-
-  constructor(private readonly fs: FakeFileSystem) {
-    this.plain = new FakeExecutor(fs);
-  }
-
-  start(spec: JobSpec): RunningJob {
-    const job = spec.job;
-    this.ran.push(job.label);
-    if (!spec.command.includes('SPLIT')) return this.plain.start(spec);
-    const dir = [...job.dirOutputs!][0]!;
-    for (const line of (this.fs.read(job.inputs[0]!) ?? '').split('\n')) if (line !== '') this.fs.put(`${dir}/${line}.txt`, line);
-    const ok = !spec.command.includes('FAIL');
-    return { done: Promise.resolve(ok ? { ok: true, exitCode: 0, signal: null, output: '' } : { ok: false, exitCode: 1, signal: null, output: '', failure: { kind: 'exit', code: 1 } }), kill() {} };
-  }
-}
 
 async function build(project: Project, targets: string[], fs: FakeFileSystem, state: MemoryState, opts: { keepGoing?: boolean; check?: 'hash' | 'mtime'; jobs?: number } = {}) {
   const log = state.log();
