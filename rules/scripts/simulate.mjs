@@ -2,14 +2,17 @@
 import { basename } from 'node:path';
 import { args, fail, number, writeFrame } from './lib.mjs';
 
-const opts = args('--kind bias|flat|sci [--size N] -o OUT', {
+const opts = args('--kind bias|flat|sci [--size N] [--exptime SECONDS] -o OUT', {
   kind: { type: 'string', required: true },
   size: { type: 'string' },
+  exptime: { type: 'string' },
   output: { type: 'string', short: 'o', required: true },
 });
 if (!['bias', 'flat', 'sci'].includes(opts.kind)) fail(`--kind must be bias, flat or sci, got '${opts.kind}'`);
 const size = number('size', opts.size ?? '32', 8);
 if (!Number.isInteger(size) || size > 1024) fail(`--size must be a whole number from 8 to 1024, got '${opts.size}'`);
+// Sky and stars collect light for the exposure time (the frames of 30 s are the reference).
+const exposure = number('exptime', opts.exptime ?? '30', 1) / 30;
 
 // Deterministic random numbers: FNV-1a hash of a seed string feeding mulberry32.
 function rng(seed) {
@@ -48,12 +51,12 @@ const signal = new Float64Array(n); // photons per pixel before the flat field
 const stars = [];
 if (opts.kind === 'flat') signal.fill(10000);
 if (opts.kind === 'sci') {
-  signal.fill(200); // sky
+  signal.fill(200 * exposure); // sky
   const wanted = 3 + Math.floor(random.uniform() * 4);
   for (let tries = 0; stars.length < wanted && tries < 1000; tries++) {
     const x = 4 + random.uniform() * (size - 9);
     const y = 4 + random.uniform() * (size - 9);
-    const peak = 300 + random.uniform() * 2700;
+    const peak = (300 + random.uniform() * 2700) * exposure;
     const sigma = 1 + random.uniform() * 0.6;
     if (stars.every((s) => (s.x - x) ** 2 + (s.y - y) ** 2 >= 36)) stars.push({ x, y, peak, sigma });
   }
