@@ -150,6 +150,39 @@ describe('rules build --executor slurm', () => {
     assert.match(checked.stdout, /^rules: nothing to do$/m, show(checked));
   });
 
+  test('a graph that grows (SPEC §7): the jobs a split adds are submitted in the same build, as locally', (t) => {
+    const files = {
+      Rulefile: yaml(
+        'rules:',
+        '  merge:',
+        '    inputs:',
+        '      - expand: "measured/{c}.txt"',
+        '        c: { glob: "chunks/{c}.txt" }',
+        '    outputs: merged.txt',
+        '    run: cat {inputs} > {output}',
+        '  split:',
+        '    inputs: catalog.txt',
+        '    outputs: "chunks/"',
+        '    run: while read -r l; do echo "chunk $l" > chunks/$l.txt; done < {input}',
+        '  measure:',
+        '    inputs: "chunks/{c}.txt"',
+        '    outputs: "measured/{c}.txt"',
+        '    run: wc -c < {input} > {output}',
+      ),
+      'catalog.txt': 'a\nb\nc\n',
+    };
+    const local = project(t, files);
+    const cluster = project(t, files);
+    assert.equal(local.run(['build']).status, 0);
+    const r = cluster.run(['build', '--executor', 'slurm', '-j', '4']);
+    assert.equal(r.status, 0, show(r));
+    assert.match(r.stdout, /^rules: chunks\/ made: 3 more jobs to run for merge \(5 in all\)$/m);
+    assert.match(r.stdout, /^rules: 5 jobs done in /m);
+    assert.equal(cluster.read('merged.txt'), local.read('merged.txt'));
+    assert.equal(jobsOf(cluster).length, 5, 'split, 3 measures and the merge, each a SLURM job');
+    assert.match(cluster.run(['build', '--executor', 'slurm']).stdout, /^rules: nothing to do$/m);
+  });
+
   test('a job that exits 3 fails the build, naming its SLURM job, and its declared output is deleted', (t) => {
     const p = project(t, {
       Rulefile: yaml('rules:', '  broken:', '    outputs: broken.txt', '    run: echo half > {output}; echo broken-job-says-hi; exit 3'),
