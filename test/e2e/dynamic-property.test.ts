@@ -205,6 +205,14 @@ test('growing graphs, temporary outputs and sample sheets: every build equals a 
         for (const path of fresh.files.keys()) everMade.add(path);
       }
       const now = tree(p.dir);
+      // The from-scratch build is made by the same engine: the merges are also checked against
+      // what the catalogs and the table say, so a graph that never grows cannot pass.
+      for (const s of pipeline.table ? [...rows.keys()] : ['a', 'b']) {
+        const factor = pipeline.table ? rows.get(s)! : '1';
+        const ids = [...catalogs.get(s)!.keys()].sort();
+        const chunk = (id: string) => `== per/${s}/${id}.txt\n${sources['tools/chunk.sh']}${catalogs.get(s)!.get(id)} x${factor}\n`;
+        assert.equal(now.get(`merged/${s}.txt`), sources['tools/merge.sh'] + ids.map(chunk).join(''), `${where}: merged/${s}.txt`);
+      }
       for (const [file, text] of fresh.files) {
         assert.ok(now.has(file), `${where}: ${file}, which a from-scratch build makes, is missing`);
         assert.equal(now.get(file), text, `${where}: ${file} is not what a from-scratch build makes`);
@@ -234,7 +242,12 @@ test('growing graphs, temporary outputs and sample sheets: every build equals a 
           sources['samples.tsv'] = tableText(rows);
           p.write({ 'samples.tsv': sources['samples.tsv'] });
         };
-        const what = pick(check === 'hash' ? 11 : 10);
+        // The last edit of some rounds is fixed, so that every seed has the edits that matter
+        // most: with a table, every other round a row's value (a job depends on its own row
+        // only); an output edited by hand (hash) or deleted; a catalog line changed, which
+        // reruns a merge whose other temporary inputs are gone.
+        const fixed = pipeline.table && round % 2 === 1 ? 3 : round === 2 ? (check === 'hash' ? 10 : 8) : round === 4 ? 2 : undefined;
+        const what = k === 1 && fixed !== undefined ? fixed : pick(check === 'hash' ? 11 : 10);
         if (what === 0) {
           const id = IDS.find((i) => !lines.has(i));
           if (id) lines.set(id, `${s}-${id}-${round}`), history.push(`cat ${s} +${id}`);
