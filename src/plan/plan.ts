@@ -171,15 +171,7 @@ export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[]
     priority = new Int32Array(Math.max(plan.graph.jobs.length, priority.length * 2));
     priority.set(plan.priority);
   }
-  const stale: Job[] = [];
-  for (let i = topo.length - 1; i >= 0; i--) {
-    const job = topo[i]!;
-    if (!reasons.has(job)) continue;
-    let best = 0;
-    for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
-    priority[job.id] = best + 1;
-    stale.push(job);
-  }
+  const stale = setPriorities(topo, reasons, priority);
   plan.priority = priority;
   const order = runOrder(stale.sort((a, b) => a.id - b.id), reasons, priority);
   for (const job of order) plan.order.push(job);
@@ -190,14 +182,25 @@ export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[]
 export function planOf(ctx: StalenessContext, reasons: Map<Job, StaleReason>, topo = topologicalOrder(ctx.graph)): Plan {
   const { graph } = ctx;
   const priority = new Int32Array(graph.jobs.length);
+  setPriorities(topo, reasons, priority);
+  return { graph, order: runOrder(graph.jobs, reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
+}
+
+/**
+ * The priority of each stale job of `topo` (dependency order): the longest
+ * chain of stale jobs from it to the end. Returns those jobs, last first.
+ */
+function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
+  const stale: Job[] = [];
   for (let i = topo.length - 1; i >= 0; i--) {
     const job = topo[i]!;
     if (!reasons.has(job)) continue;
     let best = 0;
     for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
     priority[job.id] = best + 1;
+    stale.push(job);
   }
-  return { graph, order: runOrder(graph.jobs, reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
+  return stale;
 }
 
 /** Ordering of ready jobs: longest remaining path, then rule order, then discovery order. */

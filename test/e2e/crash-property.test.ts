@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { processGone, project, show, waitFor, within, type Project } from './helpers.js';
+import { killOrphans, project, show, waitFor, within, type Project } from './helpers.js';
 import { rng } from '../support/rng.js';
 
 const TRIALS = 12;
@@ -43,40 +43,6 @@ function randomDag(r: () => number): Dag {
     outputs.push(out);
   }
   return { rulefile: rulefile.replace('ALL', outputs.join(', ')), sources, outputs };
-}
-
-/** SIGKILLs every process left working in the project (the jobs of a killed build) until none is left. */
-async function killOrphans(p: Project): Promise<void> {
-  const dir = fs.realpathSync(p.dir);
-  const inProject = () =>
-    fs
-      .readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          return fs.readlinkSync(`/proc/${pid}/cwd`) === dir && !processGone(pid);
-        } catch {
-          return false;
-        }
-      });
-  await waitFor(
-    () => {
-      const left = inProject();
-      for (const pid of left) {
-        for (const target of [-pid, pid]) {
-          try {
-            process.kill(target, 'SIGKILL');
-          } catch {
-            // Gone already, or not a group leader.
-          }
-        }
-      }
-      return left.length === 0;
-    },
-    'the killed build\'s jobs to be gone',
-    10_000,
-  );
 }
 
 /** Whether the k-th job to start has written at least m pieces of its output. */

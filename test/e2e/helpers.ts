@@ -214,3 +214,37 @@ export function progressLines(stdout: string): string[] {
 export function show(r: RunResult): string {
   return `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`;
 }
+
+/** SIGKILLs every process left working in the project (the jobs of a killed build) until none is left. */
+export async function killOrphans(p: Project): Promise<void> {
+  const dir = fs.realpathSync(p.dir);
+  const inProject = () =>
+    fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/cwd`) === dir && !processGone(pid);
+        } catch {
+          return false;
+        }
+      });
+  await waitFor(
+    () => {
+      const left = inProject();
+      for (const pid of left) {
+        for (const target of [-pid, pid]) {
+          try {
+            process.kill(target, 'SIGKILL');
+          } catch {
+            // Gone already, or not a group leader.
+          }
+        }
+      }
+      return left.length === 0;
+    },
+    "the killed build's jobs to be gone",
+    10_000,
+  );
+}
