@@ -60,6 +60,7 @@ export class ConsoleReporter implements Reporter {
         this.print(this.err, `rules: ${e.job.label} not run: the graph its globs grew cannot be built\n`);
         break;
       case 'glob-abandoned':
+        this.pending = e.pending;
         this.print(this.err, `rules: ${e.job.label} not run: its glob '${e.pattern}' waits for ${e.producer.label}, which failed\n`);
         break;
       case 'job-start':
@@ -109,9 +110,10 @@ export class ConsoleReporter implements Reporter {
         if (e.interrupted) {
           this.print(this.err, `rules: interrupted; outputs of unfinished jobs removed (${e.ran} done, ${e.notRun + e.failed} not finished)\n`);
         } else if (!e.ok) {
-          const parts = [`${e.failed} job${e.failed === 1 ? '' : 's'} failed`];
+          // A build stopped by its graph (SPEC §7: a cycle found as it grew) may have no failed job.
+          const parts = e.failed > 0 ? [`${e.failed} job${e.failed === 1 ? '' : 's'} failed`] : [];
           if (e.notRun > 0) parts.push(`${e.notRun} not run`);
-          this.print(this.err, `rules: build failed: ${parts.join(', ')} (${e.ran} done)\n`);
+          this.print(this.err, `rules: build failed${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${e.ran} done)\n`);
         } else if (!this.opts.quiet) {
           const skipped = e.skipped > 0 ? `, ${e.skipped} up to date after all (inputs unchanged)` : '';
           if (e.ran === 0 && e.skipped === 0) this.print(this.out, `rules: nothing to do\n`);

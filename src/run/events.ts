@@ -17,7 +17,7 @@ export type BuildEvent =
   /** The graph, as `job`'s globs grew it, cannot be built (a cycle, a missing source): `job` does not run. */
   | { type: 'graph-problem'; job: Job; diagnostics: Diagnostic[] }
   /** `job` never ran: its glob waited for a directory that `producer`, which failed, was to make. */
-  | { type: 'glob-abandoned'; job: Job; pattern: string; producer: Job }
+  | { type: 'glob-abandoned'; job: Job; pattern: string; producer: Job; pending: number }
   | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number }
   /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */
   | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut }

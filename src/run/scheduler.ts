@@ -152,7 +152,6 @@ class Build {
       }
     }
 
-    this.tellAbandoned();
     const interrupted = signal.aborted;
     const total = this.total;
     const notRun = total - this.ran - this.skipped - this.failed.length;
@@ -233,15 +232,19 @@ class Build {
     return true;
   }
 
-  /** Jobs left waiting for a directory whose job failed: said once each, with why. */
-  private tellAbandoned(): void {
-    if (this.pendingLeft === 0 || this.failed.length === 0) return;
-    const failed = new Set(this.failed);
-    for (const job of this.plan.order) {
-      const glob = job.pending?.find((g) => failed.has(g.producer));
-      if (glob !== undefined) this.reporter.emit({ type: 'glob-abandoned', job, pattern: glob.pattern, producer: glob.producer });
+  /** The jobs whose glob waited for `failed`'s directory will not grow: each is said once, with why, and counts as pending no more. */
+  private abandonGlobs(failed: Job): void {
+    if (this.pendingLeft === 0) return;
+    for (const job of failed.dependents) {
+      const glob = job.pending?.find((g) => g.producer === failed);
+      if (glob === undefined || this.abandoned.has(job)) continue;
+      this.abandoned.add(job);
+      this.pendingLeft--;
+      this.reporter.emit({ type: 'glob-abandoned', job, pattern: glob.pattern, producer: failed, pending: this.pendingLeft });
     }
   }
+  /** Jobs whose glob will never be matched in this build (abandonGlobs). */
+  private readonly abandoned = new Set<Job>();
 
   /** What deleting temporary outputs freed, for `build-finish` (nothing when none was deleted). */
   private freed(): { freedBytes?: number; freedFiles?: number } {
@@ -376,6 +379,7 @@ class Build {
     } else {
       this.failed.push(job);
       if (!this.opts.keepGoing) this.stopping = true;
+      this.abandonGlobs(job);
     }
     this.dropTemps(job, ok, counted);
     this.wake();

@@ -74,6 +74,22 @@ describe('the console reporter', () => {
     );
   });
 
+  test('a growing graph (SPEC §7): the count has a + while a glob waits; a glob whose producer failed waits no more; a build stopped by its graph names no failed job', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 80 });
+    r.emit({ type: 'build-start', total: 1, upToDate: 0, pending: 1 });
+    r.emit({ type: 'job-start', job: a!, reason: { kind: 'forced' }, command: 'touch out/1.txt', attempt: 1 });
+    r.emit({ type: 'job-fail', job: a!, durationMs: 5, output: '', command: 'touch out/1.txt', failure: { kind: 'exit', code: 1 }, willRetry: false });
+    r.emit({ type: 'glob-abandoned', job: b!, pattern: 'out/1/*.txt', producer: a!, pending: 0 });
+    r.emit({ type: 'job-start', job: b!, reason: { kind: 'forced' }, command: 'touch out/2.txt', attempt: 1 });
+    r.emit({ type: 'build-finish', ok: false, ran: 0, skipped: 0, failed: 0, notRun: 2, interrupted: false, durationMs: 20 });
+    const out = c.out.join('');
+    assert.ok(out.includes('[0/1+] make[n=1]'), JSON.stringify(out));
+    assert.ok(out.includes('[1/1] make[n=2]'), `no + once nothing waits: ${JSON.stringify(out)}`);
+    assert.ok(c.err.join('').endsWith("rules: make[n=2] not run: its glob 'out/1/*.txt' waits for make[n=1], which failed\nrules: build failed: 2 not run (0 done)\n"), JSON.stringify(c.err.join('')));
+  });
+
   test('a job interrupted or stopped (the build state could not be written) shows no command line: its command did not fail', () => {
     const [a, b] = jobs();
     const c = capture();
