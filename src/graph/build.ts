@@ -185,6 +185,7 @@ class GraphBuilder {
     this.drain();
     this.settleBroad();
     const added = this.jobs.slice(firstNew);
+    if (added.some((j) => j.depfile !== undefined)) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
     for (const n of added) for (const d of n.deps) d.dependents.push(n);
     for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);

@@ -275,6 +275,30 @@ describe('a graph that grows during the build', () => {
     assert.deepEqual(b.result.graphProblems?.map((d) => d.message), ["no rule to make 'ref/z.fa' (needed by 'm/z.txt')"]);
   });
 
+  test("a depfile of a job the graph grew that is another file of the build is a graph problem, as it is for any job", async () => {
+    const project = projectFrom(yaml`
+      rules:
+        split:
+          inputs: cat.txt
+          outputs: "chunks/"
+          run: SPLIT {input}
+        merge:
+          inputs:
+            - expand: "m/{c}.txt"
+              c: { glob: "chunks/{c}.txt" }
+          outputs: merged.txt
+          run: merge {inputs}
+        m:
+          inputs: "chunks/{c}.txt"
+          outputs: "m/{c}.txt"
+          depfile: merged.txt
+          run: m {inputs}
+    `);
+    const b = await build(project, ['merged.txt'], new FakeFileSystem().put('cat.txt', 'z\n'), new MemoryState());
+    assert.equal(b.result.ok, false);
+    assert.match(b.result.graphProblems?.[0]?.message ?? '', /^depfile 'merged\.txt' of rule 'm' is 'merged\.txt' for m\[c=z\], which is an output of rule 'merge'/);
+  });
+
   test('the same outputs at -j1 and -j4, and the same as when the directory was made by an earlier build', async () => {
     const outputs: string[] = [];
     for (const jobs of [1, 4]) {
