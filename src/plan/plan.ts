@@ -7,7 +7,7 @@ import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
 import type { StaleReason } from './reason.js';
-import { isInert, staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
+import { madeByStale, staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 import { remakeTemps } from './temp.js';
 
 export interface Plan {
@@ -142,10 +142,7 @@ function decideGrowing(
  */
 function upstreamNow(job: Job, ctx: StalenessContext): StaleReason | undefined {
   if (job.rule.phony) return undefined;
-  for (const input of job.inputs) {
-    const producer = ctx.graph.producers.get(input);
-    if (producer && !isInert(producer) && ctx.willRun(producer)) return { kind: 'upstream', path: input };
-  }
+  for (const input of job.inputs) if (madeByStale(ctx, input)) return { kind: 'upstream', path: input };
   return undefined;
 }
 
@@ -203,9 +200,14 @@ function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, pri
   return stale;
 }
 
-/** Ordering of ready jobs: longest remaining path, then rule order, then discovery order. */
-export function readyBefore(priority: Int32Array): (a: Job, b: Job) => boolean {
+/**
+ * Ordering of ready jobs: longest remaining path, then rule order, then
+ * discovery order. The priorities are read from `plan` at each comparison:
+ * a plan extended during the build (SPEC §7) gets new ones.
+ */
+export function readyBefore(plan: { readonly priority: Int32Array }): (a: Job, b: Job) => boolean {
   return (a, b) => {
+    const priority = plan.priority;
     const pa = priority[a.id]!;
     const pb = priority[b.id]!;
     if (pa !== pb) return pa > pb;

@@ -101,7 +101,7 @@ function isDirOutput(job: Job, out: string): boolean {
 }
 
 /** Whether an upstream job that will run in this build makes `path`. */
-function madeByStale(ctx: StalenessContext, path: string): boolean {
+export function madeByStale(ctx: StalenessContext, path: string): boolean {
   const producer = ctx.graph.producers.get(path);
   return producer !== undefined && producer !== null && !isInert(producer) && ctx.willRun(producer);
 }

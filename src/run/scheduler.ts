@@ -10,7 +10,7 @@ import { jobDescription, renderCommand, renderEnv, type ResourceValues } from '.
 import { interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from '../graph/script.js';
 import { removeJobFile, writeJobFile } from '../state/jobfile.js';
 import { dropImplicitInputs, type Job } from '../graph/model.js';
-import { extendPlan, type Plan } from '../plan/plan.js';
+import { extendPlan, readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
@@ -102,15 +102,7 @@ class Build {
   ) {
     this.project = plan.context.project;
     this.waiting = new Int32Array(plan.graph.jobs.length);
-    // The plan's priorities are replaced as the graph grows: always read the current ones.
-    this.ready = new Heap<Job>((a, b) => {
-      const priority = this.plan.priority;
-      const pa = priority[a.id]!;
-      const pb = priority[b.id]!;
-      if (pa !== pb) return pa > pb;
-      if (a.rule.index !== b.rule.index) return a.rule.index < b.rule.index;
-      return a.id < b.id;
-    });
+    this.ready = new Heap<Job>(readyBefore(plan));
     this.freeSlots = opts.jobs;
     this.free = new Map(opts.resources);
     this.hasTemps = this.project.rules.some((r) => r.temp !== undefined);

@@ -137,7 +137,7 @@ describe('run order, against a one-slot build', () => {
   /** What a one-slot build runs next: the best ready job, popped from a heap. */
   function simulated(p: Plan): string[] {
     const waiting = new Map<Job, number>();
-    const ready = new Heap<Job>(readyBefore(p.priority));
+    const ready = new Heap<Job>(readyBefore(p));
     for (const job of p.reasons.keys()) {
       const n = job.deps.filter((d) => p.reasons.has(d)).length;
       waiting.set(job, n);
