@@ -4,7 +4,9 @@
 //
 // Its first step is the no-op fast path (build/noop.ts): an up-to-date tree
 // is answered from the stamp the last build left, before the rest of rules is
-// even loaded. Anything else is the full build (build/full.ts).
+// even loaded. Anything else is the full build (build/full.ts), which takes
+// the incremental shortcut (build/shortcut.ts) when the stamp shows that only
+// some files' contents changed.
 
 import { UserError } from '../util/errors.js';
 import { fastNoop } from './noop.js';
@@ -13,15 +15,17 @@ import type { BuildOutcome, BuildRequest, PlanRequest, WatchRequest } from './re
 export type { BuildOutcome, BuildRequest, PlanRequest, WatchRequest } from './request.js';
 
 export async function build(request: BuildRequest): Promise<BuildOutcome> {
+  let delta;
   try {
     const fast = await fastNoop(request);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined && 'exitCode' in fast) return fast;
+    delta = fast;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     return { exitCode: e.exitCode, diagnostics: e.diagnostics };
   }
   const { fullBuild } = await import('./full.js');
-  return fullBuild(request);
+  return fullBuild(request, delta);
 }
 
 /** The plan of a build, decided from the project itself (never from the stamp): a dry run that keeps the graph. */
@@ -33,11 +37,12 @@ export async function plan(request: PlanRequest): Promise<BuildOutcome> {
 }
 
 /**
- * `rules watch` (watch/watch.ts, loaded only for it). Every build is a full
- * one: the stamp's answer has no project or graph, and watch mode needs both
- * to know what to watch.
+ * `rules watch` (watch/watch.ts, loaded only for it). A whole build gives the
+ * project and graph that say what to watch; a rebuild told which paths
+ * changed may be answered by the stamp or the incremental shortcut, which
+ * leave the graph as it was.
  */
 export async function watch(request: WatchRequest): Promise<void> {
   const [{ watchLoop }, { fullBuild }] = await Promise.all([import('../watch/watch.js'), import('./full.js')]);
-  return watchLoop(request, fullBuild);
+  return watchLoop(request, (r, whole) => (whole ? fullBuild(r) : build(r)));
 }

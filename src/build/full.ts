@@ -3,10 +3,11 @@
 // build's fast path. Loaded only when that fast path (build/noop.ts) cannot
 // answer.
 
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildGraph } from '../graph/build.js';
 import { canProduce } from '../graph/match.js';
-import type { Graph } from '../graph/model.js';
+import type { Graph, Job } from '../graph/model.js';
 import { makePlan, planOf, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
@@ -22,46 +23,69 @@ import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { FileLogStorage, type BuildLog } from '../state/log.js';
 import { clearOutputDir } from '../state/output.js';
-import { slurmDir } from '../state/paths.js';
-import { removeStamp, writeStamp } from '../state/stamp.js';
+import { slurmDir, stampPath } from '../state/paths.js';
+import { indexable, newIndexId, removeJobIndex, writeJobIndex } from '../state/jobindex.js';
+import { logIdentity, mergeStamp, removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { eventLog } from './events.js';
 import { buildKey } from './noop.js';
 import { openLog, openProject, targetsOf, warnAll } from './project.js';
 import type { BuildOutcome, BuildRequest } from './request.js';
+import { depsIndexed, inWholeOrder, shortcutFor, type Shortcut, type StampDelta } from './shortcut.js';
 
 /**
  * One build without the fast path (a dry run too). A user error at any stage
  * is the outcome's diagnostics, with what the build saw up to then.
  */
-export async function fullBuild(request: BuildRequest): Promise<BuildOutcome> {
+export async function fullBuild(request: BuildRequest, delta?: StampDelta): Promise<BuildOutcome> {
   const seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'> = {};
   try {
-    return await build(request, seen);
+    const root = delta && dirname(findRulefile(request.project.cwd, request.project.rulefile));
+    const shortcut = delta && shortcutFor(root!, delta);
+    if (shortcut !== undefined) {
+      // undefined: the shortcut does not fit after all, and nothing was written yet.
+      const outcome = await build(request, seen, shortcut);
+      if (outcome !== undefined) return outcome;
+      for (const k of Object.keys(seen)) delete seen[k as keyof typeof seen];
+    }
+    return (await build(request, seen, undefined))!;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     return { exitCode: e.exitCode, diagnostics: e.diagnostics, ...seen };
   }
 }
 
-async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>): Promise<BuildOutcome> {
+/**
+ * The build, deciding every job, or with `shortcut` only those it names
+ * (build/shortcut.ts); undefined when the shortcut does not fit the graph
+ * after all, before anything was written.
+ */
+async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>, shortcut: Shortcut | undefined): Promise<BuildOutcome | undefined> {
   // One file system for the loader and the graph: it records what they looked at, which the stamp is written from.
   const files = new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(request.project.cwd, request.project.rulefile))));
   const project = openProject(request.project, request.report, files);
   seen.project = project;
-  const graph = buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
+  const graph = shortcut
+    ? buildGraph(project, shortcut.targets, files, shortcut.boundary)
+    : buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
+  // The shortcut stands for a graph that cannot grow, has no temporary outputs and warns of nothing (state/jobindex.ts).
+  if (shortcut && (graph.grow !== undefined || graph.warnings.length > 0 || project.warnings.length > 0 || !inWholeOrder(graph, shortcut))) return undefined;
   warnAll(request.report, graph.warnings);
   Object.assign(seen, { graph, files });
+  const jobsInAll = graph.jobsInAll ?? graph.jobs.length;
+  const said = shortcut && { changed: shortcut.changed, deciding: graph.jobs.length, jobs: jobsInAll, stamped: false };
   // Planning errors first: a build that cannot start leaves no trace, not even .rules/.
   checkResources(graph.jobs, request.run.resources);
   if (request.dryRun) {
     // A dry run takes no lock and writes nothing.
     const plan = planFor(request, project, graph, files, openLog(request.report, new FileLogStorage(project.root)));
-    return { exitCode: 0, diagnostics: [], ...seen, plan };
+    return { exitCode: 0, diagnostics: [], ...seen, plan, ...(said ? { shortcut: said } : {}) };
   }
   const lock = BuildLock.acquire(project.root);
   try {
+    // Another build ran since the stamp was checked: what it did is not in the index's answer.
+    if (shortcut && !sameLog(project.root, shortcut)) return undefined;
     const storage = new FileLogStorage(project.root);
     const log = openLog(request.report, storage);
     let plan: Plan;
@@ -70,18 +94,20 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     try {
       plan = planFor(request, project, graph, files, log);
       seen.plan = plan;
-      ({ exitCode, result } = await execute(request, project, plan, storage));
+      ({ exitCode, result } = await execute(request, project, plan, storage, said));
     } finally {
       // Recompaction forgets records of jobs no rule makes any more, unless their output is still there
       // (another Rulefile sharing this directory's .rules/ may make it: its record must not be lost).
       // A job of this graph is live at the cost of one lookup; only the others are matched against the rules.
-      log.close((key) => graph.producers.has(key) || canProduce(project, key) || files.inner.exists(key));
+      // Under the shortcut the graph is only a part: every record is kept.
+      log.close(shortcut ? () => true : (key) => graph.producers.has(key) || canProduce(project, key) || files.inner.exists(key));
     }
-    if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan);
-    const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: graph.jobs.length - plan.order.length };
+    if (exitCode === 0) stampIfUpToDate(request, project, graph, files, plan, shortcut);
+    if (said) said.stamped = existsSync(stampPath(project.root));
+    const counts = result && { ran: result.ran, skipped: result.skipped, failed: result.failed.length, notRun: result.notRun, upToDate: jobsInAll - plan.order.length };
     // The graph as it grew could not be built (SPEC §7): the part that needs it did not start.
     const diagnostics = result?.graphProblems ?? [];
-    return { exitCode, diagnostics, ...seen, ...(counts ? { counts } : {}) };
+    return { exitCode, diagnostics, ...seen, ...(counts ? { counts } : {}), ...(said ? { shortcut: said } : {}) };
   } finally {
     lock.release();
   }
@@ -109,29 +135,39 @@ function runnable(plan: Plan): number {
  * job up to date in the plan had no stale job upstream (that would have made
  * it stale), so none of its files was written by this build.
  */
-function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, plan: Plan): void {
+function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, plan: Plan, shortcut: Shortcut | undefined): void {
   // A warning (a glob skipped an entry) must be given again: the next build takes the full path.
   if (project.warnings.length > 0 || graph.warnings.length > 0) return;
   try {
     const { log } = plan.context;
+    const decidedAgain = [...plan.order, ...plan.needsRecord];
+    let oracle = plan.context.files;
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) {
+      oracle = new FileOracle(fs, log, request.check === 'hash');
       const ctx: StalenessContext = {
         project,
         graph,
-        files: new FileOracle(fs, log, request.check === 'hash'),
+        files: oracle,
         log,
         options: { force: false, check: request.check },
         willRun: () => false,
         needsRecord: new Set(),
       };
-      for (const job of [...plan.order, ...plan.needsRecord]) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
+      for (const job of decidedAgain) if (!isInert(job) && staleReason(job, ctx) !== undefined) return;
       if (ctx.needsRecord.size > 0) return;
       // Up to date: a next plan holds nothing (a phony grouping runs only when a job it needs does).
       plan = planOf(ctx, new Map());
     }
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
+    if (shortcut) {
+      // The graph is the last stamp's: its paths stay, with what this build saw of them, unless the jobs that ran found new dependencies.
+      const fresh = log.droppedKeys.size === 0 && depsIndexed(shortcut, decidedAgain, (job) => log.records.get(job.name)?.deps?.keys());
+      if (!fresh || !mergeStamp(project.root, shortcut.stamp, fs, (p) => shortcut.index.find(p), parentsOf(plan.order))) removeStamp(project.root);
+      return;
+    }
     const rulefile = project.files[0]!;
-    writeStamp(project.root, {
+    const index = indexable(graph, log) ? newIndexId() : undefined;
+    const paths = writeStamp(project.root, {
       key: buildKey(request, rulefile),
       fs,
       read: project.read,
@@ -139,11 +175,36 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
       upToDate: graph.jobs.length - plan.order.length,
       dryText: formatPlanText(plan),
       dryJson: formatPlanJson(plan),
+      ...(index !== undefined ? { index } : {}),
     });
+    if (paths === undefined || index === undefined) return removeJobIndex(project.root);
+    // Files inside a directory input or output, as the build walked them: one edited in there concerns the job.
+    const inside = (dir: string) => (oracle.inside(dir) ?? plan.context.files.inside(dir))?.files.keys();
+    writeJobIndex(project.root, index, paths, graph, log, inside);
   } catch {
     // Without a stamp the next build takes the full path: slower, never wrong.
     removeStamp(project.root);
   }
+}
+
+/** The directories above the outputs of `jobs`, each once. */
+function parentsOf(jobs: readonly Job[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const job of jobs) {
+    for (const out of job.outputs) {
+      for (let i = out.lastIndexOf('/'); i > 0; i = out.lastIndexOf('/', i - 1)) {
+        const dir = out.slice(0, i);
+        if (dirs.has(dir)) break;
+        dirs.add(dir);
+      }
+    }
+  }
+  return dirs;
+}
+
+/** The build log is as the shortcut's stamp knew it: no other build ran since. */
+function sameLog(root: string, shortcut: Shortcut): boolean {
+  return JSON.stringify(logIdentity(root)) === JSON.stringify(shortcut.stamp.header.log);
 }
 
 function executorFor(request: BuildRequest, project: Project, plan: Plan): Executor {
@@ -163,7 +224,13 @@ function executorFor(request: BuildRequest, project: Project, plan: Plan): Execu
  * disk) stops the build as an interrupt does (running jobs stopped, outputs of
  * unrecorded jobs removed) and ends it with that failure, one line, exit 1.
  */
-async function execute(request: BuildRequest, project: Project, plan: Plan, storage: FileLogStorage): Promise<{ exitCode: number; result?: BuildResult }> {
+async function execute(
+  request: BuildRequest,
+  project: Project,
+  plan: Plan,
+  storage: FileLogStorage,
+  shortcut: { changed: number; deciding: number; jobs: number } | undefined,
+): Promise<{ exitCode: number; result?: BuildResult }> {
   const total = runnable(plan);
   // Jobs will change files: the stamp of the last build no longer holds.
   if (total > 0) removeStamp(project.root);
@@ -178,6 +245,7 @@ async function execute(request: BuildRequest, project: Project, plan: Plan, stor
   const reporter = await eventLog(request.report, project.root, stop);
   // Once stopped by a failure to write, the jobs stopped were not interrupted by anyone: say what happened instead.
   const told: Reporter = { emit: (e) => reporter.emit(stateFailure === undefined ? e : asStopped(e)) };
+  if (shortcut) told.emit({ type: 'shortcut', changed: shortcut.changed, deciding: shortcut.deciding, jobs: shortcut.jobs });
   const onSignal = () => abort.abort();
   request.signal.addEventListener('abort', onSignal);
   if (request.signal.aborted) abort.abort();

@@ -1,17 +1,21 @@
 // The builder's first step: when the up-to-date stamp written by the last
 // build still holds (see state/stamp.ts), the answer is "nothing to do",
 // known without loading the Rulefile, the graph or the build log. Anything
-// else returns undefined and the full build runs. This module loads only what
+// else returns undefined and the full build runs, or, when only the contents
+// or times of some files changed, what changed: the full build may then take
+// the incremental shortcut (build/shortcut.ts). This module loads only what
 // that check needs.
 
 import { dirname, resolve } from 'node:path';
 import { findRulefile } from '../rulefile/find.js';
 import { BuildLock } from '../state/lock.js';
-import { loadStamp, stampHolds, stampKey } from '../state/stamp.js';
+import { JobIndex } from '../state/jobindex.js';
+import { checkPaths, checkStamp, loadStamp, stampKey, type LoadedStamp, type StampCheck } from '../state/stamp.js';
 import { anyStarted } from '../state/started.js';
 import { UserError } from '../util/errors.js';
 import { version } from '../util/version.js';
 import type { BuildOutcome, BuildRequest } from './request.js';
+import type { StampDelta } from './shortcut.js';
 
 /** What a build's answer depends on besides the files: the stamp is only good for the same. */
 export function buildKey(request: BuildRequest, rulefile: string): string {
@@ -32,7 +36,7 @@ function configFilesOf(request: BuildRequest): string[] {
   return request.project.configFiles.map((f) => resolve(request.project.cwd, f));
 }
 
-export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | undefined> {
+export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | StampDelta | undefined> {
   if (request.force) return undefined;
   let rulefile: string;
   try {
@@ -51,12 +55,14 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
   const answer: BuildOutcome = { exitCode: 0, diagnostics: [], stamp: { files: header.files ?? header.count, dryText: header.dryText, dryJson: header.dryJson } };
   if (request.dryRun) {
     // A dry run reports nothing as it goes: its answer is what it prints at the end.
-    return (await stampHolds(stamp, root)) ? answer : undefined;
+    const [check, index] = await compare(request, stamp, root);
+    return check.holds ? answer : check.changed && { stamp, changed: check.changed, index };
   }
   // As in a full build: no answer while another build holds the lock.
   const lock = BuildLock.acquire(root);
   try {
-    if (!(await stampHolds(stamp, root))) return undefined;
+    const [check, index] = await compare(request, stamp, root);
+    if (!check.holds) return check.changed && { stamp, changed: check.changed, index };
     if (request.signal.aborted) return undefined;
     const { eventLog } = await import('./events.js');
     const reporter = await eventLog(request.report, root);
@@ -68,4 +74,24 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | un
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The disk against the stamp: every path it holds, or in watch mode only the
+ * paths the watcher reported (found through the job index, which then goes
+ * on to the shortcut). A reported path the stamp does not hold is new to the
+ * build: the full path decides.
+ */
+async function compare(request: BuildRequest, stamp: LoadedStamp, root: string): Promise<[StampCheck, JobIndex | undefined]> {
+  if (request.changed === undefined) return [await checkStamp(stamp, root, true), undefined];
+  const { header } = stamp;
+  const index = header.index === undefined ? undefined : JobIndex.load(root, header.index, { bytes: new Uint8Array(stamp.buffer), start: stamp.pathsStart }, header.count, header.pathBytes);
+  if (index === undefined) return [{ holds: false }, undefined];
+  const ks: number[] = [];
+  for (const p of request.changed) {
+    const k = index.find(p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p);
+    if (k === undefined) return [{ holds: false }, undefined];
+    ks.push(k);
+  }
+  return [checkPaths(stamp, root, ks), index];
 }

@@ -72,6 +72,12 @@ export interface BuildRequest {
   report: ReportRequest;
   /** Stops the build as Ctrl-C does: running jobs killed, their outputs removed. */
   signal: AbortSignal;
+  /**
+   * Watch mode's word for what changed since the last build (absolute
+   * paths, as the watcher reported them): only these are compared with the
+   * up-to-date stamp, not every file it holds (build/noop.ts).
+   */
+  changed?: readonly string[];
 }
 
 /** What decides a plan: a build request without what only running needs. */
@@ -105,6 +111,8 @@ export interface BuildOutcome {
    * files it checked, and what a dry run of the tree prints.
    */
   stamp?: { files: number; dryText: string; dryJson: string };
+  /** Decided by the incremental shortcut (build/shortcut.ts): files changed, jobs decided, jobs in all. */
+  shortcut?: { changed: number; deciding: number; jobs: number; stamped: boolean };
 }
 
 /** `rules watch`: a build, then a rebuild for every change that matters, until `build.signal` is aborted. */

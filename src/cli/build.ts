@@ -68,7 +68,7 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
 
 /** What a dry run prints: the plan (decided, or as the up-to-date stamp keeps it), and "nothing to do". */
 async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOptions): Promise<void> {
-  const [{ formatPlanJson, formatPlanText }, { stampHoldsText }] = await Promise.all([import('../report/plan.js'), import('../report/console.js')]);
+  const [{ formatPlanJson, formatPlanText }, { stampHoldsText, shortcutText }] = await Promise.all([import('../report/plan.js'), import('../report/console.js')]);
   let text: string;
   let empty: boolean;
   if (outcome.stamp) {
@@ -76,6 +76,8 @@ async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOpt
     text = opts.planJson ? outcome.stamp.dryJson : outcome.stamp.dryText;
     empty = outcome.stamp.dryText === '';
   } else {
+    const s = outcome.shortcut;
+    if (s && flag(args, 'verbose') && !opts.json) stderr.write(shortcutText(s.changed, s.deciding, s.jobs));
     text = opts.planJson ? formatPlanJson(outcome.plan!) : formatPlanText(outcome.plan!);
     empty = outcome.plan!.order.length === 0;
   }

@@ -25,8 +25,14 @@ const MAX_SELF_CHAIN = 100;
 /** Problems listed at most when the graph cannot be built; one more line says how many were left out. */
 export const MAX_GRAPH_PROBLEMS = 20;
 
-export function buildGraph(project: Project, targets: readonly string[], fs: FileSystem): Graph {
-  return new GraphBuilder(project, fs).build(targets);
+/**
+ * `boundary` (the incremental shortcut, build/shortcut.ts): paths made by jobs
+ * known to be up to date, or sources, which are taken as sources without
+ * resolving them or looking at the disk, so that only the jobs that need
+ * deciding are built.
+ */
+export function buildGraph(project: Project, targets: readonly string[], fs: FileSystem, boundary?: (path: string) => boolean): Graph {
+  return new GraphBuilder(project, fs, boundary).build(targets);
 }
 
 /** The graph with every pending glob (SPEC §7) matched against the disk as it is now, as if the jobs it waits for were up to date. */
@@ -134,6 +140,7 @@ class GraphBuilder {
   constructor(
     private readonly project: Project,
     private readonly fs: FileSystem,
+    private readonly boundary?: (path: string) => boolean,
   ) {
     this.index = new OutputIndex(project.rules);
   }
@@ -328,6 +335,12 @@ class GraphBuilder {
   private resolvePath(path: string, neededBy: Job | undefined, parentChain: number | undefined, at?: SourceLocation): Job | null {
     const known = this.resolved.get(path);
     if (known !== undefined) return known;
+    if (this.boundary?.(path) === true) {
+      // Made by a job known to be up to date (or a source): it exists, and its job is not needed.
+      this.resolved.set(path, null);
+      this.sources.push(path);
+      return null;
+    }
     let match;
     try {
       match = this.index.match(path);

@@ -103,6 +103,12 @@ export interface Graph {
    * the graph's shape, so one that is temporary is kept (graph/temp.ts).
    */
   waitedDirs?: Set<string>;
+  /**
+   * When the graph holds only the jobs the incremental shortcut decides
+   * (build/shortcut.ts), the number of jobs in the whole graph: the others
+   * are up to date.
+   */
+  jobsInAll?: number;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

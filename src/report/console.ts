@@ -39,6 +39,9 @@ export class ConsoleReporter implements Reporter {
       case 'stamp-holds':
         if (this.opts.verbose) this.print(this.err, stampHoldsText(e.files));
         break;
+      case 'shortcut':
+        if (this.opts.verbose) this.print(this.err, shortcutText(e.changed, e.deciding, e.jobs));
+        break;
       case 'build-start':
         this.total = e.total;
         this.pending = e.pending ?? 0;
@@ -158,6 +161,12 @@ export class ConsoleReporter implements Reporter {
 /** Said (with -v) when the up-to-date stamp answered a build. */
 export function stampHoldsText(files: number): string {
   return `rules: all ${files} files as the last build left them\n`;
+}
+
+/** Said (with -v) when the incremental shortcut decided only the jobs a change concerns. */
+export function shortcutText(changed: number, deciding: number, jobs: number): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `rules: ${n(changed)} file${changed === 1 ? '' : 's'} changed since the last build; deciding ${n(deciding)} of ${n(jobs)} jobs\n`;
 }
 
 function withNewline(s: string): string {

@@ -95,6 +95,9 @@ export class JsonReporter implements Reporter {
   emit(e: BuildEvent): void {
     if (this.broken) return;
     switch (e.type) {
+      case 'shortcut':
+        this.log.info({ event: 'shortcut', changed: e.changed, deciding: e.deciding, jobs: e.jobs }, `${e.changed} files changed since the last build`);
+        break;
       case 'build-start':
         this.log.info({ event: 'build-started', jobs: e.total, upToDate: e.upToDate, ...(e.pending ? { pending: e.pending } : {}) }, 'build started');
         break;

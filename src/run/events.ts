@@ -10,6 +10,8 @@ import type { OutputCut } from './output.js';
 export type BuildEvent =
   /** The up-to-date stamp answered: these many files are as the last build left them (state/stamp.ts). */
   | { type: 'stamp-holds'; files: number }
+  /** Only `changed` files changed since the last build: the shortcut decides `deciding` of the graph's `jobs` jobs (build/shortcut.ts). */
+  | { type: 'shortcut'; changed: number; deciding: number; jobs: number }
   /** `pending`: jobs waiting for a directory another job makes (SPEC §7): the total will grow. */
   | { type: 'build-start'; total: number; upToDate: number; pending?: number }
   /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build, planned in `durationMs`. */

@@ -115,7 +115,7 @@ class Build {
     // A phony rule without a command only groups its inputs: it is done, not run.
     this.total = plan.order.filter((j) => !isInert(j)).length;
     for (const job of plan.order) if (job.pending !== undefined) this.pendingLeft++;
-    this.reporter.emit({ type: 'build-start', total: this.total, upToDate: plan.graph.jobs.length - plan.order.length, ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}) });
+    this.reporter.emit({ type: 'build-start', total: this.total, upToDate: (plan.graph.jobsInAll ?? plan.graph.jobs.length) - plan.order.length, ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}) });
 
     for (const job of plan.order) this.waiting[job.id] = this.staleDeps(job, 0);
     for (const job of plan.order) if (this.waiting[job.id] === 0) this.readyOrGrow(job);

@@ -19,6 +19,8 @@ const ENTRIES = {
   lockTakeover: { rel: 'lock.takeover', kind: 'file' },
   /** The up-to-date stamp (state/stamp.ts). */
   stamp: { rel: 'uptodate', kind: 'file' },
+  /** Who reads, makes and needs what, beside the stamp (state/jobindex.ts). */
+  jobIndex: { rel: 'jobindex', kind: 'file' },
   /** The started-markers of running jobs (state/started.ts). */
   started: { rel: 'started', kind: 'dir' },
   /** Job output too long to keep in memory (state/output.ts). */
@@ -70,6 +72,10 @@ export function stampPath(root: string): string {
   return statePath(root, 'stamp');
 }
 
+export function jobIndexPath(root: string): string {
+  return statePath(root, 'jobIndex');
+}
+
 export function startedDir(root: string): string {
   return statePath(root, 'started');
 }
@@ -110,7 +116,7 @@ export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): vo
  * under .rules/ is left alone. The lock and its mutex are checked as they are
  * taken (state/lock.ts).
  */
-const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output', 'jobs'];
+const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output', 'jobs'];
 
 /** Makes .rules/ if needed; a file in its place is the user's to move. */
 export function makeStateDir(root: string): void {

@@ -11,12 +11,13 @@ interface Task {
   header: StampHeader;
   root: string;
   control: Int32Array;
+  changed?: Int32Array;
 }
 
 const t = workerData as Task;
 let ok = false;
 try {
-  ok = checkChunks(t.buffer, t.pathsStart, t.statsStart, t.header, t.root, t.control);
+  ok = checkChunks(t.buffer, t.pathsStart, t.statsStart, t.header, t.root, t.control, t.changed);
 } catch {
   Atomics.store(t.control, 1, 1);
 }

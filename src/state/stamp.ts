@@ -68,6 +68,8 @@ export interface StampFacts {
   upToDate: number;
   dryText: string;
   dryJson: string;
+  /** The id of the job index written with the stamp (state/jobindex.ts), when there is one. */
+  index?: string;
 }
 
 export interface StampHeader {
@@ -82,6 +84,8 @@ export interface StampHeader {
   upToDate: number;
   dryText: string;
   dryJson: string;
+  /** The id of the job index that goes with this stamp (state/jobindex.ts). */
+  index?: string;
   count: number;
   /** How many of the paths are files that exist (the others were looked for and not found): what `-v` reports. */
   files?: number;
@@ -90,7 +94,7 @@ export interface StampHeader {
   chunks: number[];
 }
 
-function logIdentity(root: string): number[] | null {
+export function logIdentity(root: string): number[] | null {
   const st = statSync(logPath(root), { throwIfNoEntry: false });
   return st ? [st.size, st.mtimeMs, st.ino] : null;
 }
@@ -122,9 +126,10 @@ export function stampKey(parts: unknown): string {
 /**
  * Writes the stamp from what the build looked at; call with the build lock
  * held, after the build log is closed, and only when the build warned of
- * nothing (a warning must be given again by the next build).
+ * nothing (a warning must be given again by the next build). Returns its
+ * paths, in order, or undefined when no stamp was written.
  */
-export function writeStamp(root: string, facts: StampFacts): void {
+export function writeStamp(root: string, facts: StampFacts): string[] | undefined {
   const paths: string[] = [];
   const values: number[] = [];
   const chunks: number[] = [];
@@ -132,7 +137,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
   let present = 0;
   for (const p of facts.fs.lookedAt) {
     // Paths are stored a line each: a name with a newline in it gets no stamp.
-    if (p.includes('\n')) return removeStamp(root);
+    if (p.includes('\n')) return void removeStamp(root);
     if (paths.length % CHUNK === 0) chunks.push(bytes);
     paths.push(p);
     bytes += Buffer.byteLength(p) + 1;
@@ -146,7 +151,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
   const dirs: [string, string][] = [];
   for (const [dir, listing] of facts.fs.listings) {
     // A directory that could not be listed cannot be compared: no stamp.
-    if (listing === 'unlistable') return removeStamp(root);
+    if (listing === 'unlistable') return void removeStamp(root);
     dirs.push([dir, listingHash(listing)]);
   }
   const links: [string, string | null][] = [];
@@ -154,7 +159,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
   const read: [string, string][] = [];
   for (const f of new Set(facts.read)) {
     const h = facts.digests?.get(f) ?? contentHash(f);
-    if (h === undefined) return removeStamp(root);
+    if (h === undefined) return void removeStamp(root);
     read.push([f, h]);
   }
   const header: StampHeader = {
@@ -166,6 +171,7 @@ export function writeStamp(root: string, facts: StampFacts): void {
     upToDate: facts.upToDate,
     dryText: facts.dryText,
     dryJson: facts.dryJson,
+    ...(facts.index !== undefined ? { index: facts.index } : {}),
     count: paths.length,
     files: present,
     pathBytes: bytes,
@@ -175,13 +181,19 @@ export function writeStamp(root: string, facts: StampFacts): void {
   const pathsStart = FIRST_LINE + head.length;
   const statsStart = align8(pathsStart + bytes);
   const out = Buffer.alloc(statsStart + values.length * 8);
-  head.copy(out, FIRST_LINE);
   let at = pathsStart;
   for (const p of paths) {
     at += out.write(p, at);
     out[at++] = 10;
   }
   new Float64Array(out.buffer, out.byteOffset + statsStart, values.length).set(values);
+  saveStamp(root, out, head);
+  return paths;
+}
+
+/** Seals a stamp (its header at FIRST_LINE, its paths and stats after) and puts it in place. */
+function saveStamp(root: string, out: Buffer, head: Buffer): void {
+  head.copy(out, FIRST_LINE);
   const digest = createHash('sha256').update(out.subarray(FIRST_LINE)).digest('hex');
   out.write(`${MAGIC}${digest}\n`, 0, 'latin1');
   const path = stampPath(root);
@@ -274,32 +286,100 @@ export function loadStamp(root: string, key: string): LoadedStamp | undefined {
   }
 }
 
+/** Most changed files the incremental shortcut takes: beyond them, deciding every job is as cheap. */
+export const MAX_CHANGED = 1024;
+
+/**
+ * How the disk compares with a stamp: as it was (`holds`), or not; when only
+ * the contents or times of some existing files differ (no path appeared or
+ * vanished, nothing else differs), which ones (`changed`: their numbers among
+ * the stamp's paths, at most MAX_CHANGED).
+ */
+export type StampCheck = { holds: true } | { holds: false; changed?: number[] };
+
 /**
  * Checks a stamp against the disk: true when everything the last build looked
  * at is as it was (the build would do nothing).
  */
 export async function stampHolds(stamp: LoadedStamp, root: string): Promise<boolean> {
+  return (await checkStamp(stamp, root, false)).holds;
+}
+
+/** Checks a stamp against the disk; with `collect`, says which files changed when that is all that did. */
+export async function checkStamp(stamp: LoadedStamp, root: string, collect: boolean): Promise<StampCheck> {
   const { header } = stamp;
-  const control = new Int32Array(new SharedArrayBuffer(8));
-  const workers = header.count >= THREADED_FROM ? startWorkers(stamp, root, control) : [];
+  // [next chunk, a difference that ends the check, files changed so far]
+  const control = new Int32Array(new SharedArrayBuffer(12));
+  const changed = collect ? new Int32Array(new SharedArrayBuffer(MAX_CHANGED * 4)) : undefined;
+  const workers = header.count >= THREADED_FROM ? startWorkers(stamp, root, control, changed) : [];
   try {
     // While the threads start: the log, the files read, the directories listed.
     if (!sameSmallFacts(header, root)) {
       Atomics.store(control, 1, 1);
-      return false;
+      return { holds: false };
     }
-    const mainOk = checkChunks(stamp.buffer, stamp.pathsStart, stamp.statsStart, header, root, control);
+    const mainOk = checkChunks(stamp.buffer, stamp.pathsStart, stamp.statsStart, header, root, control, changed);
     const workersOk = await Promise.all(workers.map((w) => w.done));
-    return mainOk && workersOk.every(Boolean);
+    if (!mainOk || !workersOk.every(Boolean)) return { holds: false };
+    const n = Atomics.load(control, 2);
+    if (n === 0) return { holds: true };
+    return { holds: false, changed: [...changed!.subarray(0, n)].sort((a, b) => a - b) };
   } finally {
     for (const w of workers) w.worker.unref();
   }
 }
 
-function sameSmallFacts(header: StampHeader, root: string): boolean {
+/**
+ * Checks a stamp against the disk for only the paths numbered `ks` (which
+ * watch mode's watcher reported): the build log and the files read, then each
+ * of them. Listings and every other path are taken as unchanged, on the
+ * watcher's word.
+ */
+export function checkPaths(stamp: LoadedStamp, root: string, ks: readonly number[]): StampCheck {
+  const { header } = stamp;
+  if (!sameSmallFacts(header, root, false)) return { holds: false };
+  const stats = new Float64Array(stamp.buffer, stamp.statsStart, header.count * 3);
+  const then: FileIdentity = { size: 0, mtimeMs: 0, ino: 0 };
+  const changed: number[] = [];
+  for (const k of new Set(ks)) {
+    let st;
+    try {
+      st = statSync(stampedPath(stamp, k, root), { throwIfNoEntry: false });
+    } catch {
+      return { holds: false };
+    }
+    const i = k * 3;
+    if (st === undefined) {
+      if (stats[i] === -1) continue;
+      return { holds: false };
+    }
+    then.size = stats[i]!;
+    then.mtimeMs = stats[i + 1]!;
+    then.ino = stats[i + 2]!;
+    if (sameFile(st, then)) continue;
+    if (!st.isFile() || stats[i] === -1 || changed.length === MAX_CHANGED) return { holds: false };
+    changed.push(k);
+  }
+  return changed.length === 0 ? { holds: true } : { holds: false, changed: changed.sort((a, b) => a - b) };
+}
+
+/** The absolute path of stamp path number `k` (found by walking its chunk: for a few paths only). */
+function stampedPath(stamp: LoadedStamp, k: number, root: string): string {
+  const { header } = stamp;
+  const c = Math.floor(k / CHUNK);
+  const from = header.chunks[c]!;
+  const to = c + 1 < header.chunks.length ? header.chunks[c + 1]! : header.pathBytes;
+  const bytes = new Uint8Array(stamp.buffer, stamp.pathsStart + from, to - from);
+  let at = 0;
+  for (let j = c * CHUNK; j < k; j++) at = bytes.indexOf(10, at) + 1;
+  const name = Buffer.from(bytes.buffer, bytes.byteOffset + at, bytes.indexOf(10, at) - at).toString('utf8');
+  return name.charCodeAt(0) === 47 ? name : `${root}/${name}`;
+}
+
+function sameSmallFacts(header: StampHeader, root: string, listings = true): boolean {
   if (JSON.stringify(logIdentity(root)) !== JSON.stringify(header.log)) return false;
   for (const [file, hash] of header.read) if (contentHash(file) !== hash) return false;
-  if (header.links !== undefined) {
+  if (listings && header.links !== undefined) {
     const disk = new DiskFileSystem(root);
     for (const [path, target] of header.links) {
       try {
@@ -309,7 +389,7 @@ function sameSmallFacts(header: StampHeader, root: string): boolean {
       }
     }
   }
-  if (header.dirs.length > 0) {
+  if (listings && header.dirs.length > 0) {
     const disk = new DiskFileSystem(root);
     for (const [dir, hash] of header.dirs) {
       let listing;
@@ -325,13 +405,13 @@ function sameSmallFacts(header: StampHeader, root: string): boolean {
   return true;
 }
 
-function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array): { worker: Worker; done: Promise<boolean> }[] {
+function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array, changed: Int32Array | undefined): { worker: Worker; done: Promise<boolean> }[] {
   // The main thread checks too: one worker fewer than the cores.
   const n = Math.min(3, availableParallelism() - 1);
   const out: { worker: Worker; done: Promise<boolean> }[] = [];
   for (let i = 0; i < n; i++) {
     const worker = new Worker(new URL('./stamp-worker.js', import.meta.url), {
-      workerData: { buffer: stamp.buffer, pathsStart: stamp.pathsStart, statsStart: stamp.statsStart, header: stamp.header, root, control },
+      workerData: { buffer: stamp.buffer, pathsStart: stamp.pathsStart, statsStart: stamp.statsStart, header: stamp.header, root, control, changed },
     });
     const done = new Promise<boolean>((resolve) => {
       worker.once('message', (ok: boolean) => resolve(ok));
@@ -346,7 +426,10 @@ function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array): { 
 /**
  * Takes chunks of paths until none are left or some thread found a
  * difference; stats each path and compares. Shared by the main thread and the
- * workers: `control[0]` is the next chunk, `control[1]` is set on a difference.
+ * workers: `control[0]` is the next chunk, `control[1]` is set on a difference
+ * that ends the check. With `changed`, a regular file that existed and still
+ * does but differs does not end it: its number is kept there (`control[2]`
+ * counts them), up to MAX_CHANGED.
  */
 export function checkChunks(
   buffer: SharedArrayBuffer,
@@ -355,6 +438,7 @@ export function checkChunks(
   header: Pick<StampHeader, 'count' | 'pathBytes' | 'chunks'>,
   root: string,
   control: Int32Array,
+  changed?: Int32Array,
 ): boolean {
   const stats = new Float64Array(buffer, statsStart, header.count * 3);
   const prefix = root.endsWith('/') ? root : `${root}/`;
@@ -393,9 +477,70 @@ export function checkChunks(
         same = sameFile(st, then);
       }
       if (!same) {
+        if (changed !== undefined && st !== undefined && st.isFile() && stats[i] !== -1) {
+          const n = Atomics.add(control, 2, 1);
+          if (n < changed.length) {
+            changed[n] = k * CHUNK + j;
+            continue;
+          }
+        }
         Atomics.store(control, 1, 1);
         return false;
       }
     }
   }
+}
+
+/**
+ * The stamp after a build that took the incremental shortcut (build/shortcut.ts),
+ * when it left every job up to date: the last stamp's paths, each with what
+ * this build knows of it if it looked at it (`fs`), else as the last stamp
+ * had it (nothing the shortcut skipped has changed), and the build log as it
+ * is now. False, and no stamp, when this build looked at a path or listed a
+ * directory the last stamp does not have, or saw a listing or link other than
+ * it had: only a full build can say what the stamp must hold then.
+ *
+ * `written`: the directories the build's jobs wrote into (their outputs'
+ * parents). One the last stamp holds (a word of a command naming it) has a
+ * new mtime, which this build need not have looked at: it is stat'ed again.
+ */
+export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (path: string) => number | undefined, written: Iterable<string> = []): boolean {
+  const { header } = old;
+  const dirs = new Map(header.dirs);
+  for (const [dir, listing] of fs.listings) {
+    if (listing === 'unlistable' || dirs.get(dir) !== listingHash(listing)) return void removeStamp(root), false;
+  }
+  const links = new Map(header.links ?? []);
+  for (const [p, target] of fs.links ?? []) if (links.get(p) !== (target ?? null)) return void removeStamp(root), false;
+  const stats = new Float64Array(old.buffer, old.statsStart, header.count * 3).slice();
+  let files = header.files ?? header.count;
+  for (const p of fs.lookedAt) {
+    const k = find(p);
+    if (k === undefined) return void removeStamp(root), false;
+    const st = fs.stat(p);
+    const probe = fs.probedOnly?.has(p) === true;
+    const was = stats[k * 3] !== -1;
+    if (!probe && was !== (st !== undefined)) files += st !== undefined ? 1 : -1;
+    if (st) {
+      stats[k * 3] = st.size;
+      stats[k * 3 + 1] = st.mtimeMs;
+      stats[k * 3 + 2] = st.ino;
+    } else stats.set([-1, 0, 0], k * 3);
+  }
+  for (const dir of written) {
+    const k = fs.lookedAt.has(dir) ? undefined : find(dir);
+    if (k === undefined || stats[k * 3] === -1) continue;
+    const st = statSync(dir.charCodeAt(0) === 47 ? dir : `${root}/${dir}`, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return void removeStamp(root), false;
+    stats.set([st.size, st.mtimeMs, st.ino], k * 3);
+  }
+  const next: StampHeader = { ...header, log: logIdentity(root), files };
+  const head = Buffer.from(JSON.stringify(next) + '\n');
+  const pathsStart = FIRST_LINE + head.length;
+  const statsStart = align8(pathsStart + header.pathBytes);
+  const out = Buffer.alloc(statsStart + stats.length * 8);
+  out.set(new Uint8Array(old.buffer, old.pathsStart, header.pathBytes), pathsStart);
+  new Float64Array(out.buffer, out.byteOffset + statsStart, stats.length).set(stats);
+  saveStamp(root, out, head);
+  return true;
 }

@@ -1,7 +1,11 @@
 // `rules watch` (= `rules build --watch`): build, then keep the targets up to
-// date. Every build is a whole build (the Rulefile is loaded again, so an
-// edited Rulefile or a new file matching a glob is seen); staleness decides
-// what runs, so only what a change affects is rebuilt. A broken Rulefile or a
+// date. The first build is a whole one. Each rebuild hands the builder the
+// paths the watcher reported: when they are only edits of files the last
+// build looked at, the up-to-date stamp compares just those, and the
+// incremental shortcut (build/shortcut.ts) decides just the jobs they
+// concern, the graph being the one already watched; anything else (an edited
+// Rulefile, a new file matching a glob) is a whole build again, which also
+// gives the graph to watch from then on. A broken Rulefile or a
 // failed job is reported and watching goes on. Ctrl-C stops the running
 // build as in any build (jobs killed, their outputs removed) and exits 130;
 // a reader closing our output does the same and exits 141 (cli/stdio.ts).
@@ -21,7 +25,7 @@ import { WatchScope } from './scope.js';
  * Builds, then rebuilds on every change that matters, until `build.signal` is
  * aborted. `build` is the builder's (handed in: the builder loads this module).
  */
-export async function watchLoop(request: WatchRequest, build: (request: BuildRequest) => Promise<BuildOutcome>): Promise<void> {
+export async function watchLoop(request: WatchRequest, build: (request: BuildRequest, whole: boolean) => Promise<BuildOutcome>): Promise<void> {
   const { cwd } = request.build.project;
   const rulefile = findRulefile(cwd, request.build.project.rulefile);
   const root = dirname(rulefile);
@@ -33,11 +37,27 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
   const watcher = new Watcher(queue, ownOutputs());
   try {
     let scope: WatchScope | undefined;
+    // Whether `scope` is what the last whole build's graph named (not a fallback after a broken Rulefile).
+    let fromGraph = false;
     for (;;) {
-      let seen: BuildOutcome | undefined = await build(next);
+      let seen: BuildOutcome | undefined = await build(next, !fromGraph);
       if (seen.diagnostics.length > 0) request.failed(seen.diagnostics);
       if (signal.aborted) break;
-      next = { ...next, force: false };
+      // Its jobs found dependencies the job index does not know (a new header): a whole build, which runs nothing, tells what to watch.
+      if (fromGraph && seen.shortcut?.stamped === false && seen.exitCode === 0) seen = await build({ ...next, force: false, changed: undefined }, true);
+      if (signal.aborted) break;
+      const { changed: _, ...rest } = next;
+      next = { ...rest, force: false };
+      // Answered by the stamp or the shortcut: the graph, and so what to watch, is the one the last whole build had.
+      if (fromGraph && scope !== undefined && (seen.stamp !== undefined || seen.shortcut !== undefined)) {
+        seen = undefined;
+        reporter.emit({ type: 'watch-idle', ...scope.counts });
+        const paths = await queue.next(signal);
+        if (paths === undefined) break;
+        reporter.emit({ type: 'watch-change', paths: paths.map((p) => scope!.rel(p)) });
+        next = { ...next, changed: paths };
+        continue;
+      }
       // The project's files: the Rulefile, its includes, config files and the tables' files (SPEC §7).
       const files = [...new Set([rulefile, ...(seen.project?.read ?? []), ...configFiles])];
       // Without a graph (a broken Rulefile, a missing source), keep watching what the last good build named.
@@ -51,12 +71,16 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
       if (now !== scope) queue.retain((p) => now.matters(p) || now.searchedByGlob(p) || now.holdsRoot(p));
       await watcher.use(now);
       if (seen.graph) missedDuringBuild(now, seen, queue);
+      fromGraph = seen.graph !== undefined && seen.project !== undefined;
+      const seen0 = fromGraph && seen.exitCode === 0;
       seen = undefined;
       scope = now;
       reporter.emit({ type: 'watch-idle', ...now.counts });
       const paths = await queue.next(signal);
       if (paths === undefined) break;
       reporter.emit({ type: 'watch-change', paths: paths.map((p) => now.rel(p)) });
+      // A build without a graph (a broken Rulefile) is no base for the stamp's word on a few paths.
+      if (seen0) next = { ...next, changed: paths };
     }
   } finally {
     queue.close();
