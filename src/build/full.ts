@@ -70,7 +70,7 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     ? buildGraph(project, shortcut.targets, files, shortcut.boundary)
     : buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
   // The shortcut stands for a graph that cannot grow, has no temporary outputs and warns of nothing (state/jobindex.ts).
-  if (shortcut && (graph.grow !== undefined || graph.warnings.length > 0 || project.warnings.length > 0 || !inWholeOrder(graph, shortcut))) return undefined;
+  if (shortcut && (graph.grow !== undefined || graph.warnings.length > 0 || project.warnings.length > 0 || !inWholeOrder(graph, shortcut, project))) return undefined;
   warnAll(request.report, graph.warnings);
   Object.assign(seen, { graph, files });
   const jobsInAll = graph.jobsInAll ?? graph.jobs.length;
@@ -161,12 +161,12 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
     if (runnable(plan) > 0 || plan.needsRecord.size > 0) return;
     if (shortcut) {
       // The graph is the last stamp's: its paths stay, with what this build saw of them, unless the jobs that ran found new dependencies.
-      const fresh = log.droppedKeys.size === 0 && depsIndexed(shortcut, decidedAgain, (job) => log.records.get(job.name)?.deps?.keys());
-      if (!fresh || !mergeStamp(project.root, shortcut.stamp, fs, (p) => shortcut.index.find(p), parentsOf(plan.order))) removeStamp(project.root);
+      const fresh = depsIndexed(shortcut, decidedAgain, (job) => log.records.get(job.name)?.deps?.keys());
+      if (!fresh || !mergeStamp(project.root, shortcut.stamp, fs, (p) => shortcut.index.find(p), parentsOf(decidedAgain))) removeStamp(project.root);
       return;
     }
     const rulefile = project.files[0]!;
-    const index = indexable(graph, log) ? newIndexId() : undefined;
+    const index = indexable(graph) ? newIndexId() : undefined;
     const paths = writeStamp(project.root, {
       key: buildKey(request, rulefile),
       fs,

@@ -11,7 +11,9 @@
 // full path decides for them, so the plan is the same: the same jobs, reasons
 // and order (the jobs keep their places in the whole graph).
 
+import { ruleMaking } from '../graph/match.js';
 import type { Graph, Job } from '../graph/model.js';
+import type { Project } from '../rulefile/model.js';
 import { JobIndex } from '../state/jobindex.js';
 import type { LoadedStamp } from '../state/stamp.js';
 
@@ -82,7 +84,7 @@ export function shortcutFor(root: string, delta: StampDelta): Shortcut | undefin
  * graph (run order breaks ties by it). False when a job is not one the index
  * knows: the full path decides then.
  */
-export function inWholeOrder(graph: Graph, shortcut: Shortcut): boolean {
+export function inWholeOrder(graph: Graph, shortcut: Shortcut, project: Project): boolean {
   // Each name asked for must be the job of that name (a rule named like another rule's output resolves to its own job).
   for (const t of shortcut.targets) if (graph.producers.get(t)?.name !== t) return false;
   const whole = new Map<Job, number>();
@@ -94,6 +96,8 @@ export function inWholeOrder(graph: Graph, shortcut: Shortcut): boolean {
   graph.jobs.sort((a, b) => whole.get(a)! - whole.get(b)!);
   graph.jobs.forEach((job, i) => (job.id = i));
   graph.jobsInAll = shortcut.jobsInAll;
+  // Implicit inputs a rule's jobs dropped are dropped for all its jobs (plan/staleness.ts): those of the whole graph count.
+  graph.ruleOf = (key) => (shortcut.index.jobNamed(key) !== undefined ? ruleMaking(project, key) : undefined);
   return true;
 }
 

@@ -149,6 +149,16 @@ export function canProduce(project: Project, name: string): boolean {
   return index.makes(name) || project.rulesByName.get(name)?.phony === true;
 }
 
+/** The rule that makes `name` (a job's first output), or undefined when none does or several could. */
+export function ruleMaking(project: Project, name: string): Rule | undefined {
+  canProduce(project, name);
+  try {
+    return indexes.get(project)!.match(name)?.rule;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `a`, `a and b`, `a, b and c`. */
 function inWords(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;

@@ -109,6 +109,8 @@ export interface Graph {
    * are up to date.
    */
   jobsInAll?: number;
+  /** With `jobsInAll`: the rule of the whole graph's job whose record key is `key` (undefined: no such job). */
+  ruleOf?: (key: string) => Rule | undefined;
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {

@@ -223,11 +223,12 @@ function droppedByRule(ctx: StalenessContext): Map<Rule, string[]> {
   if (cached !== undefined && cached.version === log.droppedVersion && cached.graph === graph) return cached.byRule;
   const byRule = new Map<Rule, string[]>();
   for (const key of log.droppedKeys) {
-    const job = graph.producers.get(key);
+    // A graph that is part of the whole (the incremental shortcut) asks the whole's job index for jobs it does not hold.
+    const rule = graph.producers.get(key)?.rule ?? graph.ruleOf?.(key);
     const dropped = log.records.get(key)?.dropped;
-    if (!job || dropped === undefined) continue;
-    const list = byRule.get(job.rule);
-    if (list === undefined) byRule.set(job.rule, [...dropped]);
+    if (!rule || dropped === undefined) continue;
+    const list = byRule.get(rule);
+    if (list === undefined) byRule.set(rule, [...dropped]);
     else for (const d of dropped) if (!list.includes(d)) list.push(d);
   }
   droppedCache.set(log, { version: log.droppedVersion, graph, byRule });

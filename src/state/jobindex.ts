@@ -78,12 +78,11 @@ function grouped(count: number, pairs: readonly number[]): { at: Int32Array; mem
 
 /**
  * Whether the shortcut can stand for a graph: one that cannot grow while it
- * builds, without temporary outputs (a gone one is made again by jobs that
- * are otherwise up to date), and whose jobs have not dropped implicit inputs
- * (that is decided per rule, across jobs).
+ * builds, and without temporary outputs (a gone one is made again by jobs
+ * that are otherwise up to date).
  */
-export function indexable(graph: Graph, log: BuildLog): boolean {
-  if (graph.grow !== undefined || log.droppedKeys.size > 0) return false;
+export function indexable(graph: Graph): boolean {
+  if (graph.grow !== undefined) return false;
   return graph.jobs.every((j) => j.tempOutputs === undefined && (j.rule.phony || j.outputs.length > 0));
 }
 
@@ -348,6 +347,14 @@ export class JobIndex {
       }
     }
     return out.sort((a, b) => a - b);
+  }
+
+  /** The job whose name (first output) is `path`, or undefined. */
+  jobNamed(path: string): number | undefined {
+    const k = this.find(path);
+    if (k === undefined) return undefined;
+    for (let i = this.usersAt[k]!; i < this.usersAt[k + 1]!; i++) if (this.names[this.users[i]!] === k) return this.users[i];
+    return undefined;
   }
 
   /** How job `job` is asked for by name: its first output, or its phony rule's name. */

@@ -501,8 +501,9 @@ export function checkChunks(
  * it had: only a full build can say what the stamp must hold then.
  *
  * `written`: the directories the build's jobs wrote into (their outputs'
- * parents). One the last stamp holds (a word of a command naming it) has a
- * new mtime, which this build need not have looked at: it is stat'ed again.
+ * parents). One the stamp holds (a word of a command naming it) has a new
+ * mtime, which this build saw before its jobs ran, if at all: it is stat'ed
+ * again.
  */
 export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (path: string) => number | undefined, written: Iterable<string> = []): boolean {
   const { header } = old;
@@ -528,7 +529,7 @@ export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (
     } else stats.set([-1, 0, 0], k * 3);
   }
   for (const dir of written) {
-    const k = fs.lookedAt.has(dir) ? undefined : find(dir);
+    const k = find(dir);
     if (k === undefined || stats[k * 3] === -1) continue;
     const st = statSync(dir.charCodeAt(0) === 47 ? dir : `${root}/${dir}`, { throwIfNoEntry: false });
     if (st === undefined || !st.isDirectory()) return void removeStamp(root), false;

@@ -5,7 +5,8 @@
 // read or make those files and the jobs downstream of them, and takes every
 // other job as the last build left it. With `-v` it says so on stderr:
 // `rules: N files changed since the last build; deciding K of M jobs` (M
-// counts every job of the graph, a phony `all` too). Whatever it decides must
+// counts every job of the graph, a phony `all` too; K the jobs decided, the
+// phony `all` among them when it is downstream of a change). Whatever it decides must
 // be what the full path decides: the dry-run plan with the stamp moved aside
 // (which also puts the shortcut's own index out of use) is compared with each
 // plan here. The randomized version is incremental-property.test.ts.
@@ -137,17 +138,17 @@ describe('the shortcut decides the changed files and what is downstream of them'
   // (1) Proves that an edited source is the one file the shortcut sees, that it decides that
   // sample's chain (3 jobs) out of the graph's 10, and that the plan and the jobs that run are
   // what the full path decides: the other samples are left alone.
-  test('one source edited: 3 of 10 jobs decided, that sample\'s chain reruns', (t) => {
+  test('one source edited: 4 of 10 jobs decided (the chain and all), that sample\'s chain reruns', (t) => {
     const { p } = built(t, { Rulefile: PIPELINE, ...SOURCES });
     p.write({ 'src/s2.txt': 's2 more data\n' });
     const dry = plan(p);
-    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 3 of 10 jobs');
+    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 4 of 10 jobs');
     assert.equal(
       dry.text,
       'a[s=s2] a/s2.txt: input changed: src/s2.txt\nb[s=s2] b/s2.txt: upstream will run: a/s2.txt\nc[s=s2] c/s2.txt: upstream will run: b/s2.txt\nall: always\n',
     );
     const b = buildV(p);
-    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 3 of 10 jobs');
+    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 4 of 10 jobs');
     assert.deepEqual(b.ran, ['a s2', 'b s2', 'c s2']);
     assert.equal(p.read('b/s2.txt'), 'S2 MORE DATA\nS2 MORE DATA\n');
     assert.equal(p.read('c/s2.txt').trim(), '26');
@@ -163,10 +164,10 @@ describe('the shortcut decides the changed files and what is downstream of them'
     const later = Date.now() / 1000 + 5;
     fs.utimesSync(p.path('src/s1.txt'), later, later);
     const dry = plan(p, ...hash);
-    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 3 of 10 jobs');
+    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 4 of 10 jobs');
     assert.equal(dry.text, '');
     const b = buildV(p, ...hash);
-    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 3 of 10 jobs');
+    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 4 of 10 jobs');
     assert.equal(b.r.stdout, NOTHING);
     assert.deepEqual(b.ran, []);
     const again = buildV(p, ...hash);
@@ -234,10 +235,10 @@ describe('outputs changed by hand', () => {
     const { p } = built(t, { Rulefile: DIRS, 'in.txt': 'head\nbody 1\nbody 2\n' });
     p.write({ 'parts/rest.txt': 'by hand\n' });
     const dry = plan(p);
-    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 3 of 4 jobs');
+    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 4 of 4 jobs');
     assert.equal(dry.text, 'split parts: output modified: parts\nreport report.txt: input changed: parts\ncount count.txt: upstream will run: report.txt\nall: always\n');
     const b = buildV(p);
-    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 3 of 4 jobs');
+    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 4 of 4 jobs');
     assert.deepEqual(b.ran, ['split']);
     assert.equal(p.read('parts/rest.txt'), 'body 1\nbody 2\n');
     assert.equal(fullDryRun(p).stdout, '');
@@ -247,10 +248,10 @@ describe('outputs changed by hand', () => {
     const { p } = built(t, { Rulefile: DIRS, 'in.txt': 'head\nbody 1\nbody 2\n' });
     p.write({ 'report.txt': 'by hand\n' });
     const dry = plan(p);
-    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 2 of 4 jobs');
+    expectShortcut(dry.stderr, '1 file changed since the last build; deciding 3 of 4 jobs');
     assert.equal(dry.text, 'report report.txt: output modified: report.txt\ncount count.txt: input changed: report.txt\nall: always\n');
     const b = buildV(p);
-    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 2 of 4 jobs');
+    expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 3 of 4 jobs');
     assert.deepEqual(b.ran, ['report']);
     assert.equal(p.read('report.txt'), 'head\nbody 1\nbody 2\n');
     assert.equal(fullDryRun(p).stdout, '');
@@ -264,7 +265,7 @@ test('after the shortcut ran jobs, the next no-op build is answered by the stamp
   const { p, files } = built(t, { Rulefile: PIPELINE, ...SOURCES });
   p.write({ 'src/s3.txt': 's3 other data\n' });
   const b = buildV(p);
-  expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 3 of 10 jobs');
+  expectShortcut(b.r.stderr, '1 file changed since the last build; deciding 4 of 10 jobs');
   assert.deepEqual(b.ran, ['a s3', 'b s3', 'c s3']);
   const again = buildV(p);
   expectNoShortcut(again.r.stderr);
