@@ -2,7 +2,7 @@
 // output being written, and how much memory watching a large tree takes. Not
 // part of `npm test`.
 //
-//   npm run bench:watch -- [--edits 20] [--files 100000]
+//   npm run bench:watch -- [--edits 20] [--files 100000] [--pipeline N | --pipeline-dir DIR]
 //
 // Latency: one source, one trivial job (`cp`); the source is rewritten
 // `--edits` times, each time once the watcher is idle again, and the time
@@ -10,12 +10,20 @@
 // Memory: `--files` sources in one directory, all inputs of one job; the
 // resident memory of the watching process once it is idle (VmRSS, and the
 // peak VmHWM), and how long it took to get there.
+// At scale (`--pipeline N`, or `--pipeline-dir DIR`): the generated pipeline
+// of gen.ts with N sources (3N + N/100 + 1 jobs; N = 100000 is 301,001 jobs),
+// generated and built first, or a tree already built from it (the `rules`
+// tree a `npm run bench -- --keep DIR` left, DIR/rules); `rules watch` in it,
+// one source edited `--edits` times, and the time until its first stage's
+// output holds the new content, and until final.txt was written again.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flagValue } from './flags.js';
+import { generate } from './gen.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
@@ -136,8 +144,56 @@ async function memory(files: number): Promise<void> {
   }
 }
 
+/** Latency of one edit in a large generated pipeline (see the top of this file). */
+async function pipelineLatency(edits: number): Promise<void> {
+  let dir = flagValue('--pipeline-dir', '');
+  let made: string | undefined;
+  if (dir === '') {
+    made = dir = mkdtempSync(join(tmpdir(), 'rules-watch-bench-'));
+    const gen = generate(dir, Number(flagValue('--pipeline', '10000')), 'pipeline');
+    console.log(`pipeline of ${gen.jobs} jobs: building it first`);
+    const b = spawnSync(process.execPath, [CLI, 'build', '-q', '-j2'], { cwd: dir, stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('the first build failed');
+  }
+  try {
+    const sources = readdirSync(join(dir, 'src')).sort();
+    const t0 = performance.now();
+    const w = startWatch(dir);
+    await w.idle(1);
+    const ready = performance.now() - t0;
+    const first: number[] = [];
+    const whole: number[] = [];
+    for (let i = 1; i <= edits; i++) {
+      // A different source each time, spread over the tree.
+      const name = sources[Math.floor(((i * 7919) % sources.length))]!;
+      const src = join(dir, 'src', name);
+      const out = join(dir, 's1', name);
+      const finalBefore = statSync(join(dir, 'final.txt')).mtimeMs;
+      const line = `edit ${i} ${Date.now()}\n`;
+      const t = performance.now();
+      appendFileSync(src, line);
+      await until(() => readOr(out).endsWith(line), 120_000);
+      first.push(performance.now() - t);
+      // The job removes its output before it runs: written is there again, and newer.
+      await until(() => (statSync(join(dir, 'final.txt'), { throwIfNoEntry: false })?.mtimeMs ?? finalBefore) !== finalBefore, 120_000);
+      whole.push(performance.now() - t);
+      await w.idle(i + 1);
+    }
+    const rss = statusKb(w.child.pid!, 'VmRSS');
+    await w.stop();
+    const show = (xs: number[]) => `median ${quantile(xs, 0.5).toFixed(0)} ms, p90 ${quantile(xs, 0.9).toFixed(0)} ms, min ${Math.min(...xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
+    console.log(`pipeline of ${sources.length} sources: watching after ${(ready / 1000).toFixed(1)} s, RSS ${(rss / 1024).toFixed(0)} MB once idle`);
+    console.log(`  source saved -> its first output written, ${edits} edits: ${show(first)}`);
+    console.log(`  source saved -> final.txt written (5 jobs), ${edits} edits: ${show(whole)}`);
+  } finally {
+    if (made !== undefined) rmSync(made, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  await latency(Number(flagValue('--edits', '20')));
+  const edits = Number(flagValue('--edits', '20'));
+  if (process.argv.includes('--pipeline') || process.argv.includes('--pipeline-dir')) return pipelineLatency(edits);
+  await latency(edits);
   await memory(Number(flagValue('--files', '100000')));
 }
 
