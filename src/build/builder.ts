@@ -44,5 +44,7 @@ export async function plan(request: PlanRequest): Promise<BuildOutcome> {
  */
 export async function watch(request: WatchRequest): Promise<void> {
   const [{ watchLoop }, { fullBuild }] = await Promise.all([import('../watch/watch.js'), import('./full.js')]);
-  return watchLoop(request, (r, whole) => (whole ? fullBuild(r) : build(r)));
+  // The stamp and job index the session's builds write are kept for the next rebuild (KeptState).
+  const kept = {};
+  return watchLoop(request, (r, whole) => (whole ? fullBuild({ ...r, kept }) : build({ ...r, kept })));
 }

@@ -162,12 +162,14 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
     if (shortcut) {
       // The graph is the last stamp's: its paths stay, with what this build saw of them, unless the jobs that ran found new dependencies.
       const fresh = depsIndexed(shortcut, decidedAgain, (job) => log.records.get(job.name)?.deps?.keys());
-      if (!fresh || !mergeStamp(project.root, shortcut.stamp, fs, (p) => shortcut.index.find(p), parentsOf(decidedAgain))) removeStamp(project.root);
+      const merged = fresh ? mergeStamp(project.root, shortcut.stamp, fs, (p) => shortcut.index.find(p), parentsOf(decidedAgain)) : undefined;
+      if (merged === undefined) removeStamp(project.root);
+      else if (request.kept) request.kept.stamp = merged;
       return;
     }
     const rulefile = project.files[0]!;
     const index = indexable(graph) ? newIndexId() : undefined;
-    const paths = writeStamp(project.root, {
+    const written = writeStamp(project.root, {
       key: buildKey(request, rulefile),
       fs,
       read: project.read,
@@ -177,10 +179,11 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
       dryJson: formatPlanJson(plan),
       ...(index !== undefined ? { index } : {}),
     });
-    if (paths === undefined || index === undefined) return removeJobIndex(project.root);
+    if (written !== undefined && request.kept) request.kept.stamp = written.written;
+    if (written === undefined || index === undefined) return removeJobIndex(project.root);
     // Files inside a directory input or output, as the build walked them: one edited in there concerns the job.
     const inside = (dir: string) => (oracle.inside(dir) ?? plan.context.files.inside(dir))?.files.keys();
-    writeJobIndex(project.root, index, paths, graph, log, inside);
+    writeJobIndex(project.root, index, written.paths, graph, log, inside);
   } catch {
     // Without a stamp the next build takes the full path: slower, never wrong.
     removeStamp(project.root);

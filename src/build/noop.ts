@@ -10,7 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { findRulefile } from '../rulefile/find.js';
 import { BuildLock } from '../state/lock.js';
 import { JobIndex } from '../state/jobindex.js';
-import { checkPaths, checkStamp, loadStamp, stampKey, type LoadedStamp, type StampCheck } from '../state/stamp.js';
+import { jobIndexPath } from '../state/paths.js';
+import { checkPaths, checkStamp, fileIdentity, loadStamp, stampKey, type LoadedStamp, type StampCheck } from '../state/stamp.js';
 import { anyStarted } from '../state/started.js';
 import { UserError } from '../util/errors.js';
 import { version } from '../util/version.js';
@@ -47,7 +48,7 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | St
   }
   const root = dirname(rulefile);
   const start = Date.now();
-  const stamp = loadStamp(root, buildKey(request, rulefile));
+  const stamp = loadStamp(root, buildKey(request, rulefile), request.kept?.stamp);
   if (!stamp) return undefined;
   // A build died while jobs ran: their outputs may be half-written, whatever the stamp says.
   if (anyStarted(root)) return undefined;
@@ -84,8 +85,7 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | St
  */
 async function compare(request: BuildRequest, stamp: LoadedStamp, root: string): Promise<[StampCheck, JobIndex | undefined]> {
   if (request.changed === undefined) return [await checkStamp(stamp, root, true), undefined];
-  const { header } = stamp;
-  const index = header.index === undefined ? undefined : JobIndex.load(root, header.index, { bytes: new Uint8Array(stamp.buffer), start: stamp.pathsStart }, header.count, header.pathBytes);
+  const index = jobIndexFor(request, stamp, root);
   if (index === undefined) return [{ holds: false }, undefined];
   const ks: number[] = [];
   for (const p of request.changed) {
@@ -94,4 +94,16 @@ async function compare(request: BuildRequest, stamp: LoadedStamp, root: string):
     ks.push(k);
   }
   return [checkPaths(stamp, root, ks), index];
+}
+
+/** The job index that goes with `stamp`: the one a watch session keeps while its file is unchanged, else read. */
+function jobIndexFor(request: BuildRequest, stamp: LoadedStamp, root: string): JobIndex | undefined {
+  const { header } = stamp;
+  if (header.index === undefined) return undefined;
+  const kept = request.kept?.index;
+  const identity = fileIdentity(jobIndexPath(root));
+  if (kept !== undefined && kept.index.header.id === header.index && kept.identity === identity) return kept.index;
+  const index = JobIndex.load(root, header.index, { bytes: new Uint8Array(stamp.buffer), start: stamp.pathsStart }, header.count, header.pathBytes);
+  if (index !== undefined && request.kept !== undefined && identity !== undefined) request.kept.index = { index, identity };
+  return index;
 }

@@ -2,6 +2,8 @@
 // interface. `cli/` makes a request from the command line, `watch/` makes one
 // per rebuild; neither knows how the build is done.
 
+import type { JobIndex } from '../state/jobindex.js';
+import type { WrittenStamp } from '../state/stamp.js';
 import type { Graph } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 import type { CheckMode } from '../plan/staleness.js';
@@ -78,6 +80,17 @@ export interface BuildRequest {
    * up-to-date stamp, not every file it holds (build/noop.ts).
    */
   changed?: readonly string[];
+  /**
+   * State one watch session keeps from build to build (each piece used only
+   * while its file is the one this process wrote or read): the up-to-date
+   * stamp and the job index, which a rebuild then need not read again.
+   */
+  kept?: KeptState;
+}
+
+export interface KeptState {
+  stamp?: WrittenStamp;
+  index?: { index: JobIndex; identity: string };
 }
 
 /** What decides a plan: a build request without what only running needs. */

@@ -127,9 +127,9 @@ export function stampKey(parts: unknown): string {
  * Writes the stamp from what the build looked at; call with the build lock
  * held, after the build log is closed, and only when the build warned of
  * nothing (a warning must be given again by the next build). Returns its
- * paths, in order, or undefined when no stamp was written.
+ * paths, in order, and the stamp; undefined when no stamp was written.
  */
-export function writeStamp(root: string, facts: StampFacts): string[] | undefined {
+export function writeStamp(root: string, facts: StampFacts): { paths: string[]; written: WrittenStamp } | undefined {
   const paths: string[] = [];
   const values: number[] = [];
   const chunks: number[] = [];
@@ -187,12 +187,23 @@ export function writeStamp(root: string, facts: StampFacts): string[] | undefine
     out[at++] = 10;
   }
   new Float64Array(out.buffer, out.byteOffset + statsStart, values.length).set(values);
-  saveStamp(root, out, head);
-  return paths;
+  return { paths, written: saveStamp(root, out, head, header) };
+}
+
+/** A stamp as written, and the identity of its file then: a process that wrote it may keep it (watch mode). */
+export interface WrittenStamp {
+  stamp: LoadedStamp;
+  identity: string;
+}
+
+/** A file's (size, mtime, inode), as one string; undefined when it does not exist. */
+export function fileIdentity(path: string): string | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st && `${st.size}:${st.mtimeMs}:${st.ino}`;
 }
 
 /** Seals a stamp (its header at FIRST_LINE, its paths and stats after) and puts it in place. */
-function saveStamp(root: string, out: Buffer, head: Buffer): void {
+function saveStamp(root: string, out: Buffer, head: Buffer, header: StampHeader): WrittenStamp {
   head.copy(out, FIRST_LINE);
   const digest = createHash('sha256').update(out.subarray(FIRST_LINE)).digest('hex');
   out.write(`${MAGIC}${digest}\n`, 0, 'latin1');
@@ -205,6 +216,10 @@ function saveStamp(root: string, out: Buffer, head: Buffer): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+  const buffer = new SharedArrayBuffer(out.length);
+  new Uint8Array(buffer).set(out);
+  const pathsStart = FIRST_LINE + head.length;
+  return { stamp: { header, buffer, pathsStart, statsStart: align8(pathsStart + header.pathBytes) }, identity: fileIdentity(path) ?? '' };
 }
 
 /** Deletes the stamp; never fails (a stamp that cannot be read is no stamp anyway). */
@@ -248,8 +263,12 @@ export interface LoadedStamp {
   statsStart: number;
 }
 
-/** Reads the stamp if it exists and was written for `key`. */
-export function loadStamp(root: string, key: string): LoadedStamp | undefined {
+/**
+ * Reads the stamp if it exists and was written for `key`; `kept`, the stamp
+ * this process last wrote, when the file is still the one it wrote.
+ */
+export function loadStamp(root: string, key: string, kept?: WrittenStamp): LoadedStamp | undefined {
+  if (kept !== undefined && kept.stamp.header.key === key && fileIdentity(stampPath(root)) === kept.identity) return kept.stamp;
   let fd: number;
   try {
     fd = openSync(stampPath(root), 'r');
@@ -505,19 +524,25 @@ export function checkChunks(
  * mtime, which this build saw before its jobs ran, if at all: it is stat'ed
  * again.
  */
-export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (path: string) => number | undefined, written: Iterable<string> = []): boolean {
+export function mergeStamp(
+  root: string,
+  old: LoadedStamp,
+  fs: LookedAt,
+  find: (path: string) => number | undefined,
+  written: Iterable<string> = [],
+): WrittenStamp | undefined {
   const { header } = old;
   const dirs = new Map(header.dirs);
   for (const [dir, listing] of fs.listings) {
-    if (listing === 'unlistable' || dirs.get(dir) !== listingHash(listing)) return void removeStamp(root), false;
+    if (listing === 'unlistable' || dirs.get(dir) !== listingHash(listing)) return void removeStamp(root);
   }
   const links = new Map(header.links ?? []);
-  for (const [p, target] of fs.links ?? []) if (links.get(p) !== (target ?? null)) return void removeStamp(root), false;
+  for (const [p, target] of fs.links ?? []) if (links.get(p) !== (target ?? null)) return void removeStamp(root);
   const stats = new Float64Array(old.buffer, old.statsStart, header.count * 3).slice();
   let files = header.files ?? header.count;
   for (const p of fs.lookedAt) {
     const k = find(p);
-    if (k === undefined) return void removeStamp(root), false;
+    if (k === undefined) return void removeStamp(root);
     const st = fs.stat(p);
     const probe = fs.probedOnly?.has(p) === true;
     const was = stats[k * 3] !== -1;
@@ -532,7 +557,7 @@ export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (
     const k = find(dir);
     if (k === undefined || stats[k * 3] === -1) continue;
     const st = statSync(dir.charCodeAt(0) === 47 ? dir : `${root}/${dir}`, { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory()) return void removeStamp(root), false;
+    if (st === undefined || !st.isDirectory()) return void removeStamp(root);
     stats.set([st.size, st.mtimeMs, st.ino], k * 3);
   }
   const next: StampHeader = { ...header, log: logIdentity(root), files };
@@ -542,6 +567,5 @@ export function mergeStamp(root: string, old: LoadedStamp, fs: LookedAt, find: (
   const out = Buffer.alloc(statsStart + stats.length * 8);
   out.set(new Uint8Array(old.buffer, old.pathsStart, header.pathBytes), pathsStart);
   new Float64Array(out.buffer, out.byteOffset + statsStart, stats.length).set(stats);
-  saveStamp(root, out, head);
-  return true;
+  return saveStamp(root, out, head, next);
 }

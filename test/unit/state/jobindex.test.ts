@@ -61,7 +61,7 @@ function stampAndIndex(root: string) {
   const log = BuildLog.load(new MemoryLogStorage());
   makePlan({ project, graph, files: new FileOracle(files, log, true), log, options: { force: false, check: 'hash' } });
   const id = newIndexId();
-  const paths = writeStamp(root, { key: 'k', fs: files, read: project.read, upToDate: graph.jobs.length, dryText: '', dryJson: '', index: id })!;
+  const { paths } = writeStamp(root, { key: 'k', fs: files, read: project.read, upToDate: graph.jobs.length, dryText: '', dryJson: '', index: id })!;
   assert.ok(writeJobIndex(root, id, paths, graph, log, () => undefined));
   const stamp = loadStamp(root, 'k')!;
   return { graph, stamp, id };
@@ -170,7 +170,7 @@ describe('the job index', () => {
     makePlan({ project, graph, files: new FileOracle(files, log, true), log, options: { force: false, check: 'hash' } });
     files.stat('elsewhere.txt');
     const id = newIndexId();
-    const paths = writeStamp(root, { key: 'k', fs: files, read: project.read, upToDate: 0, dryText: '', dryJson: '', index: id })!;
+    const { paths } = writeStamp(root, { key: 'k', fs: files, read: project.read, upToDate: 0, dryText: '', dryJson: '', index: id })!;
     writeJobIndex(root, id, paths, graph, log, () => undefined);
     const stamp = loadStamp(root, 'k')!;
     const index = indexOf(root, stamp)!;
@@ -221,7 +221,7 @@ describe('the stamp merged after a shortcut', () => {
     const index = indexOf(root, stamp)!;
     const files = new CachedFileSystem(new DiskFileSystem(root));
     files.stat('new.txt');
-    assert.equal(mergeStamp(root, stamp, files, (p) => index.find(p)), false);
+    assert.equal(mergeStamp(root, stamp, files, (p) => index.find(p)), undefined);
     assert.equal(loadStamp(root, 'k'), undefined);
   });
 });
