@@ -181,6 +181,26 @@ describe('BuildLog: records decoded when first asked for', () => {
     }
   });
 
+  test('a CRC not written as 8 lowercase hex digits is damage, even when it has the right value', () => {
+    // A D line whose CRC starts with 0 and has a letter in it.
+    let json = '';
+    let crc = '';
+    for (let n = 0; !(crc.startsWith('0') && /[a-f]/.test(crc)); n++) {
+      json = JSON.stringify({ t: 'D', k: `k${n}`, s: [1, 2, 3, [], []], i: [], o: [] });
+      crc = crc32(json).toString(16).padStart(8, '0');
+    }
+    for (const written of [crc.toUpperCase(), `+${crc.slice(1)}`, ` ${crc.slice(1)}`, `0x${crc.slice(2)}`]) {
+      const mem = new MemoryLogStorage();
+      mem.text = [HEADER, line(JSON.stringify({ t: 'X', k: 'z' })), `${written} ${json}`, ''].join('\n');
+      const log = BuildLog.load(mem, new MemoryMarkerStorage());
+      assert.equal(log.records.size, 0, written);
+      assert.match(log.warnings.join('\n'), /is damaged \(1 unreadable record\)/, written);
+    }
+    const mem = new MemoryLogStorage();
+    mem.text = [HEADER, `${crc} ${json}`, ''].join('\n');
+    assert.equal(BuildLog.load(mem, new MemoryMarkerStorage()).records.size, 1, 'as written, it is read');
+  });
+
   test('a D line after an X of the same key is the record again; an X after a D forgets it', () => {
     const mem = written((log) => {
       log.done(record('a', 1));
