@@ -1,6 +1,9 @@
 // Benchmark of loading the build log: `--records` D records (2 inputs, 1
 // output each) written by BuildLog, then opened `--runs` times, each in a
-// fresh Node process as a build meets it. Not part of `npm test`.
+// fresh Node process as a build meets it. Each run times the load alone, then
+// the load and the records of 10 jobs spread over the log (what an
+// incremental build that decides a handful of jobs needs). Not part of
+// `npm test`.
 //
 //   npm run bench:log -- [--records 100000] [--runs 3]
 
@@ -32,6 +35,15 @@ function rec(i: number): JobRecord {
   };
 }
 
+/** The median and each run, in ms. */
+function summary(times: number[]): string {
+  const sorted = [...times].sort((a, b) => a - b);
+  return `median ${sorted[sorted.length >> 1]!.toFixed(0)} ms, runs ${times.map((t) => t.toFixed(0)).join(', ')} ms`;
+}
+
+/** The jobs whose records are asked for after the load: 10 spread over the log. */
+const askedKeys = Array.from({ length: 10 }, (_, k) => rec(Math.floor(((k + 0.5) * records) / 10)).key);
+
 const root = mkdtempSync(join(tmpdir(), 'rules-bench-log-'));
 try {
   const mem = new MemoryLogStorage();
@@ -44,18 +56,26 @@ try {
     const { BuildLog } = await import(${JSON.stringify(mod)});
     const t0 = performance.now();
     const log = BuildLog.open(${JSON.stringify(root)});
-    console.log(JSON.stringify({ ms: performance.now() - t0, records: log.records.size }));`;
-  const times: number[] = [];
+    const t1 = performance.now();
+    let found = 0;
+    for (const key of ${JSON.stringify(askedKeys)}) if (log.records.get(key)?.key === key) found++;
+    const t2 = performance.now();
+    console.log(JSON.stringify({ load: t1 - t0, asked: t2 - t0, found, records: log.records.size }));`;
+  const load: number[] = [];
+  const asked: number[] = [];
   for (let r = 0; r < runs; r++) {
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(out.stderr);
-    const { ms, records: n } = JSON.parse(out.stdout) as { ms: number; records: number };
-    if (n !== records) throw new Error(`loaded ${n} records, wrote ${records}`);
-    times.push(ms);
+    const res = JSON.parse(out.stdout) as { load: number; asked: number; found: number; records: number };
+    if (res.records !== records) throw new Error(`loaded ${res.records} records, wrote ${records}`);
+    if (res.found !== askedKeys.length) throw new Error(`found ${res.found} of the ${askedKeys.length} records asked for`);
+    load.push(res.load);
+    asked.push(res.asked);
   }
-  times.sort((a, b) => a - b);
   const mb = statSync(logPath(root)).size / 1e6;
-  console.log(`build log: ${records} D records, ${mb.toFixed(1)} MB; load (fresh process) median ${times[times.length >> 1]!.toFixed(0)} ms, runs ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+  console.log(`build log: ${records} D records, ${mb.toFixed(1)} MB (fresh process each run)`);
+  console.log(`  load:                         ${summary(load)}`);
+  console.log(`  load + records.get of ${askedKeys.length} keys: ${summary(asked)}`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

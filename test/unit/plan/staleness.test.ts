@@ -220,6 +220,39 @@ describe('staleness reasons, in order', () => {
 });
 
 describe('a no-op build', () => {
+  test('after a Rulefile edit that changes no job, reads only the touched files, once', async () => {
+    // The pipeline, and a reader of a directory (its files known from the log's tree).
+    const withReport = pipeline().replace('rules:\n', 'rules:\n  report:\n    inputs: data\n    outputs: report.txt\n    run: summarize {input} > {output}\n');
+    const project = projectFrom(withReport);
+    const fs = new FakeFileSystem().write('raw/f1.fits', 'raw/f2.fits', 'bias.fits', 'data/a.txt', 'data/sub/b.txt');
+    const state = new MemoryState();
+    const first = await buildOnce(project, ['catalog.csv', 'report.txt'], fs, state);
+    assert.deepEqual([...first.ran].sort(), ['cal/f1.fits', 'cal/f2.fits', 'catalog.csv', 'report.txt']);
+    // Another rule, and a comment: a new Rulefile, the same jobs (the full path, not the up-to-date stamp).
+    const edited = projectFrom(withReport.replace('rules:\n', 'rules:\n  # a comment\n  unrelated:\n    outputs: other.txt\n    run: touch {output}\n'));
+    assert.equal(edited.rules.length, 4);
+    fs.touch('raw/f1.fits').touch('data/a.txt');
+    fs.hashes = 0;
+    const b = await buildOnce(edited, ['catalog.csv', 'report.txt'], fs, state);
+    assert.deepEqual(b.ran, []);
+    assert.equal(fs.hashes, 2, 'each touched file is read once, and found the same');
+    fs.hashes = 0;
+    assert.deepEqual((await buildOnce(edited, ['catalog.csv', 'report.txt'], fs, state)).ran, []);
+    assert.equal(fs.hashes, 0, 'and their new stats were recorded');
+  });
+
+  test('a file its job remade since a reader last ran is known by the maker\'s record: the reader does not read it again', async () => {
+    const { fs, state, project } = await built();
+    fs.put('raw/f1.fits', 'new data');
+    const maker = await buildOnce(project, ['cal/f1.fits'], fs, state);
+    assert.deepEqual(maker.ran, ['cal/f1.fits']);
+    // catalog's record still has the old cal/f1.fits; calibrate's has the new one.
+    fs.hashes = 0;
+    const b = await buildOnce(project, ['catalog.csv'], fs, state);
+    assert.deepEqual(b.ran, ['catalog.csv']);
+    assert.equal(fs.hashes, 1, 'only the new catalog.csv is read');
+  });
+
   test('reads no file contents, even after a touch has been seen once', async () => {
     const { fs, state, project } = await built();
     fs.touch('raw/f1.fits');

@@ -9,8 +9,8 @@ function emptyLog(): BuildLog {
   return BuildLog.load(new MemoryLogStorage());
 }
 
-/** A log loaded back from storage, whose only record has `path` as an input with `info`. */
-function logKnowing(path: string, info: FileInfo): BuildLog {
+/** A log written with one record, whose only input is `path` with `info`. */
+function logWith(path: string, info: FileInfo): MemoryLogStorage {
   const mem = new MemoryLogStorage();
   const w = BuildLog.load(mem);
   w.done({
@@ -20,7 +20,17 @@ function logKnowing(path: string, info: FileInfo): BuildLog {
     outputs: new Map(),
   });
   w.close();
-  return BuildLog.load(mem);
+  return mem;
+}
+
+/**
+ * That log loaded back, its record asked for (as deciding its job does): the
+ * hash cache learns a record's files when it is decoded.
+ */
+function logKnowing(path: string, info: FileInfo): BuildLog {
+  const log = BuildLog.load(logWith(path, info));
+  assert.ok(log.records.get('j'));
+  return log;
 }
 
 describe('sameStat', () => {
@@ -57,6 +67,46 @@ describe('FileOracle (hashing)', () => {
     assert.deepEqual(files.current('a.txt'), known);
     assert.equal(files.changedSince('a.txt', known), false);
     assert.equal(fs.hashes, 0);
+  });
+
+  test('the cache learns a record of the log when it is decoded: a file of a record never asked for costs one hash, never a wrong answer', () => {
+    const fs = new FakeFileSystem().put('a.txt', 'A');
+    const st = fs.stat('a.txt')!;
+    const known = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: 'recorded-hash' };
+    const log = BuildLog.load(logWith('a.txt', known));
+    assert.equal(log.knownFile('a.txt'), undefined, 'record j not decoded yet');
+    assert.equal(new FileOracle(fs, log, true).current('a.txt')!.hash, 'h(A)');
+    assert.equal(fs.hashes, 1);
+
+    const asked = BuildLog.load(logWith('a.txt', known));
+    asked.records.get('j');
+    assert.deepEqual(asked.knownFile('a.txt'), known);
+    assert.deepEqual(new FileOracle(fs, asked, true).current('a.txt'), known);
+    assert.equal(fs.hashes, 1, 'no read once the record is decoded');
+  });
+
+  test('of two records of the log, the newer info of a file is kept, whichever is decoded last; what the build saw beats both', () => {
+    const older = { size: 1, mtimeMs: 1000, ino: 5, hash: 'old' };
+    const newer = { size: 2, mtimeMs: 2000, ino: 5, hash: 'new' };
+    const sig = { command: 1, inputs: 2, outputs: 3, params: [], env: [] };
+    const mem = new MemoryLogStorage();
+    const w = BuildLog.load(mem);
+    // The producer's record (newer output), then a reader's record from before it was remade.
+    w.done({ key: 'maker', signature: sig, inputs: new Map(), outputs: new Map([['f', newer]]) });
+    w.done({ key: 'reader', signature: sig, inputs: new Map([['f', older]]), outputs: new Map() });
+    w.close();
+    for (const order of [['maker', 'reader'], ['reader', 'maker']]) {
+      const log = BuildLog.load(mem);
+      for (const key of order) log.records.get(key);
+      assert.deepEqual(log.knownFile('f'), newer, order.join(' then '));
+    }
+    // Hashed in this build (whatever its mtime), then records decoded: the build's own is kept.
+    const log = BuildLog.load(mem);
+    const now = { size: 1, mtimeMs: 500, ino: 6, hash: 'now' };
+    log.rememberFile('f', now);
+    log.records.get('maker');
+    log.records.get('reader');
+    assert.deepEqual(log.knownFile('f'), now);
   });
 
   test('a touched file is hashed once and found unchanged', () => {

@@ -59,6 +59,9 @@ test(`${N.toLocaleString('en')} D records (2 inputs, 1 output each) load back wh
     assert.equal(log.records.size, N);
     assert.deepEqual(log.records.get(`calibrate[frame=f${N - 1}]`), rec(N - 1));
     assert.deepEqual(log.records.get('calibrate[frame=f12345]'), rec(12345));
+    // The hash cache learns a record's files when the record is first asked for.
+    assert.equal(log.knownFile('raw/sci_f777.fits'), undefined);
+    assert.equal(log.records.get('calibrate[frame=f777]')!.key, 'calibrate[frame=f777]');
     assert.deepEqual(log.knownFile('raw/sci_f777.fits'), fi(3 * 777));
 
     const fresh = openInFreshProcess(b.root);
