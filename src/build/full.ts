@@ -3,7 +3,7 @@
 // build's fast path. Loaded only when that fast path (build/noop.ts) cannot
 // answer.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildGraph } from '../graph/build.js';
 import { canProduce } from '../graph/match.js';
@@ -21,7 +21,7 @@ import { runPlan, type BuildResult } from '../run/scheduler.js';
 import { SlurmExecutor } from '../run/slurm.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
-import { FileLogStorage, type BuildLog } from '../state/log.js';
+import { BuildLog, FileLogStorage, logPlaces } from '../state/log.js';
 import { clearOutputDir } from '../state/output.js';
 import { slurmDir, stampPath } from '../state/paths.js';
 import { indexable, newIndexId, removeJobIndex, writeJobIndex } from '../state/jobindex.js';
@@ -79,7 +79,7 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
   checkResources(graph.jobs, request.run.resources);
   if (request.dryRun) {
     // A dry run takes no lock and writes nothing.
-    const plan = planFor(request, project, graph, files, openLog(request.report, new FileLogStorage(project.root)));
+    const plan = planFor(request, project, graph, files, openLogFor(request, project, shortcut));
     return { exitCode: 0, diagnostics: [], ...seen, plan, ...(said ? { shortcut: said } : {}) };
   }
   const lock = BuildLock.acquire(project.root);
@@ -87,7 +87,7 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     // Another build ran since the stamp was checked: what it did is not in the index's answer.
     if (shortcut && !sameLog(project.root, shortcut)) return undefined;
     const storage = new FileLogStorage(project.root);
-    const log = openLog(request.report, storage);
+    const log = openLogFor(request, project, shortcut, storage);
     let plan: Plan;
     let result: BuildResult | undefined;
     let exitCode: number;
@@ -183,11 +183,36 @@ function stampIfUpToDate(request: BuildRequest, project: Project, graph: Graph, 
     if (written === undefined || index === undefined) return removeJobIndex(project.root);
     // Files inside a directory input or output, as the build walked them: one edited in there concerns the job.
     const inside = (dir: string) => (oracle.inside(dir) ?? plan.context.files.inside(dir))?.files.keys();
-    writeJobIndex(project.root, index, written.paths, graph, log, inside);
+    // Where each job's record is in the log (closed now): the shortcut reads those, not the whole log.
+    writeJobIndex(project.root, index, written.paths, graph, log, inside, logPlaces(project.root));
   } catch {
     // Without a stamp the next build takes the full path: slower, never wrong.
     removeStamp(project.root);
   }
+}
+
+/**
+ * The build log. Under the shortcut, when the log is the file the job index
+ * was written with, grown only by appends since: what was appended, and the
+ * records of the jobs decided, found where the index says they are.
+ */
+function openLogFor(request: BuildRequest, project: Project, shortcut: Shortcut | undefined, storage = new FileLogStorage(project.root)): BuildLog {
+  const kept = shortcut?.index.header.log;
+  if (shortcut && kept) {
+    const st = statSync(storage.path, { throwIfNoEntry: false });
+    // A long tail (many builds since the index) is read whole instead: that load may recompact the log.
+    if (st && st.ino === kept.ino && st.size >= kept.bytes && st.size - kept.bytes <= Math.max(kept.bytes / 4, 1 << 20)) {
+      const { index } = shortcut;
+      const fetch = (key: string) => {
+        const job = index.jobNamed(key);
+        const at = job === undefined ? undefined : index.logLine(job);
+        return at === undefined ? undefined : storage.lineAt(at);
+      };
+      const log = BuildLog.loadTail(storage, kept.bytes, kept.dropped, fetch);
+      if (log) return log;
+    }
+  }
+  return openLog(request.report, storage);
 }
 
 /** The directories above the outputs of `jobs`, each once. */

@@ -19,14 +19,18 @@
 // - `usersAt` [P+1], `users`: the jobs that read or make each path;
 // - `neededAt` [J+1], `needed`: the jobs that need each job (its dependents);
 // - `names` [J]: the path of each job's name (its first output), -1 for a phony job;
-// - `outputsAt` [J+1], `outputs`: each job's outputs.
+// - `outputsAt` [J+1], `outputs`: each job's outputs;
+// - `logAt` [2J]: where each job's record starts in the build log (high and
+//   low 32 bits; -1, -1 for none), when the header has `log`: so that the
+//   shortcut reads the records of the jobs it decides and what was appended
+//   since, not the whole log (BuildLog.loadTail).
 // Jobs are numbered as in the graph (Graph.jobs), paths as in the stamp.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Graph, Job } from '../graph/model.js';
 import { allInputs } from '../graph/model.js';
-import type { BuildLog } from './log.js';
+import type { BuildLog, LogPlaces } from './log.js';
 import { jobIndexPath } from './paths.js';
 
 const MAGIC = 'rules-jobindex 1 ';
@@ -42,6 +46,8 @@ interface IndexHeader {
   outputs: number;
   /** Phony jobs: [job, rule name]. */
   phony: [number, string][];
+  /** The build log the record places are in: its inode and size then, and the keys whose records dropped implicit inputs. */
+  log?: { ino: number; bytes: number; dropped: string[] };
 }
 
 /** A fresh id binding an index to the stamp written with it. */
@@ -99,6 +105,7 @@ export function writeJobIndex(
   graph: Graph,
   log: BuildLog,
   inside: (dir: string) => Iterable<string> | undefined,
+  places?: LogPlaces,
 ): boolean {
   const at = new Map<string, number>();
   for (let k = 0; k < paths.length; k++) at.set(paths[k]!, k);
@@ -136,6 +143,14 @@ export function writeJobIndex(
     } else names[job.id] = at.get(job.name)!;
     for (const d of job.dependents) needed.push(job.id, d.id);
   }
+  const logAt = new Int32Array(places ? jobs.length * 2 : 0);
+  if (places) {
+    for (const job of jobs) {
+      const at = places.at.get(job.name);
+      logAt[job.id * 2] = at === undefined ? -1 : Math.floor(at / 2 ** 32);
+      logAt[job.id * 2 + 1] = at === undefined ? -1 : at % 2 ** 32 | 0;
+    }
+  }
   const byPath = grouped(paths.length, users);
   const byJob = grouped(jobs.length, needed);
   const outs = grouped(jobs.length, outputs);
@@ -163,8 +178,9 @@ export function writeJobIndex(
     needed: byJob.members.length,
     outputs: outs.members.length,
     phony,
+    ...(places ? { log: { ino: places.ino, bytes: places.bytes, dropped: [...log.droppedKeys] } } : {}),
   };
-  const sections = [pathAt, table, byPath.at, byPath.members, byJob.at, byJob.members, names, outs.at, outs.members];
+  const sections = [pathAt, table, byPath.at, byPath.members, byJob.at, byJob.members, names, outs.at, outs.members, logAt];
   const head = Buffer.from(JSON.stringify(header) + '\n');
   const start = align4(FIRST_LINE + head.length);
   let total = start;
@@ -223,6 +239,7 @@ export class JobIndex {
     private readonly names: Int32Array,
     private readonly outputsAt: Int32Array,
     private readonly outputs: Int32Array,
+    private readonly logAt: Int32Array,
   ) {}
 
   /** Reads the index written with the stamp whose id is `id` and whose paths are `paths` (`count` of them). */
@@ -241,7 +258,9 @@ export class JobIndex {
       if (header.id !== id || header.paths !== count) return undefined;
       const int = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
       if (![header.jobs, header.table, header.users, header.needed, header.outputs].every(int) || !Array.isArray(header.phony)) return undefined;
-      const lengths = [count + 1, header.table, count + 1, header.users, header.jobs + 1, header.needed, header.jobs, header.jobs + 1, header.outputs];
+      const log = header.log;
+      if (log !== undefined && (typeof log !== 'object' || !int(log.ino) || !int(log.bytes) || !Array.isArray(log.dropped) || !log.dropped.every((k) => typeof k === 'string'))) return undefined;
+      const lengths = [count + 1, header.table, count + 1, header.users, header.jobs + 1, header.needed, header.jobs, header.jobs + 1, header.outputs, log ? header.jobs * 2 : 0];
       const start = align4(end + 1);
       if (start + lengths.reduce((a, b) => a + b, 0) * 4 !== buf.length) return undefined;
       const digest = createHash('sha256').update(buf.subarray(FIRST_LINE)).digest('hex');
@@ -255,7 +274,7 @@ export class JobIndex {
         s.push(ints.subarray(at, at + n));
         at += n;
       }
-      const index = new JobIndex(header, paths, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!, s[8]!);
+      const index = new JobIndex(header, paths, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!, s[8]!, s[9]!);
       return index.consistent(pathBytes) ? index : undefined;
     } catch {
       return undefined;
@@ -355,6 +374,12 @@ export class JobIndex {
     if (k === undefined) return undefined;
     for (let i = this.usersAt[k]!; i < this.usersAt[k + 1]!; i++) if (this.names[this.users[i]!] === k) return this.users[i];
     return undefined;
+  }
+
+  /** Where the record of job `job` starts in the build log the header names, or undefined (none, or no places kept). */
+  logLine(job: number): number | undefined {
+    if (this.logAt.length === 0 || this.logAt[job * 2] === -1) return undefined;
+    return this.logAt[job * 2]! * 2 ** 32 + (this.logAt[job * 2 + 1]! >>> 0);
   }
 
   /** How job `job` is asked for by name: its first output, or its phony rule's name. */

@@ -23,7 +23,7 @@
 // learns each record's files as it is decoded, and a recompaction writes a
 // record never decoded back as the line it was.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { UserError } from '../util/errors.js';
 import { AppendFile, stateWriteError } from './io.js';
@@ -136,6 +136,42 @@ export class FileLogStorage implements LogStorage {
     return existsSync(this.path) ? readFileSync(this.path).toString('utf8') : '';
   }
 
+  /** The text from byte `from` to the end. */
+  readFrom(from: number): string {
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.max(0, size - from));
+      for (let got = 0; got < buf.length; ) {
+        const n = readSync(fd, buf, got, buf.length - got, from + got);
+        if (n <= 0) throw new Error('the build log got shorter');
+        got += n;
+      }
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The line that starts at byte `at` (without its newline), or undefined. */
+  lineAt(at: number): string | undefined {
+    this.reader ??= openSync(this.path, 'r');
+    const chunks: Buffer[] = [];
+    for (let from = at; ; ) {
+      const buf = Buffer.alloc(chunks.length === 0 ? 1024 : 65536);
+      const n = readSync(this.reader, buf, 0, buf.length, from);
+      if (n <= 0) return undefined;
+      const nl = buf.subarray(0, n).indexOf(10);
+      if (nl >= 0) {
+        chunks.push(buf.subarray(0, nl));
+        return Buffer.concat(chunks).toString('utf8');
+      }
+      chunks.push(buf.subarray(0, n));
+      from += n;
+    }
+  }
+  private reader: number | undefined;
+
   append(text: string): void {
     try {
       // One write per record, cut back if it fails halfway: a kill or a full disk leaves whole records only.
@@ -168,6 +204,8 @@ export class FileLogStorage implements LogStorage {
   }
 
   close(): void {
+    if (this.reader !== undefined) closeSync(this.reader);
+    this.reader = undefined;
     this.file.close();
   }
 
@@ -219,6 +257,14 @@ export class RecordTable implements Iterable<[string, JobRecord]> {
   /** Each job's record, or the line of one not decoded yet. */
   private readonly map = new Map<string, JobRecord | string>();
 
+  /**
+   * For a log read only from some point on (`BuildLog.loadTail`): the line
+   * of a record from before that point, found when first asked for; keys
+   * forgotten since are not asked again.
+   */
+  fetch: ((key: string) => string | undefined) | undefined;
+  private readonly forgotten = new Set<string>();
+
   /** `learn` is told of each record as it is set or decoded, and whether it was read from the log (else: made by this build). */
   constructor(private readonly learn: (rec: JobRecord, fromLog: boolean) => void) {}
 
@@ -227,22 +273,37 @@ export class RecordTable implements Iterable<[string, JobRecord]> {
   }
 
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.map.has(key) || (this.fetch !== undefined && this.fetched(key));
   }
 
   get(key: string): JobRecord | undefined {
     const v = this.map.get(key);
+    if (v === undefined && this.fetch !== undefined && this.fetched(key)) return this.get(key);
     return typeof v === 'string' ? this.decode(key, v) : v;
+  }
+
+  /** Whether a record from before the part read was found (and is now held, undecoded). */
+  private fetched(key: string): boolean {
+    if (this.forgotten.has(key) || this.map.has(key)) return false;
+    const line = this.fetch!(key);
+    if (line === undefined) {
+      this.forgotten.add(key);
+      return false;
+    }
+    this.map.set(key, line);
+    return true;
   }
 
   /** Sets the record of a run of this build. */
   set(key: string, rec: JobRecord): this {
     this.map.set(key, rec);
+    this.forgotten.delete(key);
     this.learn(rec, false);
     return this;
   }
 
   delete(key: string): boolean {
+    if (this.fetch !== undefined) this.forgotten.add(key);
     return this.map.delete(key);
   }
 
@@ -273,6 +334,7 @@ export class RecordTable implements Iterable<[string, JobRecord]> {
   /** A record read from the log: decoded already, or its line, decoded when first asked for. */
   loaded(key: string, rec: JobRecord | string): void {
     this.map.set(key, rec);
+    this.forgotten.delete(key);
     if (typeof rec !== 'string') this.learn(rec, true);
   }
 
@@ -326,6 +388,8 @@ export class BuildLog {
   private lines = 0;
   private started_ = false;
   private needsRewrite = false;
+  /** Read only from some point on (`loadTail`): never recompacted, as the records before it are not all held. */
+  private partial = false;
   /** Markers known to exist (found at load, or written since): record key → marker name. */
   private readonly marked = new Map<string, string>();
   /** Markers whose text could not be read: only their names (hashes of keys) are known. */
@@ -350,6 +414,42 @@ export class BuildLog {
       log.needsRewrite = true;
     }
     if (text !== undefined) log.parse(text);
+    log.loadMarkers();
+    return log;
+  }
+
+  /**
+   * The log for the incremental shortcut (build/shortcut.ts): only what was
+   * appended after byte `from` (the log as the job index saw it, known to be
+   * intact: the up-to-date stamp vouched for it) is read; the record of a job
+   * from before comes from `fetch` (its line, by the job index) when first
+   * asked for. `dropped`: the keys whose records dropped implicit inputs
+   * then. Undefined when the part read is not whole lines of good records:
+   * the caller loads the whole log instead.
+   */
+  static loadTail(storage: FileLogStorage, from: number, dropped: readonly string[], fetch: (key: string) => string | undefined): BuildLog | undefined {
+    const log = new BuildLog(storage, storage.markers());
+    log.partial = true;
+    log.started_ = true;
+    for (const k of dropped) log.droppedKeys.add(k);
+    log.records.fetch = (key) => {
+      const line = fetch(key);
+      return line !== undefined && checkedJson(line) !== undefined ? line : undefined;
+    };
+    let text: string;
+    try {
+      text = storage.readFrom(from);
+    } catch {
+      return undefined;
+    }
+    const lines = text.split('\n');
+    if (lines.pop() !== '') return undefined;
+    for (const line of lines) {
+      const parsed = decode(line);
+      if (parsed === undefined) return undefined;
+      log.apply(parsed, true);
+      log.lines++;
+    }
     log.loadMarkers();
     return log;
   }
@@ -585,6 +685,10 @@ export class BuildLog {
     const dead = live === undefined ? [] : this.deadRecords(live);
     const kept = this.records.size - dead.length + this.incomplete.size + this.trees.size;
     // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
+    if (this.partial) {
+      this.storage.close();
+      return;
+    }
     if (this.needsRewrite || this.lines > 2 * kept + SLACK_LINES || dead.length > kept / 4 + SLACK_DEAD) {
       for (const key of dead) {
         this.records.delete(key);
@@ -802,4 +906,62 @@ function toRows(m: ReadonlyMap<string, FileInfo>): FileRow[] {
   const rows: FileRow[] = [];
   for (const [p, f] of m) rows.push([p, f.size, f.mtimeMs, f.ino, f.hash]);
   return rows;
+}
+
+/** Where each job's last finished run lies in the log file: for the job index (state/jobindex.ts). */
+export interface LogPlaces {
+  /** The log file's inode and size when read: a log recompacted since (a new file) is not the one these places are in. */
+  ino: number;
+  bytes: number;
+  /** Byte offset of the last D line of each key (none after an X). */
+  at: Map<string, number>;
+}
+
+/**
+ * Reads the log file and finds, for each key, where its last D line starts,
+ * reading only the type and key of each line. Undefined when the log is
+ * missing or a line is not laid out as our encoder lays it out.
+ */
+export function logPlaces(root: string): LogPlaces | undefined {
+  let buf: Buffer;
+  let ino: number;
+  try {
+    const fd = openSync(logPath(root), 'r');
+    try {
+      ino = fstatSync(fd).ino;
+      buf = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const at = new Map<string, number>();
+  const first = buf.indexOf(10);
+  if (first < 0 || buf.toString('latin1', 0, first) !== HEADER) return undefined;
+  // `CRC32HEX {"t":"D","k":"KEY",...`: the type at byte 15, the key's string from byte 22.
+  for (let start = first + 1; start < buf.length; ) {
+    const end = buf.indexOf(10, start);
+    if (end < 0) return undefined;
+    const type = buf[start + 15];
+    if (type === 0x44 || type === 0x58) {
+      let i = start + 23;
+      let plain = true;
+      while (i < end && buf[i] !== 0x22) {
+        if (buf[i] === 0x5c) {
+          plain = false;
+          break;
+        }
+        i++;
+      }
+      let key: string | undefined;
+      if (plain) key = buf[start + 22] === 0x22 ? buf.toString('utf8', start + 23, i) : undefined;
+      else key = stringAt(buf.toString('utf8', start + 9, end), 13)?.value;
+      if (key === undefined) return undefined;
+      if (type === 0x44) at.set(key, start);
+      else at.delete(key);
+    }
+    start = end + 1;
+  }
+  return { ino, bytes: buf.length, at };
 }
