@@ -64,7 +64,8 @@ export async function fullBuild(request: BuildRequest, delta?: StampDelta): Prom
 async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>, shortcut: Shortcut | undefined): Promise<BuildOutcome | undefined> {
   // One file system for the loader and the graph: it records what they looked at, which the stamp is written from.
   const files = new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(request.project.cwd, request.project.rulefile))));
-  const project = openProject(request.project, request.report, files);
+  const project = keptProject(request, shortcut) ?? openProject(request.project, request.report, files);
+  if (request.kept) request.kept.project = project;
   seen.project = project;
   const graph = shortcut
     ? buildGraph(project, shortcut.targets, files, shortcut.boundary)
@@ -213,6 +214,20 @@ function openLogFor(request: BuildRequest, project: Project, shortcut: Shortcut 
     }
   }
   return openLog(request.report, storage);
+}
+
+/**
+ * Watch mode's project from the last build, for the shortcut: the files it
+ * read (Rulefile, includes, config files, tables) have the contents the
+ * stamp's check found them to have, so loading them again gives the same.
+ */
+function keptProject(request: BuildRequest, shortcut: Shortcut | undefined): Project | undefined {
+  const project = request.kept?.project;
+  if (!shortcut || !project || project.warnings.length > 0) return undefined;
+  const read = shortcut.stamp.header.read;
+  if (read.length !== new Set(project.read).size) return undefined;
+  for (const [file, digest] of read) if (project.digests.get(file) !== digest) return undefined;
+  return project;
 }
 
 /** The directories above the outputs of `jobs`, each once. */

@@ -91,6 +91,8 @@ export interface BuildRequest {
 export interface KeptState {
   stamp?: WrittenStamp;
   index?: { index: JobIndex; identity: string };
+  /** The project the last build loaded: the shortcut takes it again while the files it read are as they were. */
+  project?: Project;
 }
 
 /** What decides a plan: a build request without what only running needs. */
