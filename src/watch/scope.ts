@@ -165,7 +165,21 @@ export class WatchScope {
     if (this.roots.get(dir) !== 'deep') this.roots.set(dir, depth);
   }
 
-  /** Whether the watcher should leave `absPath` alone (not watch it, not descend into it). */
+  /** Whether the subdirectories of the directory `absDir` are watched too: it is, or lies inside, a deep root. */
+  descends(absDir: string): boolean {
+    for (let d = absDir; ; d = dirname(d)) {
+      if (this.roots.get(d) === 'deep') return true;
+      if (d === dirname(d)) return false;
+    }
+  }
+
+  /** Whether the directory `absDir` is watched: a root that exists, or a directory inside a deep root (not inside .rules/, .git/ or node_modules/). */
+  watches(absDir: string): boolean {
+    if (this.roots.has(absDir) && !this.missing.has(absDir)) return true;
+    return absDir !== dirname(absDir) && this.descends(dirname(absDir)) && !this.ignored(absDir);
+  }
+
+  /** Whether the watcher leaves `absPath` alone: outside what it watches, or inside .rules/, .git/ or node_modules/. */
   ignored(absPath: string): boolean {
     if (this.roots.has(absPath)) return false;
     // .rules/, .git/, node_modules/ anywhere below a watched directory.

@@ -10,9 +10,8 @@
 // build as in any build (jobs killed, their outputs removed) and exits 130;
 // a reader closing our output does the same and exits 141 (cli/stdio.ts).
 
-import { fstatSync, statSync, type Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { watch as watchFiles, type FSWatcher } from 'chokidar';
+import { fstatSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BuildOutcome, BuildRequest, WatchRequest } from '../build/request.js';
 import { recordKey } from '../plan/staleness.js';
 import { findRulefile } from '../rulefile/find.js';
@@ -20,6 +19,7 @@ import { DiskFileSystem, sameFile, type DirEntry } from '../util/fs.js';
 import { glob } from '../util/glob.js';
 import { ChangeQueue } from './queue.js';
 import { WatchScope } from './scope.js';
+import { Watcher } from './watcher.js';
 
 /**
  * Builds, then rebuilds on every change that matters, until `build.signal` is
@@ -34,7 +34,7 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
   const signal = request.build.signal;
   let next: BuildRequest = request.build;
   const queue = new ChangeQueue();
-  const watcher = new Watcher(queue, ownOutputs());
+  const watcher = new Watcher(queue, ownOutputs(), (text) => request.build.report.warn(text));
   try {
     let scope: WatchScope | undefined;
     // Whether `scope` is what the last whole build's graph named (not a fallback after a broken Rulefile).
@@ -69,7 +69,7 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
           : (scope ?? new WatchScope({ root, files }));
       // Changes seen during the build through the old scope: only what matters now counts (not its own outputs).
       if (now !== scope) queue.retain((p) => now.matters(p) || now.searchedByGlob(p) || now.holdsRoot(p));
-      await watcher.use(now);
+      watcher.use(now);
       if (seen.graph) missedDuringBuild(now, seen, queue);
       fromGraph = seen.graph !== undefined && seen.project !== undefined;
       const seen0 = fromGraph && seen.exitCode === 0;
@@ -84,7 +84,7 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
     }
   } finally {
     queue.close();
-    await watcher.close();
+    watcher.close();
     await reporter.close?.();
   }
 }
@@ -165,70 +165,4 @@ function missedDuringBuild(scope: WatchScope, seen: BuildOutcome, queue: ChangeQ
 /** A listing's names and kinds, whatever their order. */
 function listingKey(listing: readonly DirEntry[] | undefined): string {
   return listing === undefined ? '' : listing.map((e) => `${e.isDirectory ? 'd' : 'f'}${e.name}`).sort().join('\0');
-}
-
-/**
- * The chokidar watcher for the current scope; replaced (the new one ready
- * first) when the watched directories change. Chokidar watches directories
- * only: a change to a file in one arrives as the directory's raw event, so a
- * directory of 100,000 sources costs one watch, not 100,000.
- */
-class Watcher {
-  private fsw: FSWatcher | undefined;
-  private scope: WatchScope | undefined;
-
-  constructor(
-    private readonly queue: ChangeQueue,
-    private readonly own: Set<string>,
-  ) {}
-
-  private isOwnOutput(path: string): boolean {
-    if (this.own.size === 0) return false;
-    const st = statSync(path, { throwIfNoEntry: false });
-    return st !== undefined && this.own.has(`${st.dev}:${st.ino}`);
-  }
-
-  async use(scope: WatchScope): Promise<void> {
-    const same = this.scope !== undefined && sameRoots(this.scope, scope);
-    this.scope = scope;
-    if (same) return;
-    const fsw = watchFiles(scope.watchList, {
-      ignoreInitial: true,
-      ignored: (path: string, stats?: Stats) => this.scope!.ignored(path) || isFile(path, stats),
-      persistent: true,
-    });
-    fsw.on('raw', (_event, name: string | null, details) => {
-      const dir = (details as { watchedPath?: string } | undefined)?.watchedPath;
-      if (!name || !dir) return;
-      const path = join(dir, name);
-      // A watched directory made (files written into it at once are seen by no watcher yet) or removed.
-      if ((this.scope!.matters(path) || this.scope!.holdsRoot(path)) && !this.isOwnOutput(path)) this.queue.add(path);
-    });
-    // A directory appearing or going where a glob looks deep: its files may match.
-    fsw.on('addDir', (path) => this.scope!.searchedByGlob(path) && this.queue.add(path));
-    fsw.on('unlinkDir', (path) => this.scope!.searchedByGlob(path) && this.queue.add(path));
-    fsw.on('error', () => {
-      // A directory that vanished or cannot be read: its files are simply not watched.
-    });
-    await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
-    const old = this.fsw;
-    this.fsw = fsw;
-    await old?.close();
-  }
-
-  async close(): Promise<void> {
-    await this.fsw?.close();
-  }
-}
-
-function isFile(path: string, stats?: Stats): boolean {
-  if (stats) return !stats.isDirectory();
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st !== undefined && !st.isDirectory();
-}
-
-function sameRoots(a: WatchScope, b: WatchScope): boolean {
-  if (a.roots.size !== b.roots.size || a.watchList.join('\0') !== b.watchList.join('\0')) return false;
-  for (const [dir, depth] of a.roots) if (b.roots.get(dir) !== depth) return false;
-  return true;
 }

@@ -63,6 +63,14 @@ describe('what watch mode watches', () => {
     assert.equal(s.ignored('/elsewhere/file'), true);
   });
 
+  test('the directories watched: the roots, and inside a deep one every directory but .rules/, .git/, node_modules/', () => {
+    const s = scope();
+    for (const d of ['/p', '/p/src', '/etc', '/p/raw', '/p/raw/q', '/p/raw/q/r/s', '/p/raw/x/y']) assert.equal(s.watches(d), true, d);
+    for (const d of ['/p/src/sub', '/p/out', '/p/data/sub', '/p/raw/.git', '/p/raw/q/node_modules', '/p/raw/q/.rules/x', '/', '/elsewhere']) assert.equal(s.watches(d), false, d);
+    for (const d of ['/p/raw', '/p/raw/q', '/p/raw/x/y']) assert.equal(s.descends(d), true, d);
+    for (const d of ['/p', '/p/src', '/etc', '/']) assert.equal(s.descends(d), false, d);
+  });
+
   test('changes that matter: sources, glob matches, Rulefile and config files', () => {
     const s = scope();
     for (const p of ['/p/src/a.txt', '/p/src/new.txt', '/p/notes/readme.md', '/p/data/a.in', '/p/raw/q/new.dat', '/p/Rulefile', '/etc/rules-config.yaml']) {
