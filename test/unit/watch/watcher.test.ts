@@ -13,7 +13,7 @@ import fs, { type FSWatcher } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import { ChangeQueue } from '../../../src/watch/queue.js';
 import { WatchScope } from '../../../src/watch/scope.js';
@@ -113,17 +113,21 @@ function newQueue(): ChangeQueue {
   return new ChangeQueue(20, 1_000);
 }
 
-function watcher(queue: ChangeQueue, warnings: string[] = []): Watcher {
-  return new Watcher(queue, new Set(), (text) => warnings.push(text));
+/** A watcher adding to `queue`, its warnings kept in `warnings`; both closed when the test ends, even one that fails. */
+function watcher(t: TestContext, queue: ChangeQueue, warnings: string[] = []): Watcher {
+  const w = new Watcher(queue, new Set(), (text) => warnings.push(text));
+  t.after(() => {
+    w.close();
+    queue.close();
+  });
+  return w;
 }
 
 /** Each edit in a tree of `files` files per directory: what the watcher reported, and the calls it made for it. */
 async function editCosts(files: number): Promise<{ edit: string; reported: string[]; calls: string[] }[]> {
   const { root, scope } = tree(files);
   const queue = newQueue();
-  const w = watcher(queue);
-  await w.use(scope);
-  await quiet();
+  const w = new Watcher(queue, new Set(), () => {});
   const edits: [string, () => void][] = [
     ['src/f1.txt rewritten', () => fs.writeFileSync(join(root, 'src/f1.txt'), 'x\n')],
     ['src/new.txt made', () => fs.writeFileSync(join(root, 'src/new.txt'), 'x\n')],
@@ -134,6 +138,8 @@ async function editCosts(files: number): Promise<{ edit: string; reported: strin
   ];
   const out = [];
   try {
+    w.use(scope);
+    await quiet();
     for (const [edit, act] of edits) {
       act();
       calls = [];
@@ -142,7 +148,7 @@ async function editCosts(files: number): Promise<{ edit: string; reported: strin
       out.push({ edit, reported, calls: [...calls] });
     }
   } finally {
-    await w.close();
+    w.close();
     queue.close();
   }
   return out;
@@ -168,10 +174,10 @@ describe('the directory watcher', () => {
     }
   });
 
-  test('inside a deep root: a directory made is watched (a change where the glob searches), files made in it are seen; one removed is no longer watched', async () => {
+  test('inside a deep root: a directory made is watched (a change where the glob searches), files made in it are seen; one removed is no longer watched', async (t) => {
     const { root, scope } = tree(2);
     const queue = newQueue();
-    const w = watcher(queue);
+    const w = watcher(t, queue);
     w.use(scope);
     const rel = () => w.directories.map((d) => d.slice(root.length + 1));
     assert.deepEqual(rel(), ['', 'raw', 'raw/x', 'src'], 'the roots, and below raw/ (deep) every directory');
@@ -192,14 +198,12 @@ describe('the directory watcher', () => {
     fs.rmSync(join(root, 'raw/w'), { recursive: true });
     assert.deepEqual(await nextBatch(queue), [join(root, 'raw/w'), join(root, 'raw/w/2.dat'), join(root, 'raw/w/z'), join(root, 'raw/w/z/1.dat')]);
     assert.deepEqual(rel(), ['', 'raw', 'raw/x', 'src']);
-    w.close();
-    queue.close();
   });
 
-  test('a root removed is a change and no longer watched; made again, the next scope watches it', async () => {
+  test('a root removed is a change and no longer watched; made again, the next scope watches it', async (t) => {
     const { root, scope } = tree(2);
     const queue = newQueue();
-    const w = watcher(queue);
+    const w = watcher(t, queue);
     w.use(scope);
     fs.rmSync(join(root, 'src'), { recursive: true });
     assert.ok((await nextBatch(queue)).includes(join(root, 'src')));
@@ -210,36 +214,60 @@ describe('the directory watcher', () => {
     assert.ok(w.directories.includes(join(root, 'src')));
     fs.writeFileSync(join(root, 'src/a.txt'), 'a\n');
     assert.deepEqual(await nextBatch(queue), [join(root, 'src/a.txt')]);
-    w.close();
-    queue.close();
   });
 
-  test('a root gone before its watch began is a change (the next build watches where it was)', async () => {
+  test('a root whose parent is not watched, removed or moved away: its own watch says so, and ends', async (t) => {
+    const root = fs.mkdtempSync(join(base, 'p-'));
+    fs.writeFileSync(join(root, 'Rulefile'), '');
+    fs.mkdirSync(join(root, 'a/b'), { recursive: true });
+    fs.writeFileSync(join(root, 'a/b/c.txt'), 'c\n');
+    const project = projectFrom(yaml`
+      rules:
+        copy:
+          inputs: a/b/c.txt
+          outputs: c.out
+          run: cp {input} {output}
+    `);
+    const graph = buildGraph(project, ['copy'], new FakeFileSystem().write('a/b/c.txt'));
+    const scope = new WatchScope({ root, files: [join(root, 'Rulefile')], project, graph });
+    const queue = newQueue();
+    const w = watcher(t, queue);
+    w.use(scope);
+    assert.deepEqual(w.directories, [root, join(root, 'a/b')]);
+    fs.renameSync(join(root, 'a/b'), join(root, 'a/moved'));
+    assert.deepEqual(await nextBatch(queue), [join(root, 'a/b')]);
+    assert.deepEqual(w.directories, [root], 'a watch follows its directory: it would report changes in a/moved as in a/b');
+    fs.mkdirSync(join(root, 'a/b'));
+    fs.rmSync(join(root, 'a/moved'), { recursive: true });
+    w.use(scope);
+    assert.deepEqual(w.directories, [root, join(root, 'a/b')]);
+    fs.rmSync(join(root, 'a/b'), { recursive: true });
+    assert.deepEqual(await nextBatch(queue), [join(root, 'a/b')]);
+    assert.deepEqual(w.directories, [root]);
+  });
+
+  test('a root gone before its watch began is a change (the next build watches where it was)', async (t) => {
     const { root, scope } = tree(2);
     fs.rmSync(join(root, 'raw'), { recursive: true });
     const queue = newQueue();
     const warnings: string[] = [];
-    const w = watcher(queue, warnings);
+    const w = watcher(t, queue, warnings);
     w.use(scope);
     assert.deepEqual(await nextBatch(queue), [join(root, 'raw'), join(root, 'raw/x')]);
     assert.deepEqual(warnings, [], 'a directory that is gone needs no warning');
-    w.close();
-    queue.close();
   });
 
-  test('a link back up inside a deep root is followed once, not forever', async () => {
+  test('a link back up inside a deep root is followed once, not forever', async (t) => {
     const { root, scope } = tree(1);
     fs.symlinkSync('..', join(root, 'raw/x/up'));
     fs.symlinkSync(join(root, 'src'), join(root, 'raw/src-link'));
     const queue = newQueue();
-    const w = watcher(queue);
+    const w = watcher(t, queue);
     w.use(scope);
     assert.deepEqual(
       w.directories.map((d) => d.slice(root.length + 1)),
       ['', 'raw', 'raw/src-link', 'raw/x', 'src'],
     );
-    w.close();
-    queue.close();
   });
 
   test('a directory that cannot be watched is named in one warning, and the others are watched', async (t) => {
@@ -248,7 +276,7 @@ describe('the directory watcher', () => {
     failWatch = (path) => (path === join(root, 'raw/x') ? 'EACCES' : undefined);
     const queue = newQueue();
     const warnings: string[] = [];
-    const w = watcher(queue, warnings);
+    const w = watcher(t, queue, warnings);
     w.use(scope);
     w.use(scope);
     assert.deepEqual(warnings, [`cannot watch raw/x: EACCES: cannot watch '${join(root, 'raw/x')}'; changes in it are not seen`]);
@@ -260,8 +288,6 @@ describe('the directory watcher', () => {
     fs.writeFileSync(join(root, 'raw/x/a.dat'), 'a\n');
     assert.deepEqual(await nextBatch(queue), [join(root, 'raw/x/a.dat')]);
     assert.equal(warnings.length, 1);
-    w.close();
-    queue.close();
   });
 
   test('the system limit of watches reached: one warning for every directory past it', async (t) => {
@@ -270,7 +296,7 @@ describe('the directory watcher', () => {
     failWatch = (path) => (path.startsWith(join(root, 'raw')) ? 'ENOSPC' : undefined);
     const queue = newQueue();
     const warnings: string[] = [];
-    const w = watcher(queue, warnings);
+    const w = watcher(t, queue, warnings);
     w.use(scope);
     w.use(scope);
     assert.equal(warnings.length, 1, warnings.join('\n'));
@@ -281,15 +307,13 @@ describe('the directory watcher', () => {
     );
     fs.writeFileSync(join(root, 'src/a.txt'), 'a\n');
     assert.deepEqual(await nextBatch(queue), [join(root, 'src/a.txt')]);
-    w.close();
-    queue.close();
   });
 
-  test('a watch that fails later is dropped with one warning; the others go on', async () => {
+  test('a watch that fails later is dropped with one warning; the others go on', async (t) => {
     const { root, scope } = tree(1);
     const queue = newQueue();
     const warnings: string[] = [];
-    const w = watcher(queue, warnings);
+    const w = watcher(t, queue, warnings);
     w.use(scope);
     const handle = handles.get(join(root, 'raw/x'))!;
     handle.emit('error', Object.assign(new Error('EIO: i/o error, watch'), { code: 'EIO' }));
@@ -298,7 +322,5 @@ describe('the directory watcher', () => {
     assert.ok(!w.directories.includes(join(root, 'raw/x')));
     fs.writeFileSync(join(root, 'src/a.txt'), 'a\n');
     assert.deepEqual(await nextBatch(queue), [join(root, 'src/a.txt')]);
-    w.close();
-    queue.close();
   });
 });
