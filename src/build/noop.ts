@@ -87,13 +87,14 @@ async function compare(request: BuildRequest, stamp: LoadedStamp, root: string):
   if (request.changed === undefined) return [await checkStamp(stamp, root, true), undefined];
   const index = jobIndexFor(request, stamp, root);
   if (index === undefined) return [{ holds: false }, undefined];
-  const ks: number[] = [];
+  const paths: { k: number; path: string }[] = [];
   for (const p of request.changed) {
-    const k = index.find(p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p);
+    const path = p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p;
+    const k = index.find(path);
     if (k === undefined) return [{ holds: false }, undefined];
-    ks.push(k);
+    paths.push({ k, path });
   }
-  return [checkPaths(stamp, root, ks), index];
+  return [checkPaths(stamp, root, paths), index];
 }
 
 /** The job index that goes with `stamp`: the one a watch session keeps while its file is unchanged, else read. */

@@ -349,21 +349,24 @@ export async function checkStamp(stamp: LoadedStamp, root: string, collect: bool
 }
 
 /**
- * Checks a stamp against the disk for only the paths numbered `ks` (which
- * watch mode's watcher reported): the build log and the files read, then each
+ * Checks a stamp against the disk for only `paths` (which watch mode's
+ * watcher reported), each with its number `k` among the stamp's paths: the build log and the files read, then each
  * of them. Listings and every other path are taken as unchanged, on the
  * watcher's word.
  */
-export function checkPaths(stamp: LoadedStamp, root: string, ks: readonly number[]): StampCheck {
+export function checkPaths(stamp: LoadedStamp, root: string, paths: readonly { k: number; path: string }[]): StampCheck {
   const { header } = stamp;
   if (!sameSmallFacts(header, root, false)) return { holds: false };
   const stats = new Float64Array(stamp.buffer, stamp.statsStart, header.count * 3);
   const then: FileIdentity = { size: 0, mtimeMs: 0, ino: 0 };
   const changed: number[] = [];
-  for (const k of new Set(ks)) {
+  const done = new Set<number>();
+  for (const { k, path } of paths) {
+    if (done.has(k)) continue;
+    done.add(k);
     let st;
     try {
-      st = statSync(stampedPath(stamp, k, root), { throwIfNoEntry: false });
+      st = statSync(path.charCodeAt(0) === 47 ? path : `${root}/${path}`, { throwIfNoEntry: false });
     } catch {
       return { holds: false };
     }
@@ -380,19 +383,6 @@ export function checkPaths(stamp: LoadedStamp, root: string, ks: readonly number
     changed.push(k);
   }
   return changed.length === 0 ? { holds: true } : { holds: false, changed: changed.sort((a, b) => a - b) };
-}
-
-/** The absolute path of stamp path number `k` (found by walking its chunk: for a few paths only). */
-function stampedPath(stamp: LoadedStamp, k: number, root: string): string {
-  const { header } = stamp;
-  const c = Math.floor(k / CHUNK);
-  const from = header.chunks[c]!;
-  const to = c + 1 < header.chunks.length ? header.chunks[c + 1]! : header.pathBytes;
-  const bytes = new Uint8Array(stamp.buffer, stamp.pathsStart + from, to - from);
-  let at = 0;
-  for (let j = c * CHUNK; j < k; j++) at = bytes.indexOf(10, at) + 1;
-  const name = Buffer.from(bytes.buffer, bytes.byteOffset + at, bytes.indexOf(10, at) - at).toString('utf8');
-  return name.charCodeAt(0) === 47 ? name : `${root}/${name}`;
 }
 
 function sameSmallFacts(header: StampHeader, root: string, listings = true): boolean {

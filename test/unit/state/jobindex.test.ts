@@ -135,11 +135,11 @@ describe('the stamp check, for the shortcut', () => {
     const index = indexOf(root, stamp)!;
     edit(root, 's/p.txt', 'p changed\n');
     edit(root, 's/q.txt', 'q changed\n');
-    const check = checkPaths(stamp, root, [index.find('s/q.txt')!]);
+    const check = checkPaths(stamp, root, [{ k: index.find('s/q.txt')!, path: 's/q.txt' }]);
     assert.deepEqual(check.holds ? [] : check.changed!.map((k) => index.path(k)), ['s/q.txt']);
     // The Rulefile is compared whatever the watcher said.
     edit(root, 'Rulefile', RULEFILE + '# edited\n');
-    assert.deepEqual(checkPaths(stamp, root, [index.find('s/q.txt')!]), { holds: false });
+    assert.deepEqual(checkPaths(stamp, root, [{ k: index.find('s/q.txt')!, path: 's/q.txt' }]), { holds: false });
   });
 });
 
