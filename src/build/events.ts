@@ -1,6 +1,6 @@
 // Every build that takes the lock appends its events to the event log under
 // .rules/logs/ (SPEC §3), a no-op too: the caller's reporter and the log hear
-// the same events. The JSON reporter (and pino) are loaded only here.
+// the same events. The JSON reporter is loaded only here.
 
 import { MultiReporter } from '../run/events.js';
 import { eventLogPath, rotateEventLog } from '../state/paths.js';

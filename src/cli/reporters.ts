@@ -1,6 +1,6 @@
 // Who hears a build on the command line: the console always, JSON on stderr
 // with `--log-format json`. (The builder adds the event log under .rules/logs/.)
-// The JSON reporter (and pino) are loaded only when needed.
+// The JSON reporter is loaded only when needed.
 
 import type { ReportRequest } from '../build/request.js';
 import { ConsoleReporter } from '../report/console.js';

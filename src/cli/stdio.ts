@@ -40,7 +40,7 @@ export function guardStdio(): void {
   }
 }
 
-/** A write to stdout or stderr failed, through a stream or straight to the descriptor (pino's). */
+/** A write to stdout or stderr failed, through a stream or straight to the descriptor (the JSON reporter's). */
 export function writeFailed(e: NodeJS.ErrnoException): void {
   if (e.code !== 'EPIPE' || closed.signal.aborted) return;
   process.exitCode = EXIT_OUTPUT_CLOSED;

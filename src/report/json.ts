@@ -1,7 +1,9 @@
-// Structured events through pino: `--log-format json` on stderr, and the
-// per-build event log under .rules/logs/.
+// Structured events as JSON lines: `--log-format json` on stderr, and the
+// per-build event log under .rules/logs/. Each line is one object in the
+// shape pino writes (`level`, `time`, the fixed fields, the event's fields,
+// `msg`), so tools made for pino's lines read ours.
 
-import pino from 'pino';
+import { writeSync } from 'node:fs';
 import type { Job } from '../graph/model.js';
 import type { BuildEvent, Reporter } from '../run/events.js';
 import { AppendFile, stateWriteError } from '../state/io.js';
@@ -15,7 +17,7 @@ function jobFields(job: Job) {
 }
 
 /**
- * The event log file as pino's destination: lines are gathered and appended
+ * The event log file: lines are gathered and appended
  * in whole pieces. A piece that cannot be written (a full disk) is a failure
  * told to `onError` once; the log then takes no more.
  */
@@ -65,21 +67,56 @@ class EventLogFile {
 
 const SHOWN = shownStatePath('eventLog');
 
-export class JsonReporter implements Reporter {
-  private readonly log: pino.Logger;
-  private readonly dest: ReturnType<typeof pino.destination> | EventLogFile;
-  /** A write to a file descriptor failed (stderr closed under us): nothing more is written, not even at close. */
+/** Where a reporter's lines go. */
+interface Destination {
+  write(line: string): void;
+}
+
+/**
+ * A file descriptor (stderr), written to at once, line by line. A write that
+ * fails (the reader closed the pipe, a full disk) is told to `onError`, and
+ * nothing more is written.
+ */
+class DescriptorDestination implements Destination {
   private broken = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly onError: ((e: NodeJS.ErrnoException) => void) | undefined,
+  ) {}
+
+  write(line: string): void {
+    if (this.broken) return;
+    const bytes = Buffer.from(line);
+    try {
+      for (let at = 0; at < bytes.length; ) {
+        try {
+          at += writeSync(this.fd, bytes, at);
+        } catch (e) {
+          // A pipe our own stream made non-blocking is full: wait for its reader.
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(PAUSE, 0, 0, 1);
+        }
+      }
+    } catch (e) {
+      this.broken = true;
+      this.onError?.(e as NodeJS.ErrnoException);
+    }
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+const LEVEL = { info: 30, error: 50 } as const;
+
+export class JsonReporter implements Reporter {
+  /** The fixed fields, as they follow `time` on every line (`,"pid":123`). */
+  private readonly fixed: string;
+  private readonly log: Record<keyof typeof LEVEL, (fields: object, msg: string) => void>;
 
   /** JSON events on a descriptor (2: stderr); a failed write is told to `onError` and ends the writing. */
   static toDescriptor(fd: number, extra: Record<string, unknown> = {}, onError?: (e: NodeJS.ErrnoException) => void): JsonReporter {
-    const dest = pino.destination({ fd, sync: true });
-    const reporter = new JsonReporter(dest, extra);
-    dest.on('error', (e: NodeJS.ErrnoException) => {
-      reporter.broken = true;
-      onError?.(e);
-    });
-    return reporter;
+    return new JsonReporter(new DescriptorDestination(fd, onError), extra);
   }
 
   /** JSON events appended to the event log at `path`; a failure is told to `onError` when it happens, and thrown by `close`. */
@@ -87,13 +124,20 @@ export class JsonReporter implements Reporter {
     return new JsonReporter(new EventLogFile(path, onError), extra);
   }
 
-  private constructor(dest: ReturnType<typeof pino.destination> | EventLogFile, extra: Record<string, unknown>) {
-    this.dest = dest;
-    this.log = pino({ base: extra, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, this.dest);
+  private constructor(
+    private readonly dest: Destination,
+    extra: Record<string, unknown>,
+  ) {
+    this.fixed = fieldsOf(extra);
+    this.log = { info: (fields, msg) => this.line(LEVEL.info, fields, msg), error: (fields, msg) => this.line(LEVEL.error, fields, msg) };
+  }
+
+  /** `{"level":30,"time":"…","pid":1,"event":"…",…,"msg":"…"}`: fields that are undefined are left out, as JSON.stringify does. */
+  private line(level: number, fields: object, msg: string): void {
+    this.dest.write(`{"level":${level},"time":"${new Date().toISOString()}"${this.fixed}${fieldsOf(fields)},"msg":${JSON.stringify(msg)}}\n`);
   }
 
   emit(e: BuildEvent): void {
-    if (this.broken) return;
     switch (e.type) {
       case 'shortcut':
         this.log.info({ event: 'shortcut', changed: e.changed, deciding: e.deciding, jobs: e.jobs }, `${e.changed} files changed since the last build`);
@@ -162,9 +206,12 @@ export class JsonReporter implements Reporter {
       // A file it opened is closed (a watch session builds many times).
       const failure = this.dest.close();
       if (failure) throw failure;
-    } else if (!this.broken) {
-      // Flushing a destination that failed would retry for ever.
-      this.dest.flushSync();
     }
   }
+}
+
+/** An object's fields as they go inside a line: `,"a":1,"b":"x"`, or nothing for none. */
+function fieldsOf(fields: object): string {
+  const json = JSON.stringify(fields);
+  return json.length > 2 ? `,${json.slice(1, -1)}` : '';
 }

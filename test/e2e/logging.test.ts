@@ -1,4 +1,4 @@
-// Structured logging: `--log-format json` writes pino JSON lines to stderr,
+// Structured logging: `--log-format json` writes JSON lines to stderr,
 // and every real build appends its events to .rules/logs/events.jsonl.
 
 import { describe, test } from 'node:test';
