@@ -8,12 +8,7 @@ import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 import { buildRequest, type BuildOptions } from './options.js';
 import { commandLineReport, consoleReporter } from './reporters.js';
-import { EXIT_OUTPUT_CLOSED, outputClosed, stderr, stdout } from './stdio.js';
-
-/** Errors as the user sees them: at their place in the Rulefile, else after `rules: `. */
-export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
-}
+import { EXIT_OUTPUT_CLOSED, outputClosed, printDiagnostics, stderr, stdout } from './stdio.js';
 
 /** Ctrl-C, SIGTERM, or a reader closing our output (cli/stdio.ts): all stop a build the same way. */
 function interrupts(): { signal: AbortSignal; dispose(): void } {

@@ -11,10 +11,9 @@ import { formatRuleList } from '../report/list.js';
 import { DiskFileSystem } from '../util/fs.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, type ParsedArgs } from './args.js';
-import { printDiagnostics } from './build.js';
 import { checkMode, projectRequest } from './options.js';
 import { commandLineReport } from './reporters.js';
-import { stderr, stdout } from './stdio.js';
+import { printDiagnostics, stderr, stdout } from './stdio.js';
 
 export async function graphCommand(args: ParsedArgs): Promise<number> {
   const format = (value(args, 'format') ?? 'dot') as GraphFormat;

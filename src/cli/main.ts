@@ -2,10 +2,16 @@
 // The `rules` command: parse arguments, run a command, map the outcome to an
 // exit status. User errors are printed without a stack trace.
 
-import { COMMANDS, commandHelp, mainHelp, parseArgs, type ParsedArgs } from './args.js';
-import { buildCommand, printDiagnostics, watchCommand } from './build.js';
-import { buildOptions } from './options.js';
-import { EXIT_OUTPUT_CLOSED, guardStdio, outputClosed } from './stdio.js';
+// Only what every command needs is imported here: each command loads the
+// rest when it runs. A build first starts the threads that will check the
+// up-to-date stamp (state/stamp-check.ts), so that they start while the
+// build's modules load.
+
+import { dirname, resolve } from 'node:path';
+import { COMMANDS, commandHelp, flag, mainHelp, parseArgs, value, type ParsedArgs } from './args.js';
+import { EXIT_OUTPUT_CLOSED, guardStdio, outputClosed, printDiagnostics } from './stdio.js';
+import { stampPath } from '../state/paths.js';
+import { startCheckThreads } from '../state/stamp-check.js';
 import { UserError } from '../util/errors.js';
 import { version } from '../util/version.js';
 
@@ -47,7 +53,13 @@ async function run(args: ParsedArgs): Promise<number> {
       throw new UserError(`'rules ${cmd.name}' takes no targets (got '${args.positionals[0]}')`);
     }
     if (cmd.name === 'build' || cmd.name === 'watch') {
-      const opts = buildOptions(args, cmd.name === 'watch' || args.flags.has('watch'));
+      const watching = cmd.name === 'watch' || args.flags.has('watch');
+      if (!watching && !flag(args, 'force')) {
+        const file = value(args, 'file');
+        startCheckThreads(stampPath(file === undefined ? process.cwd() : dirname(resolve(file))));
+      }
+      const [{ buildCommand, watchCommand }, { buildOptions }] = await Promise.all([import('./build.js'), import('./options.js')]);
+      const opts = buildOptions(args, watching);
       return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
     const { cleanCommand, configCommand, graphCommand, listCommand } = await import('./commands.js');

@@ -7,6 +7,7 @@
 // Any other write error on them (a full disk under `> file`) only silences that stream.
 
 import type { Writer } from '../report/console.js';
+import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 
 /** The exit status once our output has been closed under us. */
 export const EXIT_OUTPUT_CLOSED = 141;
@@ -45,4 +46,9 @@ export function writeFailed(e: NodeJS.ErrnoException): void {
   if (e.code !== 'EPIPE' || closed.signal.aborted) return;
   process.exitCode = EXIT_OUTPUT_CLOSED;
   closed.abort();
+}
+
+/** Errors as the user sees them: at their place in the Rulefile, else after `rules: `. */
+export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) stderr.write(d.loc ? `${formatDiagnostic(d)}\n` : `rules: ${d.message}\n`);
 }

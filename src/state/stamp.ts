@@ -23,19 +23,14 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { DiskFileSystem, sameFile, type DirEntry, type FileIdentity, type Listing } from '../util/fs.js';
 import { sha256Hex } from '../util/hash.js';
 import { logPath, stampPath } from './paths.js';
+import { CHUNK, THREADED_FROM, checkChunks, checkOnThreads } from './stamp-check.js';
 
 const MAGIC = 'rules-uptodate 3 ';
 /** The first line: MAGIC, 64 hex digits, a newline. */
 const FIRST_LINE = MAGIC.length + 65;
-/** Paths per unit of work: threads take chunks of this many until none are left. */
-const CHUNK = 4096;
-/** Below this many paths, threads cost more to start than they save. */
-const THREADED_FROM = 40_000;
 
 /** What a build looked at: `CachedFileSystem` keeps this record. */
 export interface LookedAt {
@@ -330,22 +325,21 @@ export async function checkStamp(stamp: LoadedStamp, root: string, collect: bool
   // [next chunk, a difference that ends the check, files changed so far]
   const control = new Int32Array(new SharedArrayBuffer(12));
   const changed = collect ? new Int32Array(new SharedArrayBuffer(MAX_CHANGED * 4)) : undefined;
-  const workers = header.count >= THREADED_FROM ? startWorkers(stamp, root, control, changed) : [];
-  try {
-    // While the threads start: the log, the files read, the directories listed.
-    if (!sameSmallFacts(header, root)) {
-      Atomics.store(control, 1, 1);
-      return { holds: false };
-    }
-    const mainOk = checkChunks(stamp.buffer, stamp.pathsStart, stamp.statsStart, header, root, control, changed);
-    const workersOk = await Promise.all(workers.map((w) => w.done));
-    if (!mainOk || !workersOk.every(Boolean)) return { holds: false };
-    const n = Atomics.load(control, 2);
-    if (n === 0) return { holds: true };
-    return { holds: false, changed: [...changed!.subarray(0, n)].sort((a, b) => a - b) };
-  } finally {
-    for (const w of workers) w.worker.unref();
+  const { count, pathBytes, chunks } = header;
+  const task = { buffer: stamp.buffer, pathsStart: stamp.pathsStart, statsStart: stamp.statsStart, header: { count, pathBytes, chunks }, root, control, changed };
+  const threads = count >= THREADED_FROM ? checkOnThreads(task) : [];
+  // While the threads start: the log, the files read, the directories listed.
+  if (!sameSmallFacts(header, root)) {
+    // The threads see this, answer and end.
+    Atomics.store(control, 1, 1);
+    return { holds: false };
   }
+  const mainOk = checkChunks(task);
+  const threadsOk = await Promise.all(threads);
+  if (!mainOk || !threadsOk.every(Boolean)) return { holds: false };
+  const n = Atomics.load(control, 2);
+  if (n === 0) return { holds: true };
+  return { holds: false, changed: [...changed!.subarray(0, n)].sort((a, b) => a - b) };
 }
 
 /**
@@ -412,92 +406,6 @@ function sameSmallFacts(header: StampHeader, root: string, listings = true): boo
     }
   }
   return true;
-}
-
-function startWorkers(stamp: LoadedStamp, root: string, control: Int32Array, changed: Int32Array | undefined): { worker: Worker; done: Promise<boolean> }[] {
-  // The main thread checks too: one worker fewer than the cores.
-  const n = Math.min(3, availableParallelism() - 1);
-  const out: { worker: Worker; done: Promise<boolean> }[] = [];
-  for (let i = 0; i < n; i++) {
-    const worker = new Worker(new URL('./stamp-worker.js', import.meta.url), {
-      workerData: { buffer: stamp.buffer, pathsStart: stamp.pathsStart, statsStart: stamp.statsStart, header: stamp.header, root, control, changed },
-    });
-    const done = new Promise<boolean>((resolve) => {
-      worker.once('message', (ok: boolean) => resolve(ok));
-      worker.once('error', () => resolve(false));
-      worker.once('exit', () => resolve(false));
-    });
-    out.push({ worker, done });
-  }
-  return out;
-}
-
-/**
- * Takes chunks of paths until none are left or some thread found a
- * difference; stats each path and compares. Shared by the main thread and the
- * workers: `control[0]` is the next chunk, `control[1]` is set on a difference
- * that ends the check. With `changed`, a regular file that existed and still
- * does but differs does not end it: its number is kept there (`control[2]`
- * counts them), up to MAX_CHANGED.
- */
-export function checkChunks(
-  buffer: SharedArrayBuffer,
-  pathsStart: number,
-  statsStart: number,
-  header: Pick<StampHeader, 'count' | 'pathBytes' | 'chunks'>,
-  root: string,
-  control: Int32Array,
-  changed?: Int32Array,
-): boolean {
-  const stats = new Float64Array(buffer, statsStart, header.count * 3);
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  // What the build knew of the path being checked (one object, refilled: no allocation per path).
-  const then: FileIdentity = { size: 0, mtimeMs: 0, ino: 0 };
-  for (;;) {
-    if (Atomics.load(control, 1) !== 0) return false;
-    const k = Atomics.add(control, 0, 1);
-    if (k >= header.chunks.length) return true;
-    const from = header.chunks[k]!;
-    const to = k + 1 < header.chunks.length ? header.chunks[k + 1]! : header.pathBytes;
-    const names = Buffer.from(buffer, pathsStart + from, to - from).toString('utf8').split('\n');
-    // Each path ends with a newline: CHUNK of them (fewer in the last chunk), then nothing.
-    const expected = Math.min(CHUNK, header.count - k * CHUNK);
-    if (names.length !== expected + 1 || names[expected] !== '') {
-      Atomics.store(control, 1, 1);
-      return false;
-    }
-    let i = k * CHUNK * 3;
-    for (let j = 0; j < expected; j++, i += 3) {
-      const name = names[j]!;
-      let st;
-      try {
-        st = statSync(name.charCodeAt(0) === 47 ? name : prefix + name, { throwIfNoEntry: false });
-      } catch {
-        // Not even a "does not exist" (a file where a directory should be, no permission): let the full path judge.
-        Atomics.store(control, 1, 1);
-        return false;
-      }
-      let same;
-      if (st === undefined) same = stats[i] === -1;
-      else {
-        then.size = stats[i]!;
-        then.mtimeMs = stats[i + 1]!;
-        then.ino = stats[i + 2]!;
-        same = sameFile(st, then);
-      }
-      if (!same) {
-        if (changed !== undefined && st !== undefined && st.isFile() && stats[i] !== -1) {
-          const n = Atomics.add(control, 2, 1);
-          if (n < changed.length) {
-            changed[n] = k * CHUNK + j;
-            continue;
-          }
-        }
-        Atomics.store(control, 1, 1);
-        return false;
-      }
-    }
-  }
 }
 
 /**

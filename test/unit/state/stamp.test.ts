@@ -5,6 +5,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { stampPath } from '../../../src/state/paths.js';
 import { loadStamp, stampHolds, writeStamp, type LookedAt, type StampFacts } from '../../../src/state/stamp.js';
+import { startCheckThreads } from '../../../src/state/stamp-check.js';
+import { spawnSync } from 'node:child_process';
 import { CachedFileSystem, DiskFileSystem } from '../../../src/util/fs.js';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
@@ -255,5 +257,38 @@ describe('the up-to-date stamp', () => {
       writeStamp(root, facts(root, { fs: record(paths, stat) }));
       assert.equal(await holds(root), false, `difference at ${wrongAt}`);
     }
+  });
+
+  test('threads started ahead of the check, as the command line does, take part in it', async (t) => {
+    const root = tempRoot(t);
+    setUp(root);
+    const names = ['src/a.txt', 'src/b.txt', 'out/a.txt', 'out/never.txt'];
+    const paths = Array.from({ length: 60_000 }, (_, i) => names[i] ?? `out/never-${i}.txt`);
+    const helpers = Math.max(0, Math.min(3, os.availableParallelism() - 1));
+    writeStamp(root, facts(root, { fs: record(paths, diskStat(root)) }));
+    assert.equal(startCheckThreads(stampPath(root)), helpers);
+    assert.equal(await holds(root), true);
+    // The last path differs: whichever thread takes the last chunk finds it.
+    const real = diskStat(root);
+    let i = 0;
+    writeStamp(root, facts(root, { fs: record(paths, (p) => (i++ === 59_999 ? { size: 1, mtimeMs: 1, ino: 1 } : real(p))) }));
+    assert.equal(startCheckThreads(stampPath(root)), helpers);
+    assert.equal(await holds(root), false);
+    // A small stamp, or none: no threads.
+    assert.equal(startCheckThreads(path.join(root, 'no-such-stamp')), 0);
+    writeStamp(root, facts(root));
+    assert.equal(startCheckThreads(stampPath(root)), 0);
+  });
+
+  test('threads started ahead that no check takes do not keep the process alive', (t) => {
+    const root = tempRoot(t);
+    const big = path.join(root, 'big-stamp');
+    fs.writeFileSync(big, Buffer.alloc(2_000_000));
+    const module = new URL('../../../src/state/stamp-check.js', import.meta.url).href;
+    const script = `const { startCheckThreads } = await import(${JSON.stringify(module)}); console.log(startCheckThreads(${JSON.stringify(big)}));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, 'the process did not end by itself');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), String(Math.max(0, Math.min(3, os.availableParallelism() - 1))));
   });
 });
