@@ -445,9 +445,16 @@ export class BuildLog {
     const lines = text.split('\n');
     if (lines.pop() !== '') return undefined;
     for (const line of lines) {
-      const parsed = decode(line);
-      if (parsed === undefined) return undefined;
-      log.apply(parsed, true);
+      // As in a whole load: a finished run's record is decoded when first asked for.
+      const json = checkedJson(line);
+      if (json === undefined) return undefined;
+      const key = deferredKey(json);
+      if (key !== undefined) log.index(key, line);
+      else {
+        const parsed = parseLine(json);
+        if (parsed === undefined) return undefined;
+        log.apply(parsed, true);
+      }
       log.lines++;
     }
     log.loadMarkers();

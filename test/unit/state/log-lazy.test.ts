@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { BuildLog, MemoryLogStorage } from '../../../src/state/log.js';
+import { BuildLog, FileLogStorage, MemoryLogStorage } from '../../../src/state/log.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { logPath } from '../../../src/state/paths.js';
 import type { JobRecord } from '../../../src/state/log.js';
 import { MemoryMarkerStorage } from '../../../src/state/started.js';
 import { HEADER, info, linesOf, record } from './helpers.js';
@@ -312,5 +316,58 @@ describe('BuildLog: recompaction writes an undecoded record back as its line', (
     // A decoded record teaches the hash cache its files: that tells which were decoded.
     const decoded = ODD_KEYS.filter((k) => log.knownFile(`raw/${k}_in0.fits`) !== undefined);
     assert.deepEqual(decoded, [ODD_KEYS[1], ODD_KEYS[4]]);
+  });
+});
+
+describe('BuildLog.loadTail: the part appended since a point, the rest fetched by key', () => {
+  /** A log on disk written in two sessions; `from` is where the second began. */
+  function twoSessions(t: { after(fn: () => void): void }, second: (log: BuildLog) => void): { storage: FileLogStorage; from: number; earlier: Map<string, string> } {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-log-tail-'));
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const first = BuildLog.load(new FileLogStorage(root));
+    for (const k of ['a', 'b', 'd']) first.done(record(k, 1));
+    first.close();
+    const text = fs.readFileSync(logPath(root), 'utf8');
+    // What the job index would fetch: each record's line from before, by key.
+    const earlier = new Map(linesOf(text).slice(1).map((l) => [JSON.parse(l.slice(9)).k as string, l]));
+    const log = BuildLog.load(new FileLogStorage(root));
+    second(log);
+    log.close();
+    return { storage: new FileLogStorage(root), from: Buffer.byteLength(text), earlier };
+  }
+
+  test('records appended later win, are decoded when first asked for, and an X line forgets', (t) => {
+    const { storage, from, earlier } = twoSessions(t, (log) => {
+      log.done(record('a', 2));
+      log.forget('b');
+      log.done(record('c', 2));
+    });
+    const fetched: string[] = [];
+    const { value: tail, count } = parses(() =>
+      BuildLog.loadTail(storage, from, [], (k) => {
+        fetched.push(k);
+        return earlier.get(k);
+      }),
+    );
+    assert.ok(tail !== undefined);
+    assert.equal(count, 1, 'only the X line is parsed at load');
+    assert.deepEqual(tail.records.get('a'), record('a', 2));
+    assert.deepEqual(tail.records.get('c'), record('c', 2));
+    assert.equal(tail.records.get('b'), undefined, 'forgotten in the tail, not fetched back');
+    assert.deepEqual(tail.records.get('d'), record('d', 1), 'from before the tail: fetched');
+    assert.equal(tail.records.get('e'), undefined);
+    assert.deepEqual(fetched.sort(), ['d', 'e']);
+  });
+
+  test('a damaged line or a cut last line in the tail: no tail log (the caller loads the whole log)', (t) => {
+    const { storage, from, earlier } = twoSessions(t, (log) => log.done(record('a', 2)));
+    const file = logPath(storage.root);
+    const whole = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, whole.slice(0, -20) + 'x'.repeat(19) + '\n');
+    assert.equal(BuildLog.loadTail(storage, from, [], (k) => earlier.get(k)), undefined);
+    fs.writeFileSync(file, whole.slice(0, -1));
+    assert.equal(BuildLog.loadTail(storage, from, [], (k) => earlier.get(k)), undefined);
+    fs.writeFileSync(file, whole);
+    assert.deepEqual(BuildLog.loadTail(storage, from, [], (k) => earlier.get(k))?.records.get('a'), record('a', 2));
   });
 });
