@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flagValue } from './flags.js';
 
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../bin/main.js', import.meta.url).pathname;
 
 const RULEFILE = `rules:
   merge:

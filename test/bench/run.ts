@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { generate, type Shape } from './gen.js';
 import { flagValue } from './flags.js';
 
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../bin/main.js', import.meta.url).pathname;
 const TOOLS = ['rules', 'make', 'ninja'] as const;
 type Tool = (typeof TOOLS)[number];
 const METRICS = ['full', 'noop', 'dry', 'content', 'touch'] as const;

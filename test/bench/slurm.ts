@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flagValue } from './flags.js';
 
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../bin/main.js', import.meta.url).pathname;
 const REPO = new URL('../../../', import.meta.url).pathname;
 
 function project(n: number, run: string): string {

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { flagValue } from './flags.js';
 import { generate } from './gen.js';
 
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../bin/main.js', import.meta.url).pathname;
 
 interface Watching {
   child: ChildProcess;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
-/** The compiled CLI: this file compiles to dist/test/e2e/helpers.js. */
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The CLI as users run it, bundled (dist/bin/main.js): this file compiles to dist/test/e2e/helpers.js. */
+export const CLI = fileURLToPath(new URL('../../bin/main.js', import.meta.url));
 
 /** The repository root (dist/test/e2e → ../../..). */
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));

@@ -17,5 +17,5 @@ test('the CLI file is executable and runs by itself', () => {
 
 test('package.json names it as the `rules` bin', () => {
   const pkg = JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as { bin: Record<string, string> };
-  assert.equal(pkg.bin['rules'], 'dist/src/cli/main.js');
+  assert.equal(pkg.bin['rules'], 'dist/bin/main.js');
 });

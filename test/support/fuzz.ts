@@ -45,7 +45,7 @@ export interface FuzzOutcome {
 
 /** The repository root (this file compiles to dist/test/support/fuzz.js). */
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/main.js', import.meta.url));
 const MEASURE = fileURLToPath(new URL('./measure-cli.js', import.meta.url));
 
 /** Slower than this, a case fails (in-process cases run a few milliseconds). */
