@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import type { Job } from '../../../src/graph/model.js';
-import { ConsoleReporter, jobOutput } from '../../../src/report/console.js';
+import { ConsoleReporter, jobOutput, shortcutText } from '../../../src/report/console.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
 
@@ -138,5 +138,13 @@ describe('the console reporter', () => {
       c.err.join(''),
       'FAILED: make[n=2]: exit status 1\n  command: make\n[... 1.5 kB of output cut; the whole output could not be kept: ENOSPC: no space left on device]\nend\n',
     );
+  });
+});
+
+describe('the shortcut line (-v)', () => {
+  test('groups the digits of its numbers by thousands', () => {
+    assert.equal(shortcutText(1, 6, 301_002), 'rules: 1 file changed since the last build; deciding 6 of 301,002 jobs\n');
+    assert.equal(shortcutText(1024, 999, 1_000_000), 'rules: 1,024 files changed since the last build; deciding 999 of 1,000,000 jobs\n');
+    assert.equal(shortcutText(2, 100, 1000), 'rules: 2 files changed since the last build; deciding 100 of 1,000 jobs\n');
   });
 });
