@@ -215,6 +215,7 @@ export class FileLogStorage implements LogStorage {
     return {
       list: () => disk.list(),
       remove: (name) => disk.remove(name),
+      close: () => disk.close(),
       write: (name, text) => {
         try {
           disk.write(name, text);
@@ -685,6 +686,7 @@ export class BuildLog {
     const dead = live === undefined ? [] : this.deadRecords(live);
     const kept = this.records.size - dead.length + this.incomplete.size + this.trees.size;
     // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
+    this.markers.close?.();
     if (this.partial) {
       this.storage.close();
       return;
