@@ -105,6 +105,15 @@ interface Pending {
   resolveResult: (r: LaunchResult) => void;
 }
 
+/**
+ * A fork copies the page tables of the process that forks, and the job's exec
+ * then tears that copy down: both cost what the helper holds. Without V8's
+ * background threads (their stacks, their malloc arenas) and with a young
+ * generation of 1 MB instead of up to 16 (the helper's objects live for one
+ * job), a helper holds about a third less, and each job it starts costs less.
+ */
+const HELPER_FLAGS = ['--single-threaded', '--max-semi-space-size=1'];
+
 export class SpawnerLauncher implements Launcher {
   private readonly helpers: Helper[] = [];
   private readonly pending = new Map<number, Pending>();
@@ -114,7 +123,7 @@ export class SpawnerLauncher implements Launcher {
   constructor(count: number) {
     const script = new URL('./spawner-process.js', import.meta.url);
     for (let i = 0; i < count; i++) {
-      const proc = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+      const proc = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: HELPER_FLAGS, serialization: 'json' });
       const helper: Helper = { proc, busy: 0, alive: true };
       proc.on('message', (m: FromSpawner) => this.receive(m));
       proc.on('exit', () => this.lost(helper));

@@ -7,9 +7,13 @@ function send(m: FromSpawner): void {
   process.send?.(m);
 }
 
+// A plain copy of the environment, taken once: handing `process.env` itself to
+// spawn() costs a getenv() per variable per job.
+const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+
 process.on('message', (m: ToSpawner) => {
   const { id, ...req } = m;
-  const { child, result } = startProcess(req, process.env);
+  const { child, result } = startProcess(req, baseEnv);
   send({ id, pid: child.pid });
   void result.then((r) => send({ id, ...r }));
 });

@@ -215,6 +215,7 @@ export class FileLogStorage implements LogStorage {
     return {
       list: () => disk.list(),
       remove: (name) => disk.remove(name),
+      close: () => disk.close(),
       write: (name, text) => {
         try {
           disk.write(name, text);
@@ -638,9 +639,10 @@ export class BuildLog {
   started(key: string, outputs: string[], log?: string): void {
     const line: StartLine = log === undefined ? { t: 'S', k: key, o: outputs } : { t: 'S', k: key, o: outputs, l: log };
     const name = this.marked.get(key) ?? markerName(key);
-    this.markers.write(name, encode(line));
+    const text = encode(line);
+    this.markers.write(name, text);
     this.marked.set(key, name);
-    this.append(line);
+    this.append(line, text);
   }
 
   done(record: JobRecord): void {
@@ -668,10 +670,11 @@ export class BuildLog {
     this.nameless.delete(name);
   }
 
-  private append(line: Line): void {
+  /** Appends a line; `encoded`: its text, when the caller has it already. */
+  private append(line: Line, encoded?: string): void {
     if (this.needsRewrite) this.rewrite();
     this.apply(line, false);
-    let text = encode(line);
+    let text = encoded ?? encode(line);
     if (!this.started_) {
       text = HEADER + '\n' + text;
       this.started_ = true;
@@ -692,6 +695,7 @@ export class BuildLog {
     const dead = live === undefined ? [] : this.deadRecords(live);
     const kept = this.records.size - dead.length + this.incomplete.size + this.trees.size;
     // After a recompaction there is no dead record left: a no-op build does not rewrite the log again.
+    this.markers.close?.();
     if (this.partial) {
       this.storage.close();
       return;

@@ -23,6 +23,8 @@ const ENTRIES = {
   jobIndex: { rel: 'jobindex', kind: 'file' },
   /** The started-markers of running jobs (state/started.ts). */
   started: { rel: 'started', kind: 'dir' },
+  /** The files of finished started-markers, kept for the next jobs' markers while a build runs (state/started.ts). */
+  spareMarkers: { rel: 'started-spare', kind: 'dir' },
   /** Job output too long to keep in memory (state/output.ts). */
   output: { rel: 'output', kind: 'dir' },
   /** The job descriptions `script:` jobs read from $RULES_JOB (state/jobfile.ts), each while its job runs. */
@@ -80,6 +82,10 @@ export function startedDir(root: string): string {
   return statePath(root, 'started');
 }
 
+export function spareMarkersDir(root: string): string {
+  return statePath(root, 'spareMarkers');
+}
+
 export function outputDir(root: string): string {
   return statePath(root, 'output');
 }
@@ -116,7 +122,7 @@ export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): vo
  * under .rules/ is left alone. The lock and its mutex are checked as they are
  * taken (state/lock.ts).
  */
-const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'output', 'jobs'];
+const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'spareMarkers', 'output', 'jobs'];
 
 /** Makes .rules/ if needed; a file in its place is the user's to move. */
 export function makeStateDir(root: string): void {

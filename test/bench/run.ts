@@ -10,8 +10,9 @@
 //
 // Each tool builds its own copy of the tree. For every metric the tools' runs
 // are interleaved (rules, make, ninja, rules, ...) so machine noise hits them
-// alike; the table shows medians, peak RSS, jobs run, and the ratios
-// rules/make and rules/ninja. After the full builds, every tool must have made
+// alike; the table shows medians of wall time and of CPU time (user+sys of the
+// tool and every process it started: the jobs count), peak RSS, jobs run, and
+// the ratios rules/make and rules/ninja of both. After the full builds, every tool must have made
 // the same files with the same contents, and run the same number of jobs.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -50,11 +51,13 @@ function ensureTools(): void {
 
 interface Sample {
   seconds: number;
+  /** User+sys CPU seconds of the tool and its children (the jobs). */
+  cpu: number;
   rssKb: number;
   jobs: number;
 }
 
-/** Runs a command under /usr/bin/time; returns wall seconds, peak RSS and how many jobs it ran. */
+/** Runs a command under /usr/bin/time; returns wall and CPU seconds, peak RSS and how many jobs it ran. */
 function measure(tool: Tool, dir: string, args: string[], jobs: number): Sample {
   const argv: Record<Tool, string[]> = {
     rules: [process.execPath, CLI, ...args, `-j${jobs}`],
@@ -62,11 +65,12 @@ function measure(tool: Tool, dir: string, args: string[], jobs: number): Sample 
     ninja: ['ninja', ...args, `-j${jobs}`],
   };
   const [cmd, ...rest] = argv[tool];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd!, ...rest], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd!, ...rest], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
   const timeLine = r.stderr.trim().split('\n').pop()!;
   if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed in ${dir}:\n${r.stderr.slice(-3000)}`);
-  const [seconds, rssKb] = timeLine.split(' ').map(Number) as [number, number];
-  return { seconds, rssKb, jobs: countJobs(tool, args, r.stdout) };
+  // GNU time counts the children the tool waited for: every job, and rules' helper processes.
+  const [seconds, rssKb, user, sys] = timeLine.split(' ').map(Number) as [number, number, number, number];
+  return { seconds, cpu: user + sys, rssKb, jobs: countJobs(tool, args, r.stdout) };
 }
 
 function countJobs(tool: Tool, args: string[], stdout: string): number {
@@ -170,7 +174,7 @@ function main(): void {
         cleanTree(dirs[t]);
         const s = measure(t, dirs[t], t === 'rules' ? ['build', '-q'] : [], jobs);
         if (metrics.includes('full')) add('full', t, { ...s, jobs: t === 'rules' ? gen.jobs : s.jobs });
-        process.stdout.write(`  full ${t}: ${s.seconds}s\n`);
+        process.stdout.write(`  full ${t}: ${s.seconds}s, CPU ${s.cpu.toFixed(2)}s\n`);
       }
     }
     if (r === 0) checkSameWork(tools, dirs, gen.jobs, results);
@@ -190,18 +194,23 @@ function main(): void {
     }
   }
 
-  console.log('\nmedian seconds (peak RSS MB) [jobs run]');
-  console.log(`${'metric'.padEnd(26)}${TOOLS.map((t) => t.padStart(22)).join('')}   rules/make  rules/ninja`);
+  console.log('\nmedian seconds (peak RSS MB) [jobs run]; CPU: median user+sys seconds, jobs included');
+  const cpuHead = TOOLS.map((t) => `cpu ${t}`.padStart(10)).join('');
+  console.log(`${'metric'.padEnd(26)}${TOOLS.map((t) => t.padStart(22)).join('')}   rules/make  rules/ninja  ${cpuHead}   cpu r/make  cpu r/ninja`);
   for (const m of METRICS) {
     if (!metrics.includes(m)) continue;
     const row = TOOLS.map((t) => {
       const xs = results.get(`${m}/${t}`);
-      if (!xs) return { s: 0, rss: 0, jobs: 0 };
-      return { s: median(xs.map((x) => x.seconds)), rss: Math.max(...xs.map((x) => x.rssKb)) / 1024, jobs: median(xs.map((x) => x.jobs)) };
+      if (!xs) return { s: 0, cpu: 0, rss: 0, jobs: 0 };
+      return { s: median(xs.map((x) => x.seconds)), cpu: median(xs.map((x) => x.cpu)), rss: Math.max(...xs.map((x) => x.rssKb)) / 1024, jobs: median(xs.map((x) => x.jobs)) };
     });
     const cells = row.map((c, i) => (tools.includes(TOOLS[i]!) ? `${c.s.toFixed(2)} (${c.rss.toFixed(0)}) [${c.jobs}]` : '—').padStart(22)).join('');
+    const cpuCells = row.map((c, i) => (tools.includes(TOOLS[i]!) ? c.cpu.toFixed(2) : '—').padStart(10)).join('');
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-    console.log(`${LABEL[m].padEnd(26)}${cells}   ${ratio(row[0]!.s, row[1]!.s).padStart(10)}  ${ratio(row[0]!.s, row[2]!.s).padStart(11)}`);
+    console.log(
+      `${LABEL[m].padEnd(26)}${cells}   ${ratio(row[0]!.s, row[1]!.s).padStart(10)}  ${ratio(row[0]!.s, row[2]!.s).padStart(11)}  ` +
+        `${cpuCells}   ${ratio(row[0]!.cpu, row[1]!.cpu).padStart(10)}  ${ratio(row[0]!.cpu, row[2]!.cpu).padStart(11)}`,
+    );
   }
   if (!keep) rmSync(base, { recursive: true, force: true });
 }

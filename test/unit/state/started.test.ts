@@ -195,6 +195,65 @@ describe('FileMarkerStorage', () => {
     }
   });
 
+  test('a finished marker\'s file marks the next job: no file is made or deleted per job, and close leaves nothing', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-started-test-'));
+    try {
+      const s = new FileMarkerStorage(root);
+      s.write('abc', 'a longer text of the first job\n');
+      const ino = fs.statSync(`${startedDir(root)}/abc`).ino;
+      s.remove('abc');
+      assert.deepEqual(fs.readdirSync(startedDir(root)), [], 'removed from .rules/started');
+      assert.equal(anyStarted(root), false);
+      s.write('def', 'short\n');
+      assert.equal(fs.statSync(`${startedDir(root)}/def`).ino, ino, 'the same file, renamed');
+      assert.deepEqual(s.list(), [{ name: 'def', text: 'short\n' }], 'its text cut to the new one');
+      // A second job while the first runs takes a file of its own; a retry rewrites its marker in place.
+      s.write('ghi', 'third\n');
+      s.write('def', 'short again\n');
+      assert.deepEqual(
+        s.list().sort((x, y) => x.name.localeCompare(y.name)),
+        [
+          { name: 'def', text: 'short again\n' },
+          { name: 'ghi', text: 'third\n' },
+        ],
+      );
+      s.remove('def');
+      s.remove('ghi');
+      assert.equal(fs.readdirSync(s.spareDir).length, 2, 'both files kept for the next jobs');
+      s.close();
+      assert.deepEqual(fs.readdirSync(startedDir(root)), []);
+      assert.equal(fs.existsSync(s.spareDir), false, 'the spare files are gone');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a marker still in use when the storage is closed stays; spares a killed build left are deleted', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-started-test-'));
+    try {
+      const killed = new FileMarkerStorage(root);
+      killed.write('old', 'old\n');
+      killed.remove('old');
+      killed.write('running', 'running\n');
+      // Killed: its spare and its marker stay.
+      const s = new FileMarkerStorage(root);
+      assert.deepEqual(s.list(), [{ name: 'running', text: 'running\n' }]);
+      s.write('running', 'again\n');
+      s.write('next', 'next\n');
+      s.remove('next');
+      s.close();
+      assert.deepEqual(s.list(), [{ name: 'running', text: 'again\n' }]);
+      assert.equal(fs.existsSync(s.spareDir), false);
+      // A marker found at load and not written again is deleted as before.
+      const t = new FileMarkerStorage(root);
+      t.remove('running');
+      t.close();
+      assert.equal(anyStarted(root), false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('BuildLog.open keeps its markers under .rules/started, and a killed run is found by a new process', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-started-test-'));
     try {
