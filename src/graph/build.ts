@@ -16,8 +16,47 @@ import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHE
 import { finalTempWarnings, tempPaths } from './temp.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
-/** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
+/** Shared by the many jobs without order-only inputs (never pushed to: a job with some gets a list of its own). */
 const NO_PATHS = Object.freeze([]) as unknown as string[];
+/** Shared by the many jobs that need no job (sources only), or that no job needs: `depsToGrow` gives a job a list of its own. */
+const NO_JOBS = Object.freeze([]) as unknown as Job[];
+
+/**
+ * `list` without the room to grow that an array filled by `push` keeps (16
+ * slots at the first push, 136 bytes): most jobs have one or two inputs and
+ * deps, and in a graph of a million jobs that room was a quarter of its memory.
+ * The copy is made while the pushed array is young, which costs little.
+ */
+function exact<T>(list: T[]): T[] {
+  return list.length > 0 && list.length <= 16 ? list.slice() : list;
+}
+
+/** `job.deps`, to add to (a job without deps shares NO_JOBS until then). */
+function depsToGrow(job: Job): Job[] {
+  return job.deps === NO_JOBS ? (job.deps = []) : job.deps;
+}
+
+/** Tells `dep` that `job` needs it. */
+function addDependent(dep: Job, job: Job): void {
+  if (dep.dependents === NO_JOBS) dep.dependents = [job];
+  else dep.dependents.push(job);
+}
+
+/**
+ * Fills every job's `dependents`, in job order, each list of its exact length
+ * (counted first: a list grown by `push` would keep room to spare, see `exact`).
+ */
+function linkDependents(jobs: readonly Job[]): void {
+  const left = new Uint32Array(jobs.length);
+  for (const job of jobs) for (const d of job.deps) left[d.id]!++;
+  for (const job of jobs) {
+    for (const d of job.deps) {
+      let list = d.dependents;
+      if (list === NO_JOBS) d.dependents = list = new Array<Job>(left[d.id]!);
+      list[list.length - left[d.id]!--] = job;
+    }
+  }
+}
 
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
@@ -155,7 +194,7 @@ class GraphBuilder {
     this.settleBroad();
     if (this.depfileJobs.length > 0) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
-    for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
+    linkDependents(this.jobs);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
@@ -194,8 +233,8 @@ class GraphBuilder {
     const added = this.jobs.slice(firstNew);
     if (added.some((j) => j.depfile !== undefined)) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
-    for (const n of added) for (const d of n.deps) d.dependents.push(n);
-    for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);
+    for (const n of added) for (const d of n.deps) addDependent(d, n);
+    for (let i = depsBefore; i < job.deps.length; i++) addDependent(job.deps[i]!, job);
     const cycle = findCycleFrom(graph, [job, ...added], this.settled);
     if (cycle) throw new UserError(`dependency cycle (once rule '${rule.name}' saw what ${pending[0]!.producer.label} made): ${cycle.join(' -> ')}`);
     // A glob waiting for several directories is said once.
@@ -206,9 +245,7 @@ class GraphBuilder {
   /** Works out `job`'s inputs again, its globs matched now; its deps stay, each once. */
   private expandAgain(job: Job): void {
     for (const d of job.deps) this.depOf[d.id] = job.id;
-    job.inputs = [];
     if (job.namedInputs !== NO_NAMES) job.namedInputs = new Map();
-    if (job.orderOnly !== NO_PATHS) job.orderOnly = [];
     job.implicitInputs = NO_PATHS;
     this.growing = job;
     try {
@@ -237,7 +274,7 @@ class GraphBuilder {
             if ((base !== '' && !d.startsWith(`${base}/`)) || !globReachesInto(pattern, d)) continue;
             (job.pending ??= []).push({ pattern, dir: d, producer: p });
             this.waitedDirs.add(d);
-            if (!job.deps.includes(p)) job.deps.push(p);
+            if (!job.deps.includes(p)) depsToGrow(job).push(p);
             waits = true;
           }
         }
@@ -380,6 +417,8 @@ class GraphBuilder {
       rule.outputs.length === 1 ? [path] : rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
     // The same job may be reached through another of its outputs.
     let job = outputs.length > 1 ? this.resolved.get(outputs[0]!) : undefined;
+    /** Whether `path` is set to its job already (one map operation per path, not three: a graph has millions). */
+    let set = false;
     if (!job || job.rule !== rule) {
       if (!this.writable(rule, wildcards, outputs, neededBy)) {
         this.resolved.set(path, null);
@@ -392,7 +431,12 @@ class GraphBuilder {
         named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
       });
       job = this.newJob(rule, wildcards, outputs, named);
-      for (const o of outputs) if (!this.resolved.has(o)) this.resolved.set(o, job);
+      for (const o of outputs) {
+        // `path` itself was not known (above).
+        if (o !== path && this.resolved.has(o)) continue;
+        this.resolved.set(o, job);
+        if (o === path) set = true;
+      }
       const chain = neededBy && neededBy.rule === rule ? (parentChain ?? 0) + 1 : 0;
       this.selfChain[job.id] = chain;
       if (chain > MAX_SELF_CHAIN) {
@@ -401,7 +445,7 @@ class GraphBuilder {
         );
       }
     }
-    this.resolved.set(path, job);
+    if (!set) this.resolved.set(path, job);
     return job;
   }
 
@@ -443,12 +487,13 @@ class GraphBuilder {
       wildcards,
       outputs,
       namedOutputs,
-      inputs: [],
+      // Made when the job is expanded.
+      inputs: NO_PATHS,
       namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
-      orderOnly: rule.orderOnly.length > 0 ? [] : NO_PATHS,
+      orderOnly: NO_PATHS,
       implicitInputs: NO_PATHS,
-      deps: [],
-      dependents: [],
+      deps: NO_JOBS,
+      dependents: NO_JOBS,
       label,
       name: outputs[0] ?? rule.name,
     };
@@ -505,8 +550,23 @@ class GraphBuilder {
     return undefined;
   }
 
-  /** Works out a job's inputs and resolves each to its producer. */
+  /**
+   * Works out a job's inputs and resolves each to its producer. Its deps stay
+   * (a job expanded again keeps them); its lists are kept at their exact length.
+   */
   private expand(job: Job): void {
+    const depsBefore = job.deps.length;
+    const inputs: string[] = [];
+    const orderOnly: string[] = [];
+    job.inputs = inputs;
+    job.orderOnly = orderOnly;
+    this.expandInto(job, inputs, orderOnly);
+    job.inputs = exact(inputs);
+    job.orderOnly = orderOnly.length === 0 ? NO_PATHS : exact(orderOnly);
+    if (job.deps.length !== depsBefore) job.deps = exact(job.deps);
+  }
+
+  private expandInto(job: Job, inputs: string[], orderOnly: string[]): void {
     const rule = job.rule;
     const seen = new SmallSet<string>();
     const chain = this.selfChain[job.id];
@@ -517,7 +577,7 @@ class GraphBuilder {
       } else if (producer && this.depOf[producer.id] !== job.id) {
         // Each producer is a dep once: it remembers the last job that took it as one.
         this.depOf[producer.id] = job.id;
-        job.deps.push(producer);
+        depsToGrow(job).push(producer);
       }
     };
     for (const group of rule.inputs) {
@@ -534,11 +594,11 @@ class GraphBuilder {
           from.push(item.loc);
         }
       }
-      if (group.name !== undefined) job.namedInputs.set(group.name, paths);
+      if (group.name !== undefined) job.namedInputs.set(group.name, exact(paths));
       for (let i = 0; i < paths.length; i++) {
         const p = paths[i]!;
         if (!seen.add(p)) continue;
-        job.inputs.push(p);
+        inputs.push(p);
         addDep(p, from[i]!);
         if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
@@ -549,7 +609,7 @@ class GraphBuilder {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
           if (!seen.add(p)) continue;
-          job.orderOnly.push(p);
+          orderOnly.push(p);
           addDep(p, item.loc);
         }
       }

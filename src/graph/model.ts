@@ -116,7 +116,12 @@ export interface Graph {
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {
   const names = Object.keys(wildcards);
   if (names.length === 0) return rule.name;
-  return `${rule.name}[${names.map((n) => `${n}=${wildcards[n]}`).join(',')}]`;
+  // Joined, not concatenated: one flat string. Pieces added with `+` stay
+  // linked as pieces, twice the memory, in a label kept for every job.
+  const parts = [rule.name, '['];
+  for (let i = 0; i < names.length; i++) parts.push(i === 0 ? '' : ',', names[i]!, '=', wildcards[names[i]!]!);
+  parts.push(']');
+  return parts.join('');
 }
 
 /** Every input of a job, declared then implicit (a new array only when it has implicit ones). */
