@@ -312,14 +312,19 @@ export class CachedFileSystem implements FileSystem {
     return this.lookUp(path, true);
   }
 
-  /** Stats `path` (its parent first: under a missing directory nothing exists) and caches it. */
+  /**
+   * Stats `path` (its parent first: under a missing directory nothing exists)
+   * and caches it. A path under a missing directory is not cached: its parent
+   * answers for it as cheaply, and a fresh tree has millions of such outputs.
+   */
   private lookUp(path: string, asked: boolean): FileStat | undefined {
     const slash = path.lastIndexOf('/');
     let s: FileStat | undefined;
     if (slash > 0) {
       const dir = path.slice(0, slash);
       const parent = this.stats.get(dir);
-      if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) !== undefined) s = this.inner.stat(path);
+      if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) === undefined) return undefined;
+      s = this.inner.stat(path);
       // A miss already costs a system call: noting the path under its directory is cheap beside it.
       const kids = this.children.get(dir);
       if (kids === undefined) this.children.set(dir, [path]);

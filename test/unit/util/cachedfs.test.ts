@@ -35,6 +35,26 @@ describe('the cached file system', () => {
     }
   });
 
+  test('paths under a missing directory are recorded but not cached: once it is made, the disk answers for them', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      const disk = new CountingFs(root);
+      const fs = new CachedFileSystem(disk);
+      assert.equal(fs.stat('out/a.txt'), undefined);
+      assert.equal(fs.stat('out/sub/b.txt'), undefined);
+      assert.equal(fs.exists('out/a.txt'), false);
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'out/sub/b.txt']);
+      assert.deepEqual(disk.stats, ['out']);
+      fs.mkdirp('out');
+      writeFileSync(join(root, 'out/a.txt'), 'x');
+      assert.equal(fs.stat('out/a.txt')?.size, 1);
+      assert.equal(fs.stat('out/sub/b.txt'), undefined);
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'out/sub/b.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('mkdirp forgets that a directory was missing', () => {
     const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
     try {
