@@ -570,8 +570,7 @@ class GraphBuilder {
     const rule = job.rule;
     const seen = new SmallSet<string>();
     const chain = this.selfChain[job.id];
-    const addDep = (path: string, at: SourceLocation) => {
-      const producer = this.resolvePath(path, job, chain, at);
+    const addDep = (path: string, at: SourceLocation, producer = this.resolvePath(path, job, chain, at)) => {
       if (producer === job) {
         this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
       } else if (producer && this.depOf[producer.id] !== job.id) {
@@ -597,9 +596,13 @@ class GraphBuilder {
       if (group.name !== undefined) job.namedInputs.set(group.name, exact(paths));
       for (let i = 0; i < paths.length; i++) {
         const p = paths[i]!;
-        if (!seen.add(p)) continue;
+        // Resolved first (a path seen already is only looked up again): a path made by a job
+        // this one does not need yet is new to it, without asking among the paths seen so far.
+        const producer = this.resolvePath(p, job, chain, from[i]!);
+        if (producer !== null && producer !== job && this.depOf[producer.id] !== job.id) seen.addNew(p);
+        else if (!seen.add(p)) continue;
         inputs.push(p);
-        addDep(p, from[i]!);
+        addDep(p, from[i]!, producer);
         if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
     }
@@ -822,12 +825,17 @@ class GraphBuilder {
     }
     if (this.defers(globText, job, loc)) return [];
     const matcher = new RegExp(re + '$', 'u');
-    const values = new Set<string>();
+    const values: string[] = [];
     for (const f of this.glob(globText, loc)) {
       const m = matcher.exec(f);
-      if (m !== null) values.add(m[1]!);
+      if (m !== null) values.push(m[1]!);
     }
-    return [...values].sort(compareCodePoints);
+    // Sorted, then each value once (equal ones are neighbours): no set of a million values to fill.
+    values.sort(compareCodePoints);
+    let n = 0;
+    for (const v of values) if (n === 0 || v !== values[n - 1]) values[n++] = v;
+    values.length = n;
+    return values;
   }
 }
 
@@ -844,25 +852,32 @@ interface RuleImplicit {
   script?: ScriptRun;
 }
 
-/** A set that stays a small array until it grows: most jobs have one or two inputs. */
+/**
+ * A set that stays an array until it is asked about more than a few items:
+ * most jobs have one or two inputs, and the items of a job with a million
+ * (known to be new, see `addNew`) may never need hashing.
+ */
 class SmallSet<T> {
-  private items: T[] = [];
+  private readonly items: T[] = [];
   private set: Set<T> | undefined;
 
   has(x: T): boolean {
-    return this.set ? this.set.has(x) : this.items.includes(x);
+    if (this.set !== undefined) return this.set.has(x);
+    if (this.items.length <= 16) return this.items.includes(x);
+    this.set = new Set(this.items);
+    return this.set.has(x);
   }
 
   /** Adds `x`; false if it was there already. */
   add(x: T): boolean {
-    if (this.set) {
-      if (this.set.has(x)) return false;
-      this.set.add(x);
-      return true;
-    }
-    if (this.items.includes(x)) return false;
-    this.items.push(x);
-    if (this.items.length > 16) this.set = new Set(this.items);
+    if (this.has(x)) return false;
+    this.addNew(x);
     return true;
+  }
+
+  /** Adds `x`, known not to be there. */
+  addNew(x: T): void {
+    this.items.push(x);
+    this.set?.add(x);
   }
 }
