@@ -261,7 +261,16 @@ export type Listing = readonly DirEntry[] | undefined | 'unlistable';
  * one, are not in it: the path asked about is, and a stat of it says whether
  * it exists (a directory's mtime, which every file written into it changes,
  * would otherwise break the stamp after every build that ran a job).
+ * A dry run, which writes no stamp, keeps no record of the paths it stat'ed
+ * (`record: false`): a fresh tree's dry run stats every output once.
  */
+/** The record of paths looked at, when none is kept: `lookedAt` stays empty. */
+class NoRecord extends Set<string> {
+  override add(): this {
+    return this;
+  }
+}
+
 /** A cached stat, and whether the build asked for it (else it was only a parent on the way). */
 interface Known {
   stat: FileStat | undefined;
@@ -273,16 +282,21 @@ export class CachedFileSystem implements FileSystem {
   private readonly stats = new Map<string, Known>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
   private readonly names = new Map<string, Set<string>>();
-  private readonly looked = new Set<string>();
+  private readonly looked: Set<string>;
   private readonly listed = new Map<string, Listing>();
   /** Directory → the paths below it that were looked up (each once per lookup): what to forget with it. */
   private readonly children = new Map<string, string[]>();
   /** Every symbolic link whose target was read, with the last answer. */
   private readonly linked = new Map<string, string | undefined>();
 
-  constructor(readonly inner: FileSystem) {}
+  constructor(
+    readonly inner: FileSystem,
+    options: { record?: boolean } = {},
+  ) {
+    this.looked = options.record === false ? new NoRecord() : new Set();
+  }
 
-  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked. */
+  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked; none with `record: false`. */
   get lookedAt(): ReadonlySet<string> {
     return this.looked;
   }

@@ -55,6 +55,26 @@ describe('the cached file system', () => {
     }
   });
 
+  test('without a record (a dry run), paths are answered and cached as with one, and none is recorded', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      writeFileSync(join(root, 'a.txt'), 'x');
+      const disk = new CountingFs(root);
+      const fs = new CachedFileSystem(disk, { record: false });
+      assert.equal(fs.stat('a.txt')?.size, 1);
+      assert.equal(fs.stat('a.txt')?.size, 1);
+      assert.equal(fs.stat('out/b.txt'), undefined);
+      assert.equal(fs.exists('a.txt'), true);
+      assert.deepEqual(disk.stats, ['a.txt', 'out']);
+      assert.deepEqual([...fs.lookedAt], []);
+      const recorded = new CachedFileSystem(new DiskFileSystem(root));
+      recorded.stat('a.txt');
+      assert.deepEqual([...recorded.lookedAt], ['a.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('mkdirp forgets that a directory was missing', () => {
     const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
     try {
