@@ -146,8 +146,7 @@ class GraphBuilder {
   private readonly resolved = new Map<string, Job | null>();
   private readonly phonyJobs = new Map<Rule, Job>();
   private readonly sources: string[] = [];
-  private readonly queue: Job[] = [];
-  /** The next job of `queue` to expand. */
+  /** The next job of `jobs` to expand: jobs are expanded in the order they are made. */
   private queueAt = 0;
   /** The job whose pending globs are being resolved (SPEC §7): its globs are matched now. */
   private growing: Job | undefined;
@@ -160,9 +159,9 @@ class GraphBuilder {
   /** Jobs whose deps can no longer change (nothing upstream of them is pending): no cycle search enters them again. */
   private readonly settled = new Set<Job>();
   /** By job id: how many times in a row the job's rule made the input of its own job. */
-  private readonly selfChain: number[] = [];
-  /** By job id: the id of the last job that took it as a dep (dedupes deps without a set). */
-  private readonly depOf: number[] = [];
+  private readonly selfChain = new PerJob();
+  /** By job id: the id (plus one) of the last job that took it as a dep (dedupes deps without a set). */
+  private readonly depOf = new PerJob();
   private readonly globCache = new Map<string, string[]>();
   private readonly problems: Diagnostic[] = [];
   private readonly warnings: Diagnostic[] = [];
@@ -210,7 +209,7 @@ class GraphBuilder {
 
   /** Breadth-first: jobs are numbered in the order their inputs are declared. */
   private drain(): void {
-    while (this.queueAt < this.queue.length) this.expand(this.queue[this.queueAt++]!);
+    while (this.queueAt < this.jobs.length) this.expand(this.jobs[this.queueAt++]!);
   }
 
   /**
@@ -244,7 +243,7 @@ class GraphBuilder {
 
   /** Works out `job`'s inputs again, its globs matched now; its deps stay, each once. */
   private expandAgain(job: Job): void {
-    for (const d of job.deps) this.depOf[d.id] = job.id;
+    for (const d of job.deps) this.depOf.set(d.id, job.id + 1);
     if (job.namedInputs !== NO_NAMES) job.namedInputs = new Map();
     job.implicitInputs = NO_PATHS;
     this.growing = job;
@@ -298,7 +297,7 @@ class GraphBuilder {
     const base = globBase(pattern);
     const dir = this.directoryAround(base);
     if (dir === undefined) return this.defersBroadly(pattern, base, job);
-    const producer = this.resolvePath(dir, job, this.selfChain[job.id], loc);
+    const producer = this.resolvePath(dir, job, this.selfChain.get(job.id), loc);
     if (!producer || producer === job) return false;
     (job.pending ??= []).push({ pattern, dir, producer });
     this.anyPending = true;
@@ -438,7 +437,7 @@ class GraphBuilder {
         if (o === path) set = true;
       }
       const chain = neededBy && neededBy.rule === rule ? (parentChain ?? 0) + 1 : 0;
-      this.selfChain[job.id] = chain;
+      this.selfChain.set(job.id, chain);
       if (chain > MAX_SELF_CHAIN) {
         throw new UserError(
           `rule '${rule.name}' keeps needing its own outputs (… -> ${neededBy!.name} -> ${path}); make its output pattern more specific, e.g. with {name,REGEX}`,
@@ -510,7 +509,6 @@ class GraphBuilder {
       this.depfileJobs.push(job);
     }
     this.jobs.push(job);
-    this.queue.push(job);
     return job;
   }
 
@@ -568,42 +566,35 @@ class GraphBuilder {
 
   private expandInto(job: Job, inputs: string[], orderOnly: string[]): void {
     const rule = job.rule;
-    const seen = new SmallSet<string>();
-    const chain = this.selfChain[job.id];
+    const seen = new PathsSeen([inputs, orderOnly]);
+    const chain = this.selfChain.get(job.id);
     const addDep = (path: string, at: SourceLocation, producer = this.resolvePath(path, job, chain, at)) => {
       if (producer === job) {
         this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
-      } else if (producer && this.depOf[producer.id] !== job.id) {
+      } else if (producer && this.depOf.get(producer.id) !== job.id + 1) {
         // Each producer is a dep once: it remembers the last job that took it as one.
-        this.depOf[producer.id] = job.id;
+        this.depOf.set(producer.id, job.id + 1);
         depsToGrow(job).push(producer);
       }
     };
     for (const group of rule.inputs) {
-      const paths: string[] = [];
-      /** By index in `paths`: the entry that made the path, for messages. */
-      const from: SourceLocation[] = [];
-      /** Indexes in `paths` of entries written with a trailing '/': they must be directories. */
-      let dirAt: Set<number> | undefined;
-      for (const item of group.items) {
-        const dir = item.template.source.endsWith('/');
-        for (const p of this.itemPaths(item, job)) {
-          if (dir) (dirAt ??= new Set()).add(paths.length);
-          paths.push(p);
-          from.push(item.loc);
+      // Each entry's paths, all worked out before any is resolved (an expand's list is not copied).
+      const lists = group.items.map((item) => this.itemPaths(item, job));
+      if (group.name !== undefined) job.namedInputs.set(group.name, lists.length === 1 ? lists[0]!.slice() : lists.flat());
+      for (let k = 0; k < lists.length; k++) {
+        const { loc, template } = group.items[k]!;
+        // An entry written with a trailing '/' must be a directory.
+        const dir = template.source.endsWith('/');
+        for (const p of lists[k]!) {
+          // Resolved first (a path seen already is only looked up again): a path made by a job
+          // this one does not need yet is new to it, without asking among the paths seen so far.
+          const producer = this.resolvePath(p, job, chain, loc);
+          if ((producer === null || producer === job || this.depOf.get(producer.id) === job.id + 1) && seen.has(p)) continue;
+          inputs.push(p);
+          seen.added(p);
+          addDep(p, loc, producer);
+          if (dir) this.checkDirectoryInput(job, p, loc);
         }
-      }
-      if (group.name !== undefined) job.namedInputs.set(group.name, exact(paths));
-      for (let i = 0; i < paths.length; i++) {
-        const p = paths[i]!;
-        // Resolved first (a path seen already is only looked up again): a path made by a job
-        // this one does not need yet is new to it, without asking among the paths seen so far.
-        const producer = this.resolvePath(p, job, chain, from[i]!);
-        if (producer !== null && producer !== job && this.depOf[producer.id] !== job.id) seen.addNew(p);
-        else if (!seen.add(p)) continue;
-        inputs.push(p);
-        addDep(p, from[i]!, producer);
-        if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
     }
     // A pending glob waits for the job making its directory, as an input made by it would.
@@ -611,8 +602,9 @@ class GraphBuilder {
     for (const group of rule.orderOnly) {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
-          if (!seen.add(p)) continue;
+          if (seen.has(p)) continue;
           orderOnly.push(p);
+          seen.added(p);
           addDep(p, item.loc);
         }
       }
@@ -772,7 +764,7 @@ class GraphBuilder {
     const problem = nameProblem(p);
     if (problem === undefined) return true;
     // A name that grew too long through a rule feeding itself (`{name}` from `{name}.in`): say so.
-    const chain = this.selfChain[job.id] ?? 0;
+    const chain = this.selfChain.get(job.id);
     const why = chain > 0 ? `; rule '${job.rule.name}' keeps needing its own outputs (${chain + 1} jobs in a row): make its output pattern more specific, e.g. with {name,REGEX}` : '';
     this.problems.push({ message: `input '${showPath(p)}' of ${showPath(job.label)} ${problem}${why}`, loc: item.loc });
     return false;
@@ -846,6 +838,24 @@ function capProblems(problems: Diagnostic[]): Diagnostic[] {
   return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
 }
 
+/** A number for each job, by id (0 until set), kept off the heap: a graph may have millions of jobs. */
+class PerJob {
+  private values = new Int32Array(1024);
+
+  get(id: number): number {
+    return id < this.values.length ? this.values[id]! : 0;
+  }
+
+  set(id: number, value: number): void {
+    if (id >= this.values.length) {
+      const more = new Int32Array(Math.max(id + 1, this.values.length * 2));
+      more.set(this.values);
+      this.values = more;
+    }
+    this.values[id] = value;
+  }
+}
+
 /** A rule's implicit inputs and, for a `script:` rule, how its script runs. */
 interface RuleImplicit {
   paths: string[];
@@ -853,31 +863,28 @@ interface RuleImplicit {
 }
 
 /**
- * A set that stays an array until it is asked about more than a few items:
- * most jobs have one or two inputs, and the items of a job with a million
- * (known to be new, see `addNew`) may never need hashing.
+ * Whether a job lists a path already (among its inputs and order-only
+ * inputs so far): a scan of its lists while they are short, else a set,
+ * made at the first question over many. Most jobs have one or two inputs;
+ * one of a million (each new to it, see `expandInto`) may never need the set.
  */
-class SmallSet<T> {
-  private readonly items: T[] = [];
-  private set: Set<T> | undefined;
+class PathsSeen {
+  private set: Set<string> | undefined;
 
-  has(x: T): boolean {
-    if (this.set !== undefined) return this.set.has(x);
-    if (this.items.length <= 16) return this.items.includes(x);
-    this.set = new Set(this.items);
-    return this.set.has(x);
+  constructor(private readonly lists: readonly string[][]) {}
+
+  has(path: string): boolean {
+    if (this.set !== undefined) return this.set.has(path);
+    let n = 0;
+    for (const list of this.lists) n += list.length;
+    if (n <= 16) return this.lists.some((list) => list.includes(path));
+    this.set = new Set();
+    for (const list of this.lists) for (const p of list) this.set.add(p);
+    return this.set.has(path);
   }
 
-  /** Adds `x`; false if it was there already. */
-  add(x: T): boolean {
-    if (this.has(x)) return false;
-    this.addNew(x);
-    return true;
-  }
-
-  /** Adds `x`, known not to be there. */
-  addNew(x: T): void {
-    this.items.push(x);
-    this.set?.add(x);
+  /** `path` was just added to one of the lists. */
+  added(path: string): void {
+    this.set?.add(path);
   }
 }
