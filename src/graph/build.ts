@@ -38,21 +38,31 @@ function depsToGrow(job: Job): Job[] {
 
 /** Tells `dep` that `job` needs it. */
 function addDependent(dep: Job, job: Job): void {
-  if (dep.dependents === NO_JOBS) dep.dependents = [job];
+  // A shared list (see linkDependents) is copied, never added to.
+  if (Object.isFrozen(dep.dependents)) dep.dependents = [...dep.dependents, job];
   else dep.dependents.push(job);
 }
 
 /**
  * Fills every job's `dependents`, in job order, each list of its exact length
  * (counted first: a list grown by `push` would keep room to spare, see `exact`).
+ * The jobs needed by one job only share one list of it, frozen: the million
+ * jobs an `all` gathers need no million lists.
  */
 function linkDependents(jobs: readonly Job[]): void {
   const left = new Uint32Array(jobs.length);
   for (const job of jobs) for (const d of job.deps) left[d.id]!++;
   for (const job of jobs) {
+    let alone: Job[] | undefined;
     for (const d of job.deps) {
       let list = d.dependents;
-      if (list === NO_JOBS) d.dependents = list = new Array<Job>(left[d.id]!);
+      if (list === NO_JOBS) {
+        if (left[d.id] === 1) {
+          d.dependents = alone ??= Object.freeze([job]) as unknown as Job[];
+          continue;
+        }
+        d.dependents = list = new Array<Job>(left[d.id]!);
+      }
       list[list.length - left[d.id]!--] = job;
     }
   }

@@ -40,7 +40,11 @@ export interface Job {
    * job's inputs are known only once they have run (`Graph.grow`).
    */
   pending?: PendingGlob[];
-  /** Jobs that make this job's inputs or order-only inputs, each once. */
+  /**
+   * Jobs that make this job's inputs or order-only inputs, each once. Like
+   * `dependents`, a list several jobs may share (frozen): only the graph
+   * builder changes these, by replacing the list.
+   */
   deps: Job[];
   /** Jobs that need this one. */
   dependents: Job[];

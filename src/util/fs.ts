@@ -355,8 +355,12 @@ export class CachedFileSystem implements FileSystem {
     if (this.dirs.has(dir)) {
       // Answered by the listing, which is recorded.
       let names = this.names.get(dir);
-      // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
-      if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).filter((e) => e.broken === undefined).map((e) => e.name))));
+      if (!names) {
+        names = new Set();
+        // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
+        for (const e of this.dirs.get(dir) ?? []) if (e.broken === undefined) names.add(e.name);
+        this.names.set(dir, names);
+      }
       return names.has(slash > 0 ? path.slice(slash + 1) : path);
     }
     return this.stat(path) !== undefined;

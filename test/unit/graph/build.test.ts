@@ -299,6 +299,30 @@ describe('jobs', () => {
     assert.equal(message.split('both an input and an output').length, 2, message);
   });
 
+  test('dependents in job order; the jobs only one job needs share one list of it, which a growing graph copies', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: [a.out, b.out, both.out]
+        step:
+          inputs: "{x}.in"
+          outputs: "{x}.out"
+          run: cp {input} {output}
+        both:
+          inputs: [a.out, b.in]
+          outputs: both.out
+          run: cat {input} > {output}
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('a.in', 'b.in'));
+    const [all, a, b, both] = g.jobs;
+    assert.deepEqual([all, a, b, both].map((j) => j!.name), ['all', 'a.out', 'b.out', 'both.out']);
+    assert.deepEqual(a!.dependents, [all, both]);
+    assert.deepEqual(b!.dependents, [all]);
+    assert.equal(b!.dependents, both!.dependents, 'one list of all');
+    assert.ok(Object.isFrozen(b!.dependents));
+    assert.deepEqual(all!.dependents, []);
+  });
+
   test('jobs are numbered breadth-first in declaration order', () => {
     const r = yaml`
       rules:
