@@ -4,6 +4,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync, openNoWait } from './hash.js';
+import { compareCodePoints } from './strings.js';
 
 export interface FileStat {
   mtimeMs: number;
@@ -271,6 +272,53 @@ class NoRecord extends Set<string> {
   }
 }
 
+/**
+ * Whether a listing has an entry of a name that leads somewhere (a broken
+ * link is listed but does not exist, as `stat` says). A listing in code point
+ * order, as the disk gives it, is searched from the entry found last, then
+ * by halves: names asked in order (the sources of the jobs a glob made) cost
+ * a comparison or two each, and no set of a million names is made. Another
+ * listing is put in a set.
+ */
+class ListedNames {
+  private readonly set: Set<string> | undefined;
+  /** Where the last name asked was found. */
+  private at = 0;
+
+  constructor(private readonly entries: readonly DirEntry[]) {
+    let sorted = true;
+    for (let i = 1; i < entries.length && sorted; i++) sorted = compareCodePoints(entries[i - 1]!.name, entries[i]!.name) < 0;
+    if (sorted) return;
+    this.set = new Set();
+    for (const e of entries) if (e.broken === undefined) this.set.add(e.name);
+  }
+
+  has(name: string): boolean {
+    if (this.set !== undefined) return this.set.has(name);
+    const entries = this.entries;
+    let i = -1;
+    if (this.at < entries.length && entries[this.at]!.name === name) i = this.at;
+    else if (this.at + 1 < entries.length && entries[this.at + 1]!.name === name) i = this.at + 1;
+    else {
+      let lo = 0;
+      let hi = entries.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareCodePoints(entries[mid]!.name, name);
+        if (c === 0) {
+          i = mid;
+          break;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    if (i < 0) return false;
+    this.at = i;
+    return entries[i]!.broken === undefined;
+  }
+}
+
 /** A cached stat, and whether the build asked for it (else it was only a parent on the way). */
 interface Known {
   stat: FileStat | undefined;
@@ -281,7 +329,7 @@ export class CachedFileSystem implements FileSystem {
   /** What is known of each path, and whether it was asked for (not only stat'ed as a parent on the way). */
   private readonly stats = new Map<string, Known>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
-  private readonly names = new Map<string, Set<string>>();
+  private readonly names = new Map<string, ListedNames>();
   private readonly looked: Set<string>;
   private readonly listed = new Map<string, Listing>();
   /** Directory → the paths below it that were looked up (each once per lookup): what to forget with it. */
@@ -355,12 +403,7 @@ export class CachedFileSystem implements FileSystem {
     if (this.dirs.has(dir)) {
       // Answered by the listing, which is recorded.
       let names = this.names.get(dir);
-      if (!names) {
-        names = new Set();
-        // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
-        for (const e of this.dirs.get(dir) ?? []) if (e.broken === undefined) names.add(e.name);
-        this.names.set(dir, names);
-      }
+      if (!names) this.names.set(dir, (names = new ListedNames(this.dirs.get(dir) ?? [])));
       return names.has(slash > 0 ? path.slice(slash + 1) : path);
     }
     return this.stat(path) !== undefined;
