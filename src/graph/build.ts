@@ -11,7 +11,7 @@ import { nameProblem, normalizePath, showPath, writablePathProblem } from '../ut
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle, findCycleFrom } from './cycle.js';
 import { OutputIndex } from './match.js';
-import { jobLabel, type Graph, type Growth, type Job, type ScriptRun } from './model.js';
+import { jobLabel, type Graph, type Growth, type Job, type PendingGlob, type ScriptRun } from './model.js';
 import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
 import { finalTempWarnings, tempPaths } from './temp.js';
 
@@ -489,23 +489,8 @@ class GraphBuilder {
   }
 
   private newJob(rule: Rule, wildcards: Record<string, string>, outputs: string[], namedOutputs: Map<string, string[]>): Job {
-    const label = jobLabel(rule, wildcards);
-    const job: Job = {
-      id: this.jobs.length,
-      rule,
-      wildcards,
-      outputs,
-      namedOutputs,
-      // Made when the job is expanded.
-      inputs: NO_PATHS,
-      namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
-      orderOnly: NO_PATHS,
-      implicitInputs: NO_PATHS,
-      deps: NO_JOBS,
-      dependents: NO_JOBS,
-      label,
-      name: outputs[0] ?? rule.name,
-    };
+    const namedInputs = rule.inputs.some((g) => g.name !== undefined) ? new Map<string, string[]>() : NO_NAMES;
+    const job = new GraphJob(this.jobs.length, rule, wildcards, outputs, namedOutputs, namedInputs, outputs[0] ?? rule.name);
     if (rule.lookups !== undefined) this.checkLookups(job);
     if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
     if (this.index.hasDirectories) {
@@ -846,6 +831,40 @@ function capProblems(problems: Diagnostic[]): Diagnostic[] {
   if (problems.length <= MAX_GRAPH_PROBLEMS) return problems;
   const more = problems.length - MAX_GRAPH_PROBLEMS;
   return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
+}
+
+/**
+ * A job as the graph builder makes it. Its label is worked out each time it
+ * is asked for, not kept: a graph of a million jobs would hold a million
+ * labels, which only messages and reports use (a dry run prints each once).
+ */
+class GraphJob implements Job {
+  // Made when the job is expanded.
+  inputs = NO_PATHS;
+  orderOnly = NO_PATHS;
+  implicitInputs: readonly string[] = NO_PATHS;
+  deps = NO_JOBS;
+  dependents = NO_JOBS;
+  declare script?: ScriptRun;
+  declare log?: string;
+  declare dirOutputs?: ReadonlySet<string>;
+  declare tempOutputs?: ReadonlySet<string>;
+  declare depfile?: string;
+  declare pending?: PendingGlob[];
+
+  constructor(
+    readonly id: number,
+    readonly rule: Rule,
+    readonly wildcards: Record<string, string>,
+    readonly outputs: string[],
+    readonly namedOutputs: Map<string, string[]>,
+    public namedInputs: Map<string, string[]>,
+    readonly name: string,
+  ) {}
+
+  get label(): string {
+    return jobLabel(this.rule, this.wildcards);
+  }
 }
 
 /** A number for each job, by id (0 until set), kept off the heap: a graph may have millions of jobs. */

@@ -48,8 +48,8 @@ export interface Job {
   deps: Job[];
   /** Jobs that need this one. */
   dependents: Job[];
-  /** `rule[name=value,...]`, or the rule name for a job without wildcards. */
-  label: string;
+  /** `rule[name=value,...]`, or the rule name for a job without wildcards (the graph builder's jobs work it out when asked). */
+  readonly label: string;
   /** The first output, or the rule name of a phony job: how the job is named in messages. */
   name: string;
 }
