@@ -62,8 +62,9 @@ export async function fullBuild(request: BuildRequest, delta?: StampDelta): Prom
  * after all, before anything was written.
  */
 async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' | 'diagnostics'>, shortcut: Shortcut | undefined): Promise<BuildOutcome | undefined> {
-  // One file system for the loader and the graph: it records what they looked at, which the stamp is written from.
-  const files = new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(request.project.cwd, request.project.rulefile))));
+  // One file system for the loader and the graph: it records what they looked at, which the stamp is written from
+  // (a dry run writes none: no record of the paths it stat'ed).
+  const files = new CachedFileSystem(new DiskFileSystem(dirname(findRulefile(request.project.cwd, request.project.rulefile))), { record: !request.dryRun });
   const project = keptProject(request, shortcut) ?? openProject(request.project, request.report, files);
   if (request.kept) request.kept.project = project;
   seen.project = project;

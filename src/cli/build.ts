@@ -63,20 +63,21 @@ export async function watchCommand(args: ParsedArgs, opts: BuildOptions): Promis
 
 /** What a dry run prints: the plan (decided, or as the up-to-date stamp keeps it), and "nothing to do". */
 async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOptions): Promise<void> {
-  const [{ formatPlanJson, formatPlanText }, { stampHoldsText, shortcutText }] = await Promise.all([import('../report/plan.js'), import('../report/console.js')]);
-  let text: string;
+  const [{ writePlanJson, writePlanText }, { stampHoldsText, shortcutText }] = await Promise.all([import('../report/plan.js'), import('../report/console.js')]);
   let empty: boolean;
   if (outcome.stamp) {
     if (flag(args, 'verbose') && !opts.json) stderr.write(stampHoldsText(outcome.stamp.files));
-    text = opts.planJson ? outcome.stamp.dryJson : outcome.stamp.dryText;
+    stdout.write(opts.planJson ? outcome.stamp.dryJson : outcome.stamp.dryText);
     empty = outcome.stamp.dryText === '';
   } else {
     const s = outcome.shortcut;
     if (s && flag(args, 'verbose') && !opts.json) stderr.write(shortcutText(s.changed, s.deciding, s.jobs));
-    text = opts.planJson ? formatPlanJson(outcome.plan!) : formatPlanText(outcome.plan!);
+    // A chunk at a time: the plan of a large graph is never one string.
+    const write = (text: string) => stdout.write(text);
+    if (opts.planJson) writePlanJson(outcome.plan!, write);
+    else writePlanText(outcome.plan!, write);
     empty = outcome.plan!.order.length === 0;
   }
-  stdout.write(text);
   if (!opts.planJson && empty) stderr.write('rules: nothing to do\n');
 }
 

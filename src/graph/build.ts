@@ -11,13 +11,62 @@ import { nameProblem, normalizePath, showPath, writablePathProblem } from '../ut
 import { compareCodePoints, suggest } from '../util/strings.js';
 import { findCycle, findCycleFrom } from './cycle.js';
 import { OutputIndex } from './match.js';
-import { jobLabel, type Graph, type Growth, type Job, type ScriptRun } from './model.js';
+import { jobLabel, type Graph, type Growth, type Job, type PendingGlob, type ScriptRun } from './model.js';
 import { interpreterByExtension, interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from './script.js';
 import { finalTempWarnings, tempPaths } from './temp.js';
 
 const NO_NAMES: Map<string, string[]> = new Map();
-/** Shared by the many jobs without order-only inputs (never pushed to: only rules with them do). */
+/** Shared by the many jobs without order-only inputs (never pushed to: a job with some gets a list of its own). */
 const NO_PATHS = Object.freeze([]) as unknown as string[];
+/** Shared by the many jobs that need no job (sources only), or that no job needs: `depsToGrow` gives a job a list of its own. */
+const NO_JOBS = Object.freeze([]) as unknown as Job[];
+
+/**
+ * `list` without the room to grow that an array filled by `push` keeps (16
+ * slots at the first push, 136 bytes): most jobs have one or two inputs and
+ * deps, and in a graph of a million jobs that room was a quarter of its memory.
+ * The copy is made while the pushed array is young, which costs little.
+ */
+function exact<T>(list: T[]): T[] {
+  return list.length > 0 && list.length <= 16 ? list.slice() : list;
+}
+
+/** `job.deps`, to add to (a job without deps shares NO_JOBS until then). */
+function depsToGrow(job: Job): Job[] {
+  return job.deps === NO_JOBS ? (job.deps = []) : job.deps;
+}
+
+/** Tells `dep` that `job` needs it. */
+function addDependent(dep: Job, job: Job): void {
+  // A shared list (see linkDependents) is copied, never added to.
+  if (Object.isFrozen(dep.dependents)) dep.dependents = [...dep.dependents, job];
+  else dep.dependents.push(job);
+}
+
+/**
+ * Fills every job's `dependents`, in job order, each list of its exact length
+ * (counted first: a list grown by `push` would keep room to spare, see `exact`).
+ * The jobs needed by one job only share one list of it, frozen: the million
+ * jobs an `all` gathers need no million lists.
+ */
+function linkDependents(jobs: readonly Job[]): void {
+  const left = new Uint32Array(jobs.length);
+  for (const job of jobs) for (const d of job.deps) left[d.id]!++;
+  for (const job of jobs) {
+    let alone: Job[] | undefined;
+    for (const d of job.deps) {
+      let list = d.dependents;
+      if (list === NO_JOBS) {
+        if (left[d.id] === 1) {
+          d.dependents = alone ??= Object.freeze([job]) as unknown as Job[];
+          continue;
+        }
+        d.dependents = list = new Array<Job>(left[d.id]!);
+      }
+      list[list.length - left[d.id]!--] = job;
+    }
+  }
+}
 
 /** A rule applied to its own outputs this many times in a row is taken as an endless chain. */
 const MAX_SELF_CHAIN = 100;
@@ -107,8 +156,7 @@ class GraphBuilder {
   private readonly resolved = new Map<string, Job | null>();
   private readonly phonyJobs = new Map<Rule, Job>();
   private readonly sources: string[] = [];
-  private readonly queue: Job[] = [];
-  /** The next job of `queue` to expand. */
+  /** The next job of `jobs` to expand: jobs are expanded in the order they are made. */
   private queueAt = 0;
   /** The job whose pending globs are being resolved (SPEC §7): its globs are matched now. */
   private growing: Job | undefined;
@@ -121,9 +169,9 @@ class GraphBuilder {
   /** Jobs whose deps can no longer change (nothing upstream of them is pending): no cycle search enters them again. */
   private readonly settled = new Set<Job>();
   /** By job id: how many times in a row the job's rule made the input of its own job. */
-  private readonly selfChain: number[] = [];
-  /** By job id: the id of the last job that took it as a dep (dedupes deps without a set). */
-  private readonly depOf: number[] = [];
+  private readonly selfChain = new PerJob();
+  /** By job id: the id (plus one) of the last job that took it as a dep (dedupes deps without a set). */
+  private readonly depOf = new PerJob();
   private readonly globCache = new Map<string, string[]>();
   private readonly problems: Diagnostic[] = [];
   private readonly warnings: Diagnostic[] = [];
@@ -155,7 +203,7 @@ class GraphBuilder {
     this.settleBroad();
     if (this.depfileJobs.length > 0) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
-    for (const job of this.jobs) for (const d of job.deps) d.dependents.push(job);
+    linkDependents(this.jobs);
     const graph: Graph = { jobs: this.jobs, targets, sources: this.sources, producers: this.resolved, globs: this.globCache, warnings: this.warnings };
     if (this.absentWords.size > 0) graph.absentWords = this.absentWords;
     const cycle = findCycle(graph);
@@ -171,7 +219,7 @@ class GraphBuilder {
 
   /** Breadth-first: jobs are numbered in the order their inputs are declared. */
   private drain(): void {
-    while (this.queueAt < this.queue.length) this.expand(this.queue[this.queueAt++]!);
+    while (this.queueAt < this.jobs.length) this.expand(this.jobs[this.queueAt++]!);
   }
 
   /**
@@ -194,8 +242,8 @@ class GraphBuilder {
     const added = this.jobs.slice(firstNew);
     if (added.some((j) => j.depfile !== undefined)) this.checkDepfiles();
     if (this.problems.length > 0) throw new UserError(capProblems(this.problems));
-    for (const n of added) for (const d of n.deps) d.dependents.push(n);
-    for (let i = depsBefore; i < job.deps.length; i++) job.deps[i]!.dependents.push(job);
+    for (const n of added) for (const d of n.deps) addDependent(d, n);
+    for (let i = depsBefore; i < job.deps.length; i++) addDependent(job.deps[i]!, job);
     const cycle = findCycleFrom(graph, [job, ...added], this.settled);
     if (cycle) throw new UserError(`dependency cycle (once rule '${rule.name}' saw what ${pending[0]!.producer.label} made): ${cycle.join(' -> ')}`);
     // A glob waiting for several directories is said once.
@@ -205,10 +253,8 @@ class GraphBuilder {
 
   /** Works out `job`'s inputs again, its globs matched now; its deps stay, each once. */
   private expandAgain(job: Job): void {
-    for (const d of job.deps) this.depOf[d.id] = job.id;
-    job.inputs = [];
+    for (const d of job.deps) this.depOf.set(d.id, job.id + 1);
     if (job.namedInputs !== NO_NAMES) job.namedInputs = new Map();
-    if (job.orderOnly !== NO_PATHS) job.orderOnly = [];
     job.implicitInputs = NO_PATHS;
     this.growing = job;
     try {
@@ -237,7 +283,7 @@ class GraphBuilder {
             if ((base !== '' && !d.startsWith(`${base}/`)) || !globReachesInto(pattern, d)) continue;
             (job.pending ??= []).push({ pattern, dir: d, producer: p });
             this.waitedDirs.add(d);
-            if (!job.deps.includes(p)) job.deps.push(p);
+            if (!job.deps.includes(p)) depsToGrow(job).push(p);
             waits = true;
           }
         }
@@ -261,7 +307,7 @@ class GraphBuilder {
     const base = globBase(pattern);
     const dir = this.directoryAround(base);
     if (dir === undefined) return this.defersBroadly(pattern, base, job);
-    const producer = this.resolvePath(dir, job, this.selfChain[job.id], loc);
+    const producer = this.resolvePath(dir, job, this.selfChain.get(job.id), loc);
     if (!producer || producer === job) return false;
     (job.pending ??= []).push({ pattern, dir, producer });
     this.anyPending = true;
@@ -380,6 +426,8 @@ class GraphBuilder {
       rule.outputs.length === 1 ? [path] : rule.outputs.map((o) => normalizePath(o.literal ?? renderTemplate(o.template, (p) => wildcards[p.path[0]!]!)));
     // The same job may be reached through another of its outputs.
     let job = outputs.length > 1 ? this.resolved.get(outputs[0]!) : undefined;
+    /** Whether `path` is set to its job already (one map operation per path, not three: a graph has millions). */
+    let set = false;
     if (!job || job.rule !== rule) {
       if (!this.writable(rule, wildcards, outputs, neededBy)) {
         this.resolved.set(path, null);
@@ -392,16 +440,21 @@ class GraphBuilder {
         named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
       });
       job = this.newJob(rule, wildcards, outputs, named);
-      for (const o of outputs) if (!this.resolved.has(o)) this.resolved.set(o, job);
+      for (const o of outputs) {
+        // `path` itself was not known (above).
+        if (o !== path && this.resolved.has(o)) continue;
+        this.resolved.set(o, job);
+        if (o === path) set = true;
+      }
       const chain = neededBy && neededBy.rule === rule ? (parentChain ?? 0) + 1 : 0;
-      this.selfChain[job.id] = chain;
+      this.selfChain.set(job.id, chain);
       if (chain > MAX_SELF_CHAIN) {
         throw new UserError(
           `rule '${rule.name}' keeps needing its own outputs (… -> ${neededBy!.name} -> ${path}); make its output pattern more specific, e.g. with {name,REGEX}`,
         );
       }
     }
-    this.resolved.set(path, job);
+    if (!set) this.resolved.set(path, job);
     return job;
   }
 
@@ -436,22 +489,8 @@ class GraphBuilder {
   }
 
   private newJob(rule: Rule, wildcards: Record<string, string>, outputs: string[], namedOutputs: Map<string, string[]>): Job {
-    const label = jobLabel(rule, wildcards);
-    const job: Job = {
-      id: this.jobs.length,
-      rule,
-      wildcards,
-      outputs,
-      namedOutputs,
-      inputs: [],
-      namedInputs: rule.inputs.some((g) => g.name !== undefined) ? new Map() : NO_NAMES,
-      orderOnly: rule.orderOnly.length > 0 ? [] : NO_PATHS,
-      implicitInputs: NO_PATHS,
-      deps: [],
-      dependents: [],
-      label,
-      name: outputs[0] ?? rule.name,
-    };
+    const namedInputs = rule.inputs.some((g) => g.name !== undefined) ? new Map<string, string[]>() : NO_NAMES;
+    const job = new GraphJob(this.jobs.length, rule, wildcards, outputs, namedOutputs, namedInputs, outputs[0] ?? rule.name);
     if (rule.lookups !== undefined) this.checkLookups(job);
     if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
     if (this.index.hasDirectories) {
@@ -465,7 +504,6 @@ class GraphBuilder {
       this.depfileJobs.push(job);
     }
     this.jobs.push(job);
-    this.queue.push(job);
     return job;
   }
 
@@ -505,42 +543,53 @@ class GraphBuilder {
     return undefined;
   }
 
-  /** Works out a job's inputs and resolves each to its producer. */
+  /**
+   * Works out a job's inputs and resolves each to its producer. Its deps stay
+   * (a job expanded again keeps them); its lists are kept at their exact length.
+   */
   private expand(job: Job): void {
+    const depsBefore = job.deps.length;
+    const inputs: string[] = [];
+    const orderOnly: string[] = [];
+    job.inputs = inputs;
+    job.orderOnly = orderOnly;
+    this.expandInto(job, inputs, orderOnly);
+    job.inputs = exact(inputs);
+    job.orderOnly = orderOnly.length === 0 ? NO_PATHS : exact(orderOnly);
+    if (job.deps.length !== depsBefore) job.deps = exact(job.deps);
+  }
+
+  private expandInto(job: Job, inputs: string[], orderOnly: string[]): void {
     const rule = job.rule;
-    const seen = new SmallSet<string>();
-    const chain = this.selfChain[job.id];
-    const addDep = (path: string, at: SourceLocation) => {
-      const producer = this.resolvePath(path, job, chain, at);
+    const seen = new PathsSeen([inputs, orderOnly]);
+    const chain = this.selfChain.get(job.id);
+    const addDep = (path: string, at: SourceLocation, producer = this.resolvePath(path, job, chain, at)) => {
       if (producer === job) {
         this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
-      } else if (producer && this.depOf[producer.id] !== job.id) {
+      } else if (producer && this.depOf.get(producer.id) !== job.id + 1) {
         // Each producer is a dep once: it remembers the last job that took it as one.
-        this.depOf[producer.id] = job.id;
-        job.deps.push(producer);
+        this.depOf.set(producer.id, job.id + 1);
+        depsToGrow(job).push(producer);
       }
     };
     for (const group of rule.inputs) {
-      const paths: string[] = [];
-      /** By index in `paths`: the entry that made the path, for messages. */
-      const from: SourceLocation[] = [];
-      /** Indexes in `paths` of entries written with a trailing '/': they must be directories. */
-      let dirAt: Set<number> | undefined;
-      for (const item of group.items) {
-        const dir = item.template.source.endsWith('/');
-        for (const p of this.itemPaths(item, job)) {
-          if (dir) (dirAt ??= new Set()).add(paths.length);
-          paths.push(p);
-          from.push(item.loc);
+      // Each entry's paths, all worked out before any is resolved (an expand's list is not copied).
+      const lists = group.items.map((item) => this.itemPaths(item, job));
+      if (group.name !== undefined) job.namedInputs.set(group.name, lists.length === 1 ? lists[0]!.slice() : lists.flat());
+      for (let k = 0; k < lists.length; k++) {
+        const { loc, template } = group.items[k]!;
+        // An entry written with a trailing '/' must be a directory.
+        const dir = template.source.endsWith('/');
+        for (const p of lists[k]!) {
+          // Resolved first (a path seen already is only looked up again): a path made by a job
+          // this one does not need yet is new to it, without asking among the paths seen so far.
+          const producer = this.resolvePath(p, job, chain, loc);
+          if ((producer === null || producer === job || this.depOf.get(producer.id) === job.id + 1) && seen.has(p)) continue;
+          inputs.push(p);
+          seen.added(p);
+          addDep(p, loc, producer);
+          if (dir) this.checkDirectoryInput(job, p, loc);
         }
-      }
-      if (group.name !== undefined) job.namedInputs.set(group.name, paths);
-      for (let i = 0; i < paths.length; i++) {
-        const p = paths[i]!;
-        if (!seen.add(p)) continue;
-        job.inputs.push(p);
-        addDep(p, from[i]!);
-        if (dirAt?.has(i)) this.checkDirectoryInput(job, p, from[i]!);
       }
     }
     // A pending glob waits for the job making its directory, as an input made by it would.
@@ -548,8 +597,9 @@ class GraphBuilder {
     for (const group of rule.orderOnly) {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
-          if (!seen.add(p)) continue;
-          job.orderOnly.push(p);
+          if (seen.has(p)) continue;
+          orderOnly.push(p);
+          seen.added(p);
           addDep(p, item.loc);
         }
       }
@@ -709,7 +759,7 @@ class GraphBuilder {
     const problem = nameProblem(p);
     if (problem === undefined) return true;
     // A name that grew too long through a rule feeding itself (`{name}` from `{name}.in`): say so.
-    const chain = this.selfChain[job.id] ?? 0;
+    const chain = this.selfChain.get(job.id);
     const why = chain > 0 ? `; rule '${job.rule.name}' keeps needing its own outputs (${chain + 1} jobs in a row): make its output pattern more specific, e.g. with {name,REGEX}` : '';
     this.problems.push({ message: `input '${showPath(p)}' of ${showPath(job.label)} ${problem}${why}`, loc: item.loc });
     return false;
@@ -762,12 +812,17 @@ class GraphBuilder {
     }
     if (this.defers(globText, job, loc)) return [];
     const matcher = new RegExp(re + '$', 'u');
-    const values = new Set<string>();
+    const values: string[] = [];
     for (const f of this.glob(globText, loc)) {
       const m = matcher.exec(f);
-      if (m !== null) values.add(m[1]!);
+      if (m !== null) values.push(m[1]!);
     }
-    return [...values].sort(compareCodePoints);
+    // Sorted, then each value once (equal ones are neighbours): no set of a million values to fill.
+    values.sort(compareCodePoints);
+    let n = 0;
+    for (const v of values) if (n === 0 || v !== values[n - 1]) values[n++] = v;
+    values.length = n;
+    return values;
   }
 }
 
@@ -778,31 +833,87 @@ function capProblems(problems: Diagnostic[]): Diagnostic[] {
   return [...problems.slice(0, MAX_GRAPH_PROBLEMS), { message: `... and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_GRAPH_PROBLEMS} are shown)` }];
 }
 
+/**
+ * A job as the graph builder makes it. Its label is worked out each time it
+ * is asked for, not kept: a graph of a million jobs would hold a million
+ * labels, which only messages and reports use (a dry run prints each once).
+ */
+class GraphJob implements Job {
+  // Made when the job is expanded.
+  inputs = NO_PATHS;
+  orderOnly = NO_PATHS;
+  implicitInputs: readonly string[] = NO_PATHS;
+  deps = NO_JOBS;
+  dependents = NO_JOBS;
+  declare script?: ScriptRun;
+  declare log?: string;
+  declare dirOutputs?: ReadonlySet<string>;
+  declare tempOutputs?: ReadonlySet<string>;
+  declare depfile?: string;
+  declare pending?: PendingGlob[];
+
+  constructor(
+    readonly id: number,
+    readonly rule: Rule,
+    readonly wildcards: Record<string, string>,
+    readonly outputs: string[],
+    readonly namedOutputs: Map<string, string[]>,
+    public namedInputs: Map<string, string[]>,
+    readonly name: string,
+  ) {}
+
+  get label(): string {
+    return jobLabel(this.rule, this.wildcards);
+  }
+}
+
+/** A number for each job, by id (0 until set), kept off the heap: a graph may have millions of jobs. */
+class PerJob {
+  private values = new Int32Array(1024);
+
+  get(id: number): number {
+    return id < this.values.length ? this.values[id]! : 0;
+  }
+
+  set(id: number, value: number): void {
+    if (id >= this.values.length) {
+      const more = new Int32Array(Math.max(id + 1, this.values.length * 2));
+      more.set(this.values);
+      this.values = more;
+    }
+    this.values[id] = value;
+  }
+}
+
 /** A rule's implicit inputs and, for a `script:` rule, how its script runs. */
 interface RuleImplicit {
   paths: string[];
   script?: ScriptRun;
 }
 
-/** A set that stays a small array until it grows: most jobs have one or two inputs. */
-class SmallSet<T> {
-  private items: T[] = [];
-  private set: Set<T> | undefined;
+/**
+ * Whether a job lists a path already (among its inputs and order-only
+ * inputs so far): a scan of its lists while they are short, else a set,
+ * made at the first question over many. Most jobs have one or two inputs;
+ * one of a million (each new to it, see `expandInto`) may never need the set.
+ */
+class PathsSeen {
+  private set: Set<string> | undefined;
 
-  has(x: T): boolean {
-    return this.set ? this.set.has(x) : this.items.includes(x);
+  constructor(private readonly lists: readonly string[][]) {}
+
+  has(path: string): boolean {
+    if (this.set !== undefined) return this.set.has(path);
+    let n = 0;
+    for (const list of this.lists) n += list.length;
+    if (n <= 16) return this.lists.some((list) => list.includes(path));
+    this.set = new Set();
+    for (const list of this.lists) for (const p of list) this.set.add(p);
+    return this.set.has(path);
   }
 
-  /** Adds `x`; false if it was there already. */
-  add(x: T): boolean {
-    if (this.set) {
-      if (this.set.has(x)) return false;
-      this.set.add(x);
-      return true;
-    }
-    if (this.items.includes(x)) return false;
-    this.items.push(x);
-    if (this.items.length > 16) this.set = new Set(this.items);
-    return true;
+  /** `path` was just added to one of the lists. */
+  added(path: string): void {
+    this.set?.add(path);
   }
 }

@@ -15,6 +15,8 @@ export interface OutputMatch {
 interface PatternEntry {
   rule: Rule;
   output: OutputPattern;
+  /** The rule's wildcards, each '', in order: a job's are a copy (see `blankWildcards`). */
+  blank?: Record<string, string>;
 }
 
 export class OutputIndex {
@@ -34,7 +36,7 @@ export class OutputIndex {
           list.push({ rule, output });
           this.literal.set(output.literal, list);
         } else {
-          this.patterns.push({ rule, output });
+          this.patterns.push({ rule, output, blank: blankWildcards(rule) });
         }
       }
     }
@@ -60,7 +62,7 @@ export class OutputIndex {
       if (!mayMatch(o, path)) continue;
       const m = o.regex!.exec(path);
       if (!m) continue;
-      const wildcards: Record<string, string> = {};
+      const wildcards = { ...e.blank! };
       for (const name of e.rule.wildcards) wildcards[name] = m.groups![name]!;
       consider({ rule: e.rule, output: o, wildcards });
     }
@@ -125,6 +127,16 @@ function groupByFirstDir(patterns: readonly PatternEntry[]): { byDir: Map<string
     else byDir.set(dir, [output]);
   }
   return { byDir, anywhere };
+}
+
+/**
+ * An object with the rule's wildcards as keys, in order, each ''. A copy of
+ * an object JSON.parse made has room for exactly its keys, where one filled
+ * in from `{}` has room for four at least: a graph of a million jobs keeps a
+ * million wildcard objects.
+ */
+function blankWildcards(rule: Rule): Record<string, string> {
+  return JSON.parse(JSON.stringify(Object.fromEntries(rule.wildcards.map((w) => [w, ''])))) as Record<string, string>;
 }
 
 /** Whether a pattern output may match `path` by its literal prefix and suffix: a cheap filter before its regex. */

@@ -40,12 +40,16 @@ export interface Job {
    * job's inputs are known only once they have run (`Graph.grow`).
    */
   pending?: PendingGlob[];
-  /** Jobs that make this job's inputs or order-only inputs, each once. */
+  /**
+   * Jobs that make this job's inputs or order-only inputs, each once. Like
+   * `dependents`, a list several jobs may share (frozen): only the graph
+   * builder changes these, by replacing the list.
+   */
   deps: Job[];
   /** Jobs that need this one. */
   dependents: Job[];
-  /** `rule[name=value,...]`, or the rule name for a job without wildcards. */
-  label: string;
+  /** `rule[name=value,...]`, or the rule name for a job without wildcards (the graph builder's jobs work it out when asked). */
+  readonly label: string;
   /** The first output, or the rule name of a phony job: how the job is named in messages. */
   name: string;
 }
@@ -116,7 +120,12 @@ export interface Graph {
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {
   const names = Object.keys(wildcards);
   if (names.length === 0) return rule.name;
-  return `${rule.name}[${names.map((n) => `${n}=${wildcards[n]}`).join(',')}]`;
+  // Joined, not concatenated: one flat string. Pieces added with `+` stay
+  // linked as pieces, twice the memory, in a label kept for every job.
+  const parts = [rule.name, '['];
+  for (let i = 0; i < names.length; i++) parts.push(i === 0 ? '' : ',', names[i]!, '=', wildcards[names[i]!]!);
+  parts.push(']');
+  return parts.join('');
 }
 
 /** Every input of a job, declared then implicit (a new array only when it has implicit ones). */

@@ -36,7 +36,9 @@ export function topologicalOrder(graph: Graph): Job[] {
   const n = graph.jobs.length;
   const done = new Uint8Array(n);
   const next = new Uint32Array(n);
-  const out: Job[] = [];
+  // Every job once: a list of its final length, not one grown by a million pushes.
+  const out = new Array<Job>(n);
+  let k = 0;
   const stack: Job[] = [];
   for (const root of graph.jobs) {
     if (done[root.id]) continue;
@@ -54,7 +56,7 @@ export function topologicalOrder(graph: Graph): Job[] {
         }
       } else {
         stack.pop();
-        out.push(job);
+        out[k++] = job;
       }
     }
   }
@@ -168,9 +170,9 @@ export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[]
     priority = new Int32Array(Math.max(plan.graph.jobs.length, priority.length * 2));
     priority.set(plan.priority);
   }
-  const stale = setPriorities(topo, reasons, priority);
+  setPriorities(topo, reasons, priority);
   plan.priority = priority;
-  const order = runOrder(stale.sort((a, b) => a.id - b.id), reasons, priority);
+  const order = runOrder(topo.filter((j) => reasons.has(j)).sort((a, b) => a.id - b.id), reasons, priority);
   for (const job of order) plan.order.push(job);
   return order;
 }
@@ -185,19 +187,24 @@ export function planOf(ctx: StalenessContext, reasons: Map<Job, StaleReason>, to
 
 /**
  * The priority of each stale job of `topo` (dependency order): the longest
- * chain of stale jobs from it to the end. Returns those jobs, last first.
+ * chain of stale jobs from it to the end.
  */
-function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
-  const stale: Job[] = [];
+function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): void {
+  // Which jobs are stale, by id: when most of the jobs are decided here (not a few a grown glob added),
+  // one pass over the reasons costs less than looking each job up in them.
+  let flags: Uint8Array | undefined;
+  if (topo.length * 4 >= reasons.size) {
+    flags = new Uint8Array(priority.length);
+    for (const job of reasons.keys()) flags[job.id] = 1;
+  }
   for (let i = topo.length - 1; i >= 0; i--) {
     const job = topo[i]!;
-    if (!reasons.has(job)) continue;
+    if (flags !== undefined ? flags[job.id] === 0 : !reasons.has(job)) continue;
     let best = 0;
-    for (const d of job.dependents) if (reasons.has(d) && priority[d.id]! > best) best = priority[d.id]!;
+    // Only a stale job has a priority: a dependent that is not stale counts 0.
+    for (const d of job.dependents) if (priority[d.id]! > best) best = priority[d.id]!;
     priority[job.id] = best + 1;
-    stale.push(job);
   }
-  return stale;
 }
 
 /**
@@ -225,12 +232,29 @@ export function readyBefore(plan: { readonly priority: Int32Array }): (a: Job, b
 function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
   let max = 0;
   for (const job of reasons.keys()) if (priority[job.id]! > max) max = priority[job.id]!;
-  const byPriority: Job[][] = Array.from({ length: max + 1 }, () => []);
-  for (const job of jobs) if (reasons.has(job)) byPriority[priority[job.id]!]!.push(job);
-  const order: Job[] = [];
+  // The jobs with a priority are the stale ones setPriorities ordered (no lookup in `reasons` for each),
+  // counted by priority, then placed highest first, each priority's in the order given (by id).
+  const start = new Int32Array(max + 1);
+  for (const job of jobs) if (priority[job.id]! > 0) start[priority[job.id]!]!++;
+  let total = 0;
   for (let p = max; p > 0; p--) {
-    // Already in id order; the sort is stable, so it only groups by rule.
-    for (const job of byPriority[p]!.sort((a, b) => a.rule.index - b.rule.index)) order.push(job);
+    const n = start[p]!;
+    start[p] = total;
+    total += n;
+  }
+  const order = new Array<Job>(total);
+  for (const job of jobs) if (priority[job.id]! > 0) order[start[priority[job.id]!]!++] = job;
+  // Each priority's jobs end where the next lower one's begin. The sort is stable, so it only
+  // groups them by rule; most are in rule order already.
+  for (let p = max, from = 0; p > 0; p--) {
+    const to = start[p]!;
+    let sorted = true;
+    for (let i = from + 1; i < to && sorted; i++) if (order[i]!.rule.index < order[i - 1]!.rule.index) sorted = false;
+    if (!sorted) {
+      const part = order.slice(from, to).sort((a, b) => a.rule.index - b.rule.index);
+      for (let i = 0; i < part.length; i++) order[from + i] = part[i]!;
+    }
+    from = to;
   }
   return order;
 }

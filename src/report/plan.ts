@@ -1,20 +1,65 @@
 // The dry run: one line per job that would run, in run order, with its reason.
+// Written a chunk at a time: the plan of a million jobs is tens of megabytes
+// of text, never held whole by the command that prints it.
 
-import { allInputs } from '../graph/model.js';
+import { allInputs, type Job } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 import { reasonText } from './reason.js';
 
-export function formatPlanText(plan: Plan): string {
+/** About how many characters are handed to `write` at a time. */
+const CHUNK = 1 << 16;
+
+/** The dry run's lines, handed to `write` in order, a chunk of whole lines at a time. */
+export function writePlanText(plan: Plan, write: (text: string) => void): void {
   let out = '';
   for (const job of plan.order) {
     const reason = reasonText(plan.reasons.get(job)!);
     out += job.rule.phony ? `${job.label}: ${reason}\n` : `${job.label} ${job.name}: ${reason}\n`;
+    if (out.length >= CHUNK) {
+      write(out);
+      out = '';
+    }
   }
-  return out;
+  if (out !== '') write(out);
+}
+
+export function formatPlanText(plan: Plan): string {
+  let text = '';
+  writePlanText(plan, (t) => (text += t));
+  return text;
+}
+
+/**
+ * `rules build -n --json`, handed to `write` a chunk at a time: the text
+ * `JSON.stringify({ jobs, pending }, null, 2)` gives, made one job at a time.
+ */
+export function writePlanJson(plan: Plan, write: (text: string) => void): void {
+  let out = '{\n  "jobs": [';
+  for (let i = 0; i < plan.order.length; i++) {
+    // A job's object two levels in: a newline in the text is one between its lines (one in a string is written `\n`).
+    out += (i === 0 ? '\n    ' : ',\n    ') + JSON.stringify(jobJson(plan, plan.order[i]!), null, 2).replace(/\n/g, '\n    ');
+    if (out.length >= CHUNK) {
+      write(out);
+      out = '';
+    }
+  }
+  out += plan.order.length === 0 ? ']' : '\n  ]';
+  // Globs that wait for a directory a job of the plan will make (SPEC §7): what they yield is not known yet.
+  const pending: { glob: string; after: string }[] = [];
+  for (const job of plan.order) for (const g of job.pending ?? []) if (plan.reasons.has(g.producer)) pending.push({ glob: g.pattern, after: g.producer.label });
+  if (pending.length > 0) out += ',\n  "pending": ' + JSON.stringify(pending, null, 2).replace(/\n/g, '\n  ');
+  write(out + '\n}\n');
 }
 
 export function formatPlanJson(plan: Plan): string {
-  const jobs = plan.order.map((job) => ({
+  let text = '';
+  writePlanJson(plan, (t) => (text += t));
+  return text;
+}
+
+/** A job of the plan as `--json` lists it. */
+function jobJson(plan: Plan, job: Job): object {
+  return {
     rule: job.rule.name,
     wildcards: job.wildcards,
     outputs: job.outputs,
@@ -23,9 +68,5 @@ export function formatPlanJson(plan: Plan): string {
     reason: reasonText(plan.reasons.get(job)!),
     // Its temporary outputs (SPEC §7), when it has any.
     ...(job.tempOutputs !== undefined ? { temp: job.outputs.filter((o) => job.tempOutputs!.has(o)) } : {}),
-  }));
-  // Globs that wait for a directory a job of the plan will make (SPEC §7): what they yield is not known yet.
-  const pending: { glob: string; after: string }[] = [];
-  for (const job of plan.order) for (const g of job.pending ?? []) if (plan.reasons.has(g.producer)) pending.push({ glob: g.pattern, after: g.producer.label });
-  return JSON.stringify(pending.length > 0 ? { jobs, pending } : { jobs }, null, 2) + '\n';
+  };
 }

@@ -4,6 +4,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync, openNoWait } from './hash.js';
+import { compareCodePoints } from './strings.js';
 
 export interface FileStat {
   mtimeMs: number;
@@ -273,7 +274,63 @@ export type Listing = readonly DirEntry[] | undefined | 'unlistable';
  * one, are not in it: the path asked about is, and a stat of it says whether
  * it exists (a directory's mtime, which every file written into it changes,
  * would otherwise break the stamp after every build that ran a job).
+ * A dry run, which writes no stamp, keeps no record of the paths it stat'ed
+ * (`record: false`): a fresh tree's dry run stats every output once.
  */
+/** The record of paths looked at, when none is kept: `lookedAt` stays empty. */
+class NoRecord extends Set<string> {
+  override add(): this {
+    return this;
+  }
+}
+
+/**
+ * Whether a listing has an entry of a name that leads somewhere (a broken
+ * link is listed but does not exist, as `stat` says). A listing in code point
+ * order, as the disk gives it, is searched from the entry found last, then
+ * by halves: names asked in order (the sources of the jobs a glob made) cost
+ * a comparison or two each, and no set of a million names is made. Another
+ * listing is put in a set.
+ */
+class ListedNames {
+  private readonly set: Set<string> | undefined;
+  /** Where the last name asked was found. */
+  private at = 0;
+
+  constructor(private readonly entries: readonly DirEntry[]) {
+    let sorted = true;
+    for (let i = 1; i < entries.length && sorted; i++) sorted = compareCodePoints(entries[i - 1]!.name, entries[i]!.name) < 0;
+    if (sorted) return;
+    this.set = new Set();
+    for (const e of entries) if (e.broken === undefined) this.set.add(e.name);
+  }
+
+  has(name: string): boolean {
+    if (this.set !== undefined) return this.set.has(name);
+    const entries = this.entries;
+    let i = -1;
+    if (this.at < entries.length && entries[this.at]!.name === name) i = this.at;
+    else if (this.at + 1 < entries.length && entries[this.at + 1]!.name === name) i = this.at + 1;
+    else {
+      let lo = 0;
+      let hi = entries.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareCodePoints(entries[mid]!.name, name);
+        if (c === 0) {
+          i = mid;
+          break;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    if (i < 0) return false;
+    this.at = i;
+    return entries[i]!.broken === undefined;
+  }
+}
+
 /** A cached stat, and whether the build asked for it (else it was only a parent on the way). */
 interface Known {
   stat: FileStat | undefined;
@@ -284,17 +341,22 @@ export class CachedFileSystem implements FileSystem {
   /** What is known of each path, and whether it was asked for (not only stat'ed as a parent on the way). */
   private readonly stats = new Map<string, Known>();
   private readonly dirs = new Map<string, DirEntry[] | undefined>();
-  private readonly names = new Map<string, Set<string>>();
-  private readonly looked = new Set<string>();
+  private readonly names = new Map<string, ListedNames>();
+  private readonly looked: Set<string>;
   private readonly listed = new Map<string, Listing>();
   /** Directory → the paths below it that were looked up (each once per lookup): what to forget with it. */
   private readonly children = new Map<string, string[]>();
   /** Every symbolic link whose target was read, with the last answer. */
   private readonly linked = new Map<string, string | undefined>();
 
-  constructor(readonly inner: FileSystem) {}
+  constructor(
+    readonly inner: FileSystem,
+    options: { record?: boolean } = {},
+  ) {
+    this.looked = options.record === false ? new NoRecord() : new Set();
+  }
 
-  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked. */
+  /** Every path ever stat'ed or hashed (`exists` too, unless a listing answered it), in the order first asked; none with `record: false`. */
   get lookedAt(): ReadonlySet<string> {
     return this.looked;
   }
@@ -324,14 +386,19 @@ export class CachedFileSystem implements FileSystem {
     return this.lookUp(path, true);
   }
 
-  /** Stats `path` (its parent first: under a missing directory nothing exists) and caches it. */
+  /**
+   * Stats `path` (its parent first: under a missing directory nothing exists)
+   * and caches it. A path under a missing directory is not cached: its parent
+   * answers for it as cheaply, and a fresh tree has millions of such outputs.
+   */
   private lookUp(path: string, asked: boolean): FileStat | undefined {
     const slash = path.lastIndexOf('/');
     let s: FileStat | undefined;
     if (slash > 0) {
       const dir = path.slice(0, slash);
       const parent = this.stats.get(dir);
-      if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) !== undefined) s = this.inner.stat(path);
+      if ((parent !== undefined ? parent.stat : this.lookUp(dir, false)) === undefined) return undefined;
+      s = this.inner.stat(path);
       // A miss already costs a system call: noting the path under its directory is cheap beside it.
       const kids = this.children.get(dir);
       if (kids === undefined) this.children.set(dir, [path]);
@@ -348,8 +415,7 @@ export class CachedFileSystem implements FileSystem {
     if (this.dirs.has(dir)) {
       // Answered by the listing, which is recorded.
       let names = this.names.get(dir);
-      // A broken link is listed but leads to nothing: it does not exist, as `stat` says.
-      if (!names) this.names.set(dir, (names = new Set((this.dirs.get(dir) ?? []).filter((e) => e.broken === undefined).map((e) => e.name))));
+      if (!names) this.names.set(dir, (names = new ListedNames(this.dirs.get(dir) ?? [])));
       return names.has(slash > 0 ? path.slice(slash + 1) : path);
     }
     return this.stat(path) !== undefined;

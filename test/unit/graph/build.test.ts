@@ -191,6 +191,22 @@ describe('jobs', () => {
     assert.deepEqual(g.jobs[0]!.inputs, ['out/a.txt', 'out/b.txt', 'out/d.x.txt']);
   });
 
+  test('expand from a glob: each value once, in code point order, however many files have it', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs:
+            - expand: "out/{s}.txt"
+              s: { glob: "raw/{s}_*.txt" }
+        make:
+          outputs: "out/{s}.txt"
+          run: touch {output}
+    `;
+    const fs = new FakeFileSystem().write('raw/b_1.txt', 'raw/a_2.txt', 'raw/b_2.txt', 'raw/a_1.txt', 'raw/a-x_1.txt', 'raw/\u{1F600}_1.txt', 'raw/\uFFFD_1.txt', 'raw/\u{1F600}_2.txt', 'raw/b_3.txt');
+    const g = graphOf(r, ['all'], fs);
+    assert.deepEqual(g.jobs[0]!.inputs, ['out/a.txt', 'out/a-x.txt', 'out/b.txt', 'out/\uFFFD.txt', 'out/\u{1F600}.txt']);
+  });
+
   test('expand in a pattern rule uses the job\'s own wildcards', () => {
     const r = yaml`
       rules:
@@ -242,6 +258,69 @@ describe('jobs', () => {
     const g = graphOf(r, ['out.txt'], new FakeFileSystem().write('a.txt', 'b.txt', 'dir.stamp'));
     assert.deepEqual(g.jobs[0]!.inputs, ['a.txt', 'b.txt']);
     assert.deepEqual(g.jobs[0]!.orderOnly, ['dir.stamp']);
+  });
+
+  test('duplicate inputs among many, made by jobs or not, are listed once; each output of a job making two is kept', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs:
+            - expand: "out/{n}.txt"
+              n: [${Array.from({ length: 20 }, (_, i) => i + 1).join(', ')}]
+            - out/3.txt
+            - pair.a
+            - pair.b
+            - pair.a
+            - src.txt
+            - out/20.txt
+            - src.txt
+        step:
+          outputs: "out/{n}.txt"
+          run: touch {output}
+        pair:
+          outputs: [pair.a, pair.b]
+          run: touch {outputs}
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('src.txt'));
+    const outs = Array.from({ length: 20 }, (_, i) => `out/${i + 1}.txt`);
+    assert.deepEqual(g.jobs[0]!.inputs, [...outs, 'pair.a', 'pair.b', 'src.txt']);
+    assert.deepEqual(g.jobs[0]!.deps.map((d) => d.name), [...outs, 'pair.a']);
+  });
+
+  test('a job naming its own output twice as an input is told once', () => {
+    const r = yaml`
+      rules:
+        j:
+          inputs: [a.txt, x.out, b.txt, x.out]
+          outputs: x.out
+          run: cat {input} > {output}
+    `;
+    const message = errorOf(() => graphOf(r, ['x.out'], new FakeFileSystem().write('a.txt', 'b.txt')));
+    assert.equal(message.split('both an input and an output').length, 2, message);
+  });
+
+  test('dependents in job order; the jobs only one job needs share one list of it, which a growing graph copies', () => {
+    const r = yaml`
+      rules:
+        all:
+          inputs: [a.out, b.out, both.out]
+        step:
+          inputs: "{x}.in"
+          outputs: "{x}.out"
+          run: cp {input} {output}
+        both:
+          inputs: [a.out, b.in]
+          outputs: both.out
+          run: cat {input} > {output}
+    `;
+    const g = graphOf(r, ['all'], new FakeFileSystem().write('a.in', 'b.in'));
+    const [all, a, b, both] = g.jobs;
+    assert.deepEqual([all, a, b, both].map((j) => j!.name), ['all', 'a.out', 'b.out', 'both.out']);
+    assert.deepEqual(a!.dependents, [all, both]);
+    assert.deepEqual(b!.dependents, [all]);
+    assert.equal(b!.dependents, both!.dependents, 'one list of all');
+    assert.ok(Object.isFrozen(b!.dependents));
+    assert.deepEqual(all!.dependents, []);
   });
 
   test('jobs are numbered breadth-first in declaration order', () => {

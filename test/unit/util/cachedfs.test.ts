@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CachedFileSystem, DiskFileSystem, sameFile, type FileStat } from '../../../src/util/fs.js';
+import { CachedFileSystem, DiskFileSystem, sameFile, type DirEntry, type FileStat } from '../../../src/util/fs.js';
 import { glob } from '../../../src/util/glob.js';
 
 class CountingFs extends DiskFileSystem {
@@ -35,6 +35,46 @@ describe('the cached file system', () => {
     }
   });
 
+  test('paths under a missing directory are recorded but not cached: once it is made, the disk answers for them', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      const disk = new CountingFs(root);
+      const fs = new CachedFileSystem(disk);
+      assert.equal(fs.stat('out/a.txt'), undefined);
+      assert.equal(fs.stat('out/sub/b.txt'), undefined);
+      assert.equal(fs.exists('out/a.txt'), false);
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'out/sub/b.txt']);
+      assert.deepEqual(disk.stats, ['out']);
+      fs.mkdirp('out');
+      writeFileSync(join(root, 'out/a.txt'), 'x');
+      assert.equal(fs.stat('out/a.txt')?.size, 1);
+      assert.equal(fs.stat('out/sub/b.txt'), undefined);
+      assert.deepEqual([...fs.lookedAt], ['out/a.txt', 'out/sub/b.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('without a record (a dry run), paths are answered and cached as with one, and none is recorded', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
+    try {
+      writeFileSync(join(root, 'a.txt'), 'x');
+      const disk = new CountingFs(root);
+      const fs = new CachedFileSystem(disk, { record: false });
+      assert.equal(fs.stat('a.txt')?.size, 1);
+      assert.equal(fs.stat('a.txt')?.size, 1);
+      assert.equal(fs.stat('out/b.txt'), undefined);
+      assert.equal(fs.exists('a.txt'), true);
+      assert.deepEqual(disk.stats, ['a.txt', 'out']);
+      assert.deepEqual([...fs.lookedAt], []);
+      const recorded = new CachedFileSystem(new DiskFileSystem(root));
+      recorded.stat('a.txt');
+      assert.deepEqual([...recorded.lookedAt], ['a.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('mkdirp forgets that a directory was missing', () => {
     const root = mkdtempSync(join(tmpdir(), 'rules-cfs-'));
     try {
@@ -61,6 +101,27 @@ describe('the cached file system', () => {
       assert.deepEqual(disk.stats, []);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a listed directory answers for any name, asked in any order, its listing sorted or not', () => {
+    const names = ['a', 'a-b', 'a.txt', 'b', 'broken', 'c\uFFFD', 'c\u{1F600}', 'd', 'é'];
+    const entries: DirEntry[] = names.map((name) => (name === 'broken' ? { name, isDirectory: false, isLink: true, broken: 'a symbolic link to nothing' } : { name, isDirectory: false }));
+    const absent = ['', '0', 'a-', 'a.t', 'aa', 'broke', 'c', 'c\uD83D', 'e', 'z', '\u{1F601}'];
+    const orders = [names, [...names].reverse(), [...names, ...absent].sort(() => 0.5 - Math.random()), ['d', 'a', 'é', 'a', 'b', 'b', 'c\u{1F600}']];
+    for (const listing of [entries, [...entries].reverse(), [entries[3]!, ...entries.slice(0, 3), ...entries.slice(4)]]) {
+      for (const asked of orders) {
+        const disk = new (class extends CountingFs {
+          override readdir(): DirEntry[] {
+            return listing;
+          }
+        })('/nowhere');
+        const fs = new CachedFileSystem(disk);
+        fs.readdir('dir');
+        for (const name of asked) assert.equal(fs.exists(`dir/${name}`), names.includes(name) && name !== 'broken', `${name} in ${listing.map((e) => e.name).join(' ')}`);
+        for (const name of absent) assert.equal(fs.exists(`dir/${name}`), false, name);
+        assert.deepEqual(disk.stats, []);
+      }
     }
   });
 
