@@ -758,7 +758,9 @@ describe('the SLURM executor', () => {
     const shown = gaps.join(' ');
     assert.ok(gaps[0]! < 60, shown);
     assert.ok(gaps[4]! >= 80, `the 5th interval has grown: ${shown}`);
-    assert.ok(Math.max(...gaps) <= 200 + 60, `never more than 10× the first: ${shown}`);
+    // Never more than 10× the first. A timer may fire late on a loaded machine, so one gap or two
+    // may come out longer; without the cap, the 9th and every one after it would pass 500 ms.
+    assert.ok(gaps.filter((g) => g > 200 + 60).length <= 2 && Math.max(...gaps) < 500, `never more than 10× the first: ${shown}`);
     assert.ok(gaps.filter((g) => g >= 180).length >= 2, `it stays at 10×: ${shown}`);
     // The 13th squeue (index 12) shows j0 ended.
     assert.ok(gaps[12]! < 60, `after j0 ended the next poll comes soon: ${shown}`);

@@ -82,8 +82,12 @@ describe('writing state on a full disk', () => {
     const log = BuildLog.load(storage);
     log.started('a.txt', ['a.txt']);
     log.done({ key: 'a.txt', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map(), outputs: new Map() });
-    // .rules/started/ exists now (and is empty): only a new marker's blocks are missing.
+    // c's marker reuses the file a's left (its blocks are there): written even on a full disk.
     fill(root, 0);
+    log.started('c.txt', ['c.txt']);
+    assert.equal(log.incomplete.has('c.txt'), true);
+    assert.deepEqual(told, []);
+    // c is still running: no file to reuse, and a new marker's blocks are missing.
     let thrown: unknown;
     try {
       log.started('b.txt', ['b.txt']);
