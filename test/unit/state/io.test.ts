@@ -80,14 +80,9 @@ describe('writing state on a full disk', () => {
     const told: UserError[] = [];
     storage.onWriteError = (e) => told.push(e);
     const log = BuildLog.load(storage);
+    // a is still running: its marker's file cannot be reused for b, whose marker needs a file, and blocks, of its own.
     log.started('a.txt', ['a.txt']);
-    log.done({ key: 'a.txt', signature: { command: 1, inputs: 2, outputs: 3, params: [], env: [] }, inputs: new Map(), outputs: new Map() });
-    // c's marker reuses the file a's left (its blocks are there): written even on a full disk.
     fill(root, 0);
-    log.started('c.txt', ['c.txt']);
-    assert.equal(log.incomplete.has('c.txt'), true);
-    assert.deepEqual(told, []);
-    // c is still running: no file to reuse, and a new marker's blocks are missing.
     let thrown: unknown;
     try {
       log.started('b.txt', ['b.txt']);
