@@ -51,10 +51,17 @@ function addDependent(dep: Job, job: Job): void {
  */
 function linkDependents(jobs: readonly Job[]): void {
   const left = new Uint32Array(jobs.length);
-  for (const job of jobs) for (const d of job.deps) left[d.id]!++;
-  for (const job of jobs) {
+  // By index: a loop run once over a million jobs may run before it is optimized, and `for...of` then allocates at each step.
+  for (let i = 0; i < jobs.length; i++) {
+    const deps = jobs[i]!.deps;
+    for (let k = 0; k < deps.length; k++) left[deps[k]!.id]!++;
+  }
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const deps = job.deps;
     let alone: Job[] | undefined;
-    for (const d of job.deps) {
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k]!;
       let list = d.dependents;
       if (list === NO_JOBS) {
         if (left[d.id] === 1) {
@@ -813,14 +820,16 @@ class GraphBuilder {
     if (this.defers(globText, job, loc)) return [];
     const matcher = new RegExp(re + '$', 'u');
     const values: string[] = [];
-    for (const f of this.glob(globText, loc)) {
-      const m = matcher.exec(f);
+    // By index, as the loops over a million jobs (see linkDependents).
+    const files = this.glob(globText, loc);
+    for (let i = 0; i < files.length; i++) {
+      const m = matcher.exec(files[i]!);
       if (m !== null) values.push(m[1]!);
     }
     // Sorted, then each value once (equal ones are neighbours): no set of a million values to fill.
     values.sort(compareCodePoints);
     let n = 0;
-    for (const v of values) if (n === 0 || v !== values[n - 1]) values[n++] = v;
+    for (let i = 0; i < values.length; i++) if (n === 0 || values[i] !== values[n - 1]) values[n++] = values[i]!;
     values.length = n;
     return values;
   }
