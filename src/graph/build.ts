@@ -18,22 +18,25 @@ import { finalTempWarnings, tempPaths } from './temp.js';
 const NO_NAMES: Map<string, string[]> = new Map();
 /** Shared by the many jobs without order-only inputs (never pushed to: a job with some gets a list of its own). */
 const NO_PATHS = Object.freeze([]) as unknown as string[];
-/** Shared by the many jobs that need no job (sources only), or that no job needs: `depsToGrow` gives a job a list of its own. */
+/** Shared by the many jobs that need no job (sources only), or that no job needs, until one does (`added`). */
 const NO_JOBS = Object.freeze([]) as unknown as Job[];
 
 /**
  * `list` without the room to grow that an array filled by `push` keeps (16
  * slots at the first push, 136 bytes): most jobs have one or two inputs and
  * deps, and in a graph of a million jobs that room was a quarter of its memory.
- * The copy is made while the pushed array is young, which costs little.
+ * The copy is made while the pushed array is young, which costs little. A
+ * list of one is made as such (`added`).
  */
 function exact<T>(list: T[]): T[] {
-  return list.length > 0 && list.length <= 16 ? list.slice() : list;
+  return list.length > 1 && list.length <= 16 ? list.slice() : list;
 }
 
-/** `job.deps`, to add to (a job without deps shares NO_JOBS until then). */
-function depsToGrow(job: Job): Job[] {
-  return job.deps === NO_JOBS ? (job.deps = []) : job.deps;
+/** `list` with `item` added: the shared empty list (NO_PATHS, NO_JOBS) gives way to a list of one of its own. */
+function added<T>(list: T[], item: T): T[] {
+  if ((list as unknown) === NO_PATHS || (list as unknown) === NO_JOBS) return [item];
+  list.push(item);
+  return list;
 }
 
 /** Tells `dep` that `job` needs it. */
@@ -51,10 +54,17 @@ function addDependent(dep: Job, job: Job): void {
  */
 function linkDependents(jobs: readonly Job[]): void {
   const left = new Uint32Array(jobs.length);
-  for (const job of jobs) for (const d of job.deps) left[d.id]!++;
-  for (const job of jobs) {
+  // By index: a loop run once over a million jobs may run before it is optimized, and `for...of` then allocates at each step.
+  for (let i = 0; i < jobs.length; i++) {
+    const deps = jobs[i]!.deps;
+    for (let k = 0; k < deps.length; k++) left[deps[k]!.id]!++;
+  }
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const deps = job.deps;
     let alone: Job[] | undefined;
-    for (const d of job.deps) {
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k]!;
       let list = d.dependents;
       if (list === NO_JOBS) {
         if (left[d.id] === 1) {
@@ -179,6 +189,8 @@ class GraphBuilder {
   private readonly skipped = new Set<string>();
   /** Jobs with a `depfile`, checked once the whole graph is known. */
   private readonly depfileJobs: Job[] = [];
+  /** The paths the job being expanded lists so far. */
+  private readonly seen = new PathsSeen();
   /** Each rule's implicit inputs (SPEC §6), decided once per rule per build. */
   private readonly implicitByRule = new Map<Rule, RuleImplicit>();
   private readonly absentWords = new Map<Rule, string[]>();
@@ -283,7 +295,7 @@ class GraphBuilder {
             if ((base !== '' && !d.startsWith(`${base}/`)) || !globReachesInto(pattern, d)) continue;
             (job.pending ??= []).push({ pattern, dir: d, producer: p });
             this.waitedDirs.add(d);
-            if (!job.deps.includes(p)) depsToGrow(job).push(p);
+            if (!job.deps.includes(p)) job.deps = added(job.deps, p);
             waits = true;
           }
         }
@@ -434,11 +446,12 @@ class GraphBuilder {
         return null;
       }
       let named = NO_NAMES;
-      rule.outputs.forEach((o, i) => {
-        if (o.name === undefined) return;
+      for (let i = 0; i < rule.outputs.length; i++) {
+        const name = rule.outputs[i]!.name;
+        if (name === undefined) continue;
         if (named === NO_NAMES) named = new Map();
-        named.set(o.name, [...(named.get(o.name) ?? []), outputs[i]!]);
-      });
+        named.set(name, [...(named.get(name) ?? []), outputs[i]!]);
+      }
       job = this.newJob(rule, wildcards, outputs, named);
       for (const o of outputs) {
         // `path` itself was not known (above).
@@ -463,33 +476,44 @@ class GraphBuilder {
    * strictly inside the root; if not, says which and where the rule declares it.
    */
   private writable(rule: Rule, wildcards: Record<string, string>, outputs: string[], neededBy: Job | undefined): boolean {
+    // Called for every new job: no closure, and the words of a message only when there is one.
     let ok = true;
-    // Called for every new job: the words of a message are made only when there is one.
-    const refuse = (what: string, path: string, problem: string, loc: SourceLocation | undefined) => {
-      const needed = neededBy ? ` (needed by '${neededBy.name}')` : '';
-      const message = `${what} of rule '${rule.name}' is '${showPath(path)}' for ${jobLabel(rule, wildcards)}${needed}, which ${problem}`;
-      this.problems.push(loc ? { message, loc } : { message });
-      ok = false;
-    };
-    rule.outputs.forEach((o, i) => {
+    for (let i = 0; i < outputs.length; i++) {
       const problem = writablePathProblem(outputs[i]!);
-      if (problem !== undefined) refuse(`output '${showPath(o.template.source)}'`, outputs[i]!, problem, o.loc);
-    });
+      if (problem === undefined) continue;
+      const o = rule.outputs[i]!;
+      this.refuse(rule, wildcards, neededBy, `output '${showPath(o.template.source)}'`, outputs[i]!, problem, o.loc);
+      ok = false;
+    }
     if (rule.log) {
       const log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
       const problem = writablePathProblem(log);
-      if (problem !== undefined) refuse(`log '${showPath(rule.log.source)}'`, log, problem, rule.logLoc);
+      if (problem !== undefined) {
+        this.refuse(rule, wildcards, neededBy, `log '${showPath(rule.log.source)}'`, log, problem, rule.logLoc);
+        ok = false;
+      }
     }
     if (rule.depfile) {
       const depfile = depfilePath(rule, wildcards, outputs);
       const problem = writablePathProblem(depfile);
-      if (problem !== undefined) refuse(`depfile '${showPath(rule.depfile.source)}'`, depfile, problem, rule.depfileLoc);
+      if (problem !== undefined) {
+        this.refuse(rule, wildcards, neededBy, `depfile '${showPath(rule.depfile.source)}'`, depfile, problem, rule.depfileLoc);
+        ok = false;
+      }
     }
     return ok;
   }
 
+  /** Tells that the job of `rule` for `wildcards` may not write `path` (`what` it is to the job), and where the rule says so. */
+  private refuse(rule: Rule, wildcards: Record<string, string>, neededBy: Job | undefined, what: string, path: string, problem: string, loc: SourceLocation | undefined): void {
+    const needed = neededBy ? ` (needed by '${neededBy.name}')` : '';
+    const message = `${what} of rule '${rule.name}' is '${showPath(path)}' for ${jobLabel(rule, wildcards)}${needed}, which ${problem}`;
+    this.problems.push(loc ? { message, loc } : { message });
+  }
+
   private newJob(rule: Rule, wildcards: Record<string, string>, outputs: string[], namedOutputs: Map<string, string[]>): Job {
-    const namedInputs = rule.inputs.some((g) => g.name !== undefined) ? new Map<string, string[]>() : NO_NAMES;
+    let namedInputs = NO_NAMES;
+    for (let i = 0; i < rule.inputs.length && namedInputs === NO_NAMES; i++) if (rule.inputs[i]!.name !== undefined) namedInputs = new Map();
     const job = new GraphJob(this.jobs.length, rule, wildcards, outputs, namedOutputs, namedInputs, outputs[0] ?? rule.name);
     if (rule.lookups !== undefined) this.checkLookups(job);
     if (rule.log) job.log = normalizePath(renderTemplate(rule.log, (p) => pathValue(p, wildcards)));
@@ -549,58 +573,53 @@ class GraphBuilder {
    */
   private expand(job: Job): void {
     const depsBefore = job.deps.length;
-    const inputs: string[] = [];
-    const orderOnly: string[] = [];
-    job.inputs = inputs;
-    job.orderOnly = orderOnly;
-    this.expandInto(job, inputs, orderOnly);
-    job.inputs = exact(inputs);
-    job.orderOnly = orderOnly.length === 0 ? NO_PATHS : exact(orderOnly);
+    job.inputs = NO_PATHS;
+    job.orderOnly = NO_PATHS;
+    this.seen.start(job);
+    this.expandInto(job);
+    job.inputs = exact(job.inputs);
+    job.orderOnly = exact(job.orderOnly);
     if (job.deps.length !== depsBefore) job.deps = exact(job.deps);
   }
 
-  private expandInto(job: Job, inputs: string[], orderOnly: string[]): void {
+  /** Run for every job: no closure, no list made that is not kept, but for entries of several paths. */
+  private expandInto(job: Job): void {
     const rule = job.rule;
-    const seen = new PathsSeen([inputs, orderOnly]);
+    const seen = this.seen;
     const chain = this.selfChain.get(job.id);
-    const addDep = (path: string, at: SourceLocation, producer = this.resolvePath(path, job, chain, at)) => {
-      if (producer === job) {
-        this.problems.push({ message: `rule '${rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
-      } else if (producer && this.depOf.get(producer.id) !== job.id + 1) {
-        // Each producer is a dep once: it remembers the last job that took it as one.
-        this.depOf.set(producer.id, job.id + 1);
-        depsToGrow(job).push(producer);
-      }
-    };
     for (const group of rule.inputs) {
+      const items = group.items;
       // Each entry's paths, all worked out before any is resolved (an expand's list is not copied).
-      const lists = group.items.map((item) => this.itemPaths(item, job));
-      if (group.name !== undefined) job.namedInputs.set(group.name, lists.length === 1 ? lists[0]!.slice() : lists.flat());
-      for (let k = 0; k < lists.length; k++) {
-        const { loc, template } = group.items[k]!;
+      const only = items.length === 1 ? this.itemPaths(items[0]!, job) : undefined;
+      const lists = only === undefined ? items.map((item) => this.itemPaths(item, job)) : undefined;
+      if (group.name !== undefined) job.namedInputs.set(group.name, only !== undefined ? only.slice() : lists!.flat());
+      for (let k = 0; k < items.length; k++) {
+        const list = only ?? lists![k]!;
+        const { loc, template } = items[k]!;
         // An entry written with a trailing '/' must be a directory.
         const dir = template.source.endsWith('/');
-        for (const p of lists[k]!) {
+        for (let i = 0; i < list.length; i++) {
+          const p = list[i]!;
           // Resolved first (a path seen already is only looked up again): a path made by a job
           // this one does not need yet is new to it, without asking among the paths seen so far.
           const producer = this.resolvePath(p, job, chain, loc);
           if ((producer === null || producer === job || this.depOf.get(producer.id) === job.id + 1) && seen.has(p)) continue;
-          inputs.push(p);
+          job.inputs = added(job.inputs, p);
           seen.added(p);
-          addDep(p, loc, producer);
+          this.addDep(job, p, loc, producer);
           if (dir) this.checkDirectoryInput(job, p, loc);
         }
       }
     }
     // A pending glob waits for the job making its directory, as an input made by it would.
-    if (job.pending !== undefined) for (const g of job.pending) addDep(g.dir, rule.loc);
+    if (job.pending !== undefined) for (const g of job.pending) this.addDep(job, g.dir, rule.loc, this.resolvePath(g.dir, job, chain, rule.loc));
     for (const group of rule.orderOnly) {
       for (const item of group.items) {
         for (const p of this.itemPaths(item, job)) {
           if (seen.has(p)) continue;
-          orderOnly.push(p);
+          job.orderOnly = added(job.orderOnly, p);
           seen.added(p);
-          addDep(p, item.loc);
+          this.addDep(job, p, item.loc, this.resolvePath(p, job, chain, item.loc));
         }
       }
     }
@@ -609,7 +628,8 @@ class GraphBuilder {
     if (rule.script !== undefined) {
       job.script = implicit.script;
       // A script a rule makes orders the job as any input does; a missing one is `no rule to make`.
-      if (!seen.has(rule.script.path)) addDep(rule.script.path, rule.script.loc);
+      const script = rule.script;
+      if (!seen.has(script.path)) this.addDep(job, script.path, script.loc, this.resolvePath(script.path, job, chain, script.loc));
     }
     // A file the rule declares is not implicit too: each job's declared inputs are its own.
     const paths = implicit.paths;
@@ -617,6 +637,17 @@ class GraphBuilder {
     let own = false;
     for (const p of paths) if (seen.has(p)) own = true;
     job.implicitInputs = own ? paths.filter((p) => !seen.has(p)) : paths;
+  }
+
+  /** Makes `producer`, the job making `path` that `job` needs, a dep of `job` (once); a job needing its own output is a problem. */
+  private addDep(job: Job, path: string, at: SourceLocation, producer: Job | null): void {
+    if (producer === job) {
+      this.problems.push({ message: `rule '${job.rule.name}': '${path}' is both an input and an output of ${job.label}`, loc: at });
+    } else if (producer && this.depOf.get(producer.id) !== job.id + 1) {
+      // Each producer is a dep once: it remembers the last job that took it as one.
+      this.depOf.set(producer.id, job.id + 1);
+      job.deps = added(job.deps, producer);
+    }
   }
 
   implicitPaths(rule: Rule): readonly string[] {
@@ -813,14 +844,16 @@ class GraphBuilder {
     if (this.defers(globText, job, loc)) return [];
     const matcher = new RegExp(re + '$', 'u');
     const values: string[] = [];
-    for (const f of this.glob(globText, loc)) {
-      const m = matcher.exec(f);
+    // By index, as the loops over a million jobs (see linkDependents).
+    const files = this.glob(globText, loc);
+    for (let i = 0; i < files.length; i++) {
+      const m = matcher.exec(files[i]!);
       if (m !== null) values.push(m[1]!);
     }
     // Sorted, then each value once (equal ones are neighbours): no set of a million values to fill.
     values.sort(compareCodePoints);
     let n = 0;
-    for (const v of values) if (n === 0 || v !== values[n - 1]) values[n++] = v;
+    for (let i = 0; i < values.length; i++) if (n === 0 || values[i] !== values[n - 1]) values[n++] = values[i]!;
     values.length = n;
     return values;
   }
@@ -892,27 +925,31 @@ interface RuleImplicit {
 }
 
 /**
- * Whether a job lists a path already (among its inputs and order-only
- * inputs so far): a scan of its lists while they are short, else a set,
- * made at the first question over many. Most jobs have one or two inputs;
- * one of a million (each new to it, see `expandInto`) may never need the set.
+ * Whether the job being expanded lists a path already (among its inputs and
+ * order-only inputs so far): a scan of its lists while they are short, else
+ * a set, made at the first question over many. Most jobs have one or two
+ * inputs; one of a million (each new to it, see `expandInto`) may never need
+ * the set. One for the graph builder, started again for each job.
  */
 class PathsSeen {
+  private job: Job | undefined;
   private set: Set<string> | undefined;
 
-  constructor(private readonly lists: readonly string[][]) {}
+  start(job: Job): void {
+    this.job = job;
+    this.set = undefined;
+  }
 
   has(path: string): boolean {
     if (this.set !== undefined) return this.set.has(path);
-    let n = 0;
-    for (const list of this.lists) n += list.length;
-    if (n <= 16) return this.lists.some((list) => list.includes(path));
-    this.set = new Set();
-    for (const list of this.lists) for (const p of list) this.set.add(p);
+    const { inputs, orderOnly } = this.job!;
+    if (inputs.length + orderOnly.length <= 16) return inputs.includes(path) || orderOnly.includes(path);
+    this.set = new Set(inputs);
+    for (const p of orderOnly) this.set.add(p);
     return this.set.has(path);
   }
 
-  /** `path` was just added to one of the lists. */
+  /** `path` was just added to one of the job's lists. */
   added(path: string): void {
     this.set?.add(path);
   }

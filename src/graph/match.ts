@@ -44,27 +44,36 @@ export class OutputIndex {
 
   /** The rule that makes `path`, or undefined for a source. Throws on a tie. */
   match(path: string): OutputMatch | undefined {
+    // Asked for every path of the graph: no closure, no result made for a pattern that does not match.
     let best: OutputMatch | undefined;
     let tied: OutputMatch[] | undefined;
-    const consider = (m: OutputMatch) => {
-      if (best === undefined || m.output.literalChars > best.output.literalChars) {
-        best = m;
-        tied = undefined;
-      } else if (m.output.literalChars === best.output.literalChars && m.rule !== best.rule) {
-        (tied ??= [best]).push(m);
-      }
-    };
     const lit = this.literal.get(path);
-    if (lit) for (const e of lit) consider({ rule: e.rule, output: e.output, wildcards: {} });
-    for (const e of this.patterns) {
+    if (lit) {
+      for (const e of lit) {
+        const m = { rule: e.rule, output: e.output, wildcards: {} };
+        const r = rank(best, m);
+        if (r > 0) {
+          best = m;
+          tied = undefined;
+        } else if (r === 0) (tied ??= [best!]).push(m);
+      }
+    }
+    const patterns = this.patterns;
+    for (let i = 0; i < patterns.length; i++) {
+      const e = patterns[i]!;
       const o = e.output;
       if (o.literalChars < (best?.output.literalChars ?? 0)) continue;
       if (!mayMatch(o, path)) continue;
-      const m = o.regex!.exec(path);
-      if (!m) continue;
+      const found = o.regex!.exec(path);
+      if (!found) continue;
       const wildcards = { ...e.blank! };
-      for (const name of e.rule.wildcards) wildcards[name] = m.groups![name]!;
-      consider({ rule: e.rule, output: o, wildcards });
+      for (const name of e.rule.wildcards) wildcards[name] = found.groups![name]!;
+      const m = { rule: e.rule, output: o, wildcards };
+      const r = rank(best, m);
+      if (r > 0) {
+        best = m;
+        tied = undefined;
+      } else if (r === 0) (tied ??= [best!]).push(m);
     }
     if (tied) {
       const list = tied.map((m) => `rule '${m.rule.name}' (output '${m.output.template.source}')`).join(', ');
@@ -137,6 +146,12 @@ function groupByFirstDir(patterns: readonly PatternEntry[]): { byDir: Map<string
  */
 function blankWildcards(rule: Rule): Record<string, string> {
   return JSON.parse(JSON.stringify(Object.fromEntries(rule.wildcards.map((w) => [w, ''])))) as Record<string, string>;
+}
+
+/** 1 when `m` beats the best match so far (more literal characters), 0 when it ties with it (as many, another rule), else -1. */
+function rank(best: OutputMatch | undefined, m: OutputMatch): number {
+  if (best === undefined || m.output.literalChars > best.output.literalChars) return 1;
+  return m.output.literalChars === best.output.literalChars && m.rule !== best.rule ? 0 : -1;
 }
 
 /** Whether a pattern output may match `path` by its literal prefix and suffix: a cheap filter before its regex. */

@@ -31,6 +31,10 @@ export interface PlanInputs {
   options: StalenessOptions;
 }
 
+// The loops over every job below count by index: run once over a million
+// jobs, a loop may run before it is optimized, and `for...of` then allocates
+// at each step.
+
 /** Jobs in dependency order (every job after its deps). */
 export function topologicalOrder(graph: Graph): Job[] {
   const n = graph.jobs.length;
@@ -40,7 +44,8 @@ export function topologicalOrder(graph: Graph): Job[] {
   const out = new Array<Job>(n);
   let k = 0;
   const stack: Job[] = [];
-  for (const root of graph.jobs) {
+  for (let r = 0; r < n; r++) {
+    const root = graph.jobs[r]!;
     if (done[root.id]) continue;
     stack.push(root);
     done[root.id] = 1;
@@ -71,7 +76,8 @@ export function makePlan(inputs: PlanInputs): Plan {
   if (graph.grow !== undefined) topo = decideGrowing(ctx, reasons, graph.jobs, () => false);
   else {
     topo = topologicalOrder(graph);
-    for (const job of topo) {
+    for (let i = 0; i < topo.length; i++) {
+      const job = topo[i]!;
       const reason = staleReason(job, ctx);
       if (reason !== undefined) reasons.set(job, reason);
     }
@@ -195,14 +201,15 @@ function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, pri
   let flags: Uint8Array | undefined;
   if (topo.length * 4 >= reasons.size) {
     flags = new Uint8Array(priority.length);
-    for (const job of reasons.keys()) flags[job.id] = 1;
+    reasons.forEach((_reason, job) => (flags![job.id] = 1));
   }
   for (let i = topo.length - 1; i >= 0; i--) {
     const job = topo[i]!;
     if (flags !== undefined ? flags[job.id] === 0 : !reasons.has(job)) continue;
     let best = 0;
     // Only a stale job has a priority: a dependent that is not stale counts 0.
-    for (const d of job.dependents) if (priority[d.id]! > best) best = priority[d.id]!;
+    const dependents = job.dependents;
+    for (let k = 0; k < dependents.length; k++) if (priority[dependents[k]!.id]! > best) best = priority[dependents[k]!.id]!;
     priority[job.id] = best + 1;
   }
 }
@@ -231,11 +238,11 @@ export function readyBefore(plan: { readonly priority: Int32Array }): (a: Job, b
  */
 function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
   let max = 0;
-  for (const job of reasons.keys()) if (priority[job.id]! > max) max = priority[job.id]!;
+  reasons.forEach((_reason, job) => (max = Math.max(max, priority[job.id]!)));
   // The jobs with a priority are the stale ones setPriorities ordered (no lookup in `reasons` for each),
   // counted by priority, then placed highest first, each priority's in the order given (by id).
   const start = new Int32Array(max + 1);
-  for (const job of jobs) if (priority[job.id]! > 0) start[priority[job.id]!]!++;
+  for (let i = 0; i < jobs.length; i++) if (priority[jobs[i]!.id]! > 0) start[priority[jobs[i]!.id]!]!++;
   let total = 0;
   for (let p = max; p > 0; p--) {
     const n = start[p]!;
@@ -243,7 +250,10 @@ function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority
     total += n;
   }
   const order = new Array<Job>(total);
-  for (const job of jobs) if (priority[job.id]! > 0) order[start[priority[job.id]!]!++] = job;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    if (priority[job.id]! > 0) order[start[priority[job.id]!]!++] = job;
+  }
   // Each priority's jobs end where the next lower one's begin. The sort is stable, so it only
   // groups them by rule; most are in rule order already.
   for (let p = max, from = 0; p > 0; p--) {

@@ -82,7 +82,9 @@ export function glob(fs: FileSystem, pattern: string, skipped?: (entry: SkippedE
       }
       if (!entries) continue;
       const descend = recursive || level < depth;
-      for (const e of entries) {
+      // By index: a directory of a million entries may be listed before this loop is optimized, and `for...of` then allocates at each step.
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
         const path = dir ? `${dir}/${e.name}` : e.name;
         if (e.broken !== undefined) {
           if (isMatch(path) || onTheWay(e.name, level)) skipped?.({ path, reason: e.broken });

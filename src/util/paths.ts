@@ -7,9 +7,12 @@ import { STATE_DIR } from '../state/paths.js';
 /** The longest name of one path component most file systems allow, in bytes. */
 export const MAX_NAME_BYTES = 255;
 
-/** Normalizes `./a//b/../c` to `a/c`; most paths need no work. */
+/** What a path needing normalization has: a leading `./` or `..`, a `//` or `/.`, or a trailing `/`. */
+const ABNORMAL = /^\.\/|^\.\.|\/\/|\/\.|\/$/;
+
+/** Normalizes `./a//b/../c` to `a/c`; most paths need no work (one test tells). */
 export function normalizePath(p: string): string {
-  if (p.startsWith('./') || p.includes('//') || p.includes('/.') || p.endsWith('/') || p.startsWith('..')) {
+  if (ABNORMAL.test(p)) {
     const n = posix.normalize(p);
     return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
   }
