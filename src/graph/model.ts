@@ -118,14 +118,10 @@ export interface Graph {
 }
 
 export function jobLabel(rule: Rule, wildcards: Record<string, string>): string {
-  const names = Object.keys(wildcards);
-  if (names.length === 0) return rule.name;
-  // Joined, not concatenated: one flat string. Pieces added with `+` stay
-  // linked as pieces, twice the memory, in a label kept for every job.
-  const parts = [rule.name, '['];
-  for (let i = 0; i < names.length; i++) parts.push(i === 0 ? '' : ',', names[i]!, '=', wildcards[names[i]!]!);
-  parts.push(']');
-  return parts.join('');
+  // Made each time a label is asked for (a dry run asks once per job): no list of names made for it.
+  let inner = '';
+  for (const name in wildcards) inner = inner === '' ? `${name}=${wildcards[name]}` : `${inner},${name}=${wildcards[name]}`;
+  return inner === '' ? rule.name : `${rule.name}[${inner}]`;
 }
 
 /** Every input of a job, declared then implicit (a new array only when it has implicit ones). */

@@ -44,9 +44,11 @@ export function writablePathProblem(path: string): string | undefined {
   if (path === '' || path === '.') return 'is the project root itself';
   if (path.startsWith('/')) return 'is an absolute path: it must be inside the project root, relative to it';
   if (path === '..' || path.startsWith('../')) return 'is outside the project root';
-  const first = path.slice(0, (path.indexOf('/') + 1 || path.length + 1) - 1);
-  // Compared without case: on a case-insensitive disk `.Rules` is `.rules`.
-  if (first.toLowerCase() === STATE_DIR) return `is inside ${STATE_DIR}/, where rules keeps its state`;
+  const slash = path.indexOf('/');
+  // Compared without case: on a case-insensitive disk `.Rules` is `.rules` (only a name of its length is compared).
+  if ((slash < 0 ? path.length : slash) === STATE_DIR.length && path.slice(0, STATE_DIR.length).toLowerCase() === STATE_DIR) {
+    return `is inside ${STATE_DIR}/, where rules keeps its state`;
+  }
   return nameProblem(path);
 }
 
