@@ -65,7 +65,7 @@ export interface PlannedJob {
   wildcards: Record<string, string>;
   outputs: string[];
   inputs: string[];
-  /** Why it would run, in the words of the dry run (`output missing: out.txt`). */
+  /** Why it would run, in the words of the dry run. */
   reason: string;
   [field: string]: unknown;
 }

@@ -154,22 +154,27 @@ describe('the packed package, installed', () => {
     assert.ok(r.stderr.includes(mistake!.text.trim()), r.stderr);
   });
 
-  test('the library imports by its name: plan and build a tiny project, hearing its events; its types check', () => {
+  test('the library imports by its name: plan and build a tiny project, hearing its events; a mistake is a value with its place; its types check', () => {
     const dir = path.join(tmp, 'lib-user');
     fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
     fs.symlinkSync(installed, path.join(dir, 'node_modules', 'rulefile'));
     fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+    fs.mkdirSync(path.join(dir, 'broken'));
+    fs.writeFileSync(path.join(dir, 'broken', 'Rulefile'), 'rules:\n  hello:\n    ouputs: hello.txt\n    run: echo hello > {output}\n');
     fs.writeFileSync(path.join(dir, 'Rulefile'), 'rules:\n  hello:\n    outputs: hello.txt\n    run: echo hello > {output}\n');
     fs.writeFileSync(
       path.join(dir, 'use.mjs'),
       [
-        "import { build, loadProject, plan } from 'rulefile';",
+        "import { build, formatDiagnostic, loadProject, plan, UserError } from 'rulefile';",
         'const project = await loadProject();',
         'const planned = await plan();',
         'const events = [];',
         'const built = await build({ onEvent: (e) => events.push(e.type) });',
         'const again = await build();',
-        'console.log(JSON.stringify({ rules: project.rules.map((r) => r.name), planned: planned.jobs.map((j) => [j.label, j.reason]), events, built: built.exitCode, ran: built.counts?.ran, again: again.exitCode }));',
+        "const broken = await build({ dir: 'broken' });",
+        "const thrown = await loadProject({ dir: 'broken' }).catch((e) => e);",
+        'console.log(JSON.stringify({ rules: project.rules.map((r) => r.name), planned: planned.jobs.map((j) => [j.label, j.reason]), events, built: built.exitCode, ran: built.counts?.ran, again: again.exitCode,',
+        '  broken: [broken.exitCode, broken.diagnostics.map(formatDiagnostic)], thrown: thrown instanceof UserError }));',
       ].join('\n'),
     );
     const r = sh(process.execPath, ['use.mjs'], { cwd: dir, env });
@@ -180,6 +185,8 @@ describe('the packed package, installed', () => {
       built: 0,
       ran: 1,
       again: 0,
+      broken: [2, ["Rulefile:3:5: unknown key 'ouputs' in rule 'hello' (did you mean 'outputs'?)"]],
+      thrown: true,
     });
     assert.equal(r.stderr, '', 'the library prints nothing');
     assert.equal(fs.readFileSync(path.join(dir, 'hello.txt'), 'utf8'), 'hello\n');
