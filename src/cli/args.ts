@@ -70,6 +70,13 @@ export const COMMANDS: CommandSpec[] = [
     flags: ['json', ...CONFIG_FLAGS],
     flagHelp: { json: 'print the configuration and origins as JSON' },
   },
+  {
+    name: 'init',
+    args: '',
+    summary: 'write a commented starter Rulefile here (never over an existing one)',
+    flags: ['file'],
+    flagHelp: { file: 'write the starter to FILE instead of Rulefile' },
+  },
 ];
 
 export interface ParsedArgs {

@@ -1,13 +1,17 @@
 // The commands that look at a project without building it (graph, list,
-// config) and `rules clean`: each turns the command line into a request,
+// config), `rules clean` and `rules init`: each turns the command line into a request,
 // hands it to the builder or a stage, and renders what comes back.
 
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { plan } from '../build/builder.js';
 import { openProject } from '../build/project.js';
 import { formatConfigJson, formatConfigText } from '../report/config.js';
 import { formatGraph, type GraphFormat } from '../report/graph.js';
 import { implicitInputsByRule } from '../graph/build.js';
 import { formatRuleList } from '../report/list.js';
+import { RULEFILE_NAMES } from '../rulefile/find.js';
+import { STARTER_RULEFILE } from '../rulefile/starter.js';
 import { DiskFileSystem } from '../util/fs.js';
 import { UserError } from '../util/errors.js';
 import { flag, value, type ParsedArgs } from './args.js';
@@ -58,4 +62,21 @@ export async function cleanCommand(args: ParsedArgs): Promise<number> {
     stderr.write(paths.length + trees.length === 0 ? 'rules: nothing to clean\n' : `rules: ${dryRun ? 'would remove' : 'removed'} ${n}\n`);
   }
   return outcome.exitCode;
+}
+
+/** `rules init`: the starter Rulefile, written only where no Rulefile is (a Rulefile here would be found first). */
+export function initCommand(args: ParsedArgs): number {
+  if (args.positionals.length > 0) throw new UserError(`'rules init' takes no arguments (got '${args.positionals[0]}'); name the file with -f FILE`);
+  const given = value(args, 'file');
+  const names = given !== undefined ? [given] : RULEFILE_NAMES;
+  const existing = names.find((n) => existsSync(resolve(n)));
+  if (existing !== undefined) throw new UserError(`${existing} already exists; rules init writes a new Rulefile and never overwrites one`);
+  const name = given ?? RULEFILE_NAMES[0]!;
+  try {
+    writeFileSync(resolve(name), STARTER_RULEFILE, { flag: 'wx' });
+  } catch (e) {
+    throw new UserError(`cannot write ${name}: ${(e as Error).message}`);
+  }
+  stderr.write(`rules: wrote ${name}; try 'rules build -n${given !== undefined ? ` -f ${given}` : ''}'\n`);
+  return 0;
 }

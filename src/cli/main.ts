@@ -62,7 +62,7 @@ async function run(args: ParsedArgs): Promise<number> {
       const opts = buildOptions(args, watching);
       return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
-    const { cleanCommand, configCommand, graphCommand, listCommand } = await import('./commands.js');
+    const { cleanCommand, configCommand, graphCommand, initCommand, listCommand } = await import('./commands.js');
     switch (cmd.name) {
       case 'graph':
         return await graphCommand(args);
@@ -72,6 +72,8 @@ async function run(args: ParsedArgs): Promise<number> {
         return await cleanCommand(args);
       case 'config':
         return configCommand(args);
+      case 'init':
+        return initCommand(args);
     }
     return 2;
   } catch (e) {

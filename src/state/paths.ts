@@ -1,7 +1,7 @@
 // Where the engine keeps its state: everything under <root>/.rules/. Each
 // entry there is named once, here; the modules that write them ask for them.
 
-import { mkdirSync, readdirSync, renameSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { stateWriteError } from './io.js';
 
@@ -36,6 +36,8 @@ const ENTRIES = {
   eventLog: { rel: 'logs/events.jsonl', kind: 'file' },
   /** The event log's older generation, once it was rotated. */
   oldEventLog: { rel: 'logs/events.1.jsonl', kind: 'file' },
+  /** Tells git to leave all of .rules/ alone; written when .rules/ is made. */
+  gitignore: { rel: '.gitignore', kind: 'file' },
 } as const satisfies Record<string, { rel: string; kind: 'file' | 'dir' }>;
 
 export type StateEntry = keyof typeof ENTRIES;
@@ -124,7 +126,11 @@ export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): vo
  */
 const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'spareMarkers', 'output', 'jobs'];
 
-/** Makes .rules/ if needed; a file in its place is the user's to move. */
+/**
+ * Makes .rules/ if needed, with a .gitignore (`*`) that keeps all of it out
+ * of git, written only when .rules/ is made (one the user edited or removed
+ * stays so); a file in place of .rules/ is the user's to move.
+ */
 export function makeStateDir(root: string): void {
   const dir = stateDir(root);
   const st = statSync(dir, { throwIfNoEntry: false });
@@ -132,9 +138,20 @@ export function makeStateDir(root: string): void {
     throw new UserError(`${STATE_DIR} is a file, but rules keeps its state in a directory of that name: move the file away`);
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) === undefined) return;
   } catch (e) {
     throw stateWriteError('its state directory', STATE_DIR, e);
+  }
+  const gitignore = statePath(root, 'gitignore');
+  try {
+    writeFileSync(gitignore, '*\n');
+  } catch {
+    // A nicety, not the build's state: on a full disk the lock, written next, says what is wrong.
+    try {
+      rmSync(gitignore, { force: true });
+    } catch {
+      // Left as it is.
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // `rules build --executor slurm` on a real single-node SLURM cluster
-// (scripts/slurm-up.sh; started here if `sinfo` does not answer). Each test's
+// (scripts/slurm-up.sh; started here if `sinfo` does not answer). Run only by
+// `npm run test:slurm` (test/run.mjs --slurm), never by `npm test`. Each test's
 // jobs are told apart from anyone else's on the cluster by their working
 // directory: the project's.
 
