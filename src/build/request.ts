@@ -136,7 +136,7 @@ export interface BuildOutcome {
 
 /** `rules watch`: a build, then a rebuild for every change that matters, until `build.signal` is aborted. */
 export interface WatchRequest {
-  /** The first build; each rebuild is the same request without `force` (-B forces the first build only). */
+  /** The first build; each rebuild is the same request without `force` and `forceRules` (-B and -R force the first build only). */
   build: BuildRequest;
   /** Hears the watch's own events: waiting for changes, which files changed. */
   reporter: Reporter;
