@@ -55,6 +55,7 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   const touch = flag(args, 'touch');
   if (flag(args, 'print-commands') && !flag(args, 'dry-run')) throw new UserError(`-p/--print-commands goes with -n (print each job's command under its line)`);
   if (question && (flag(args, 'dry-run') || touch)) throw new UserError(`--question goes alone: it prints nothing and answers by its exit status (not with ${touch ? '--touch' : '-n'})`);
+  if (watch && (question || touch)) throw new UserError(`${question ? '--question' : '--touch'} cannot watch: it builds nothing`);
   if (touch && flag(args, 'dry-run')) throw new UserError(`--touch cannot be a dry run: 'rules build -n' shows what it would touch`);
   return {
     executor,
