@@ -8,7 +8,8 @@ import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 import { buildRequest, type BuildOptions } from './options.js';
 import { commandLineReport, consoleReporter } from './reporters.js';
-import { EXIT_OUTPUT_CLOSED, outputClosed, printDiagnostics, stderr, stdout } from './stdio.js';
+import { MultiReporter, type Reporter } from '../run/events.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed, printDiagnostics, stderr, stdout, writeFailed } from './stdio.js';
 
 /** Ctrl-C, SIGTERM, or a reader closing our output (cli/stdio.ts): all stop a build the same way. */
 function interrupts(): { signal: AbortSignal; dispose(): void } {
@@ -99,15 +100,23 @@ async function question(args: ParsedArgs, opts: BuildOptions): Promise<number> {
   return wouldRun ? 1 : 0;
 }
 
-/** `--touch`: one `touched LABEL` line per job recorded (phony jobs have no record); warnings as usual. */
+/**
+ * `--touch`: one `touched LABEL` line per job recorded (phony jobs have no
+ * record) instead of progress; warnings, and the events of `--log-format json`, as usual.
+ */
 function touchReport(args: ParsedArgs, opts: BuildOptions): ReportRequest {
   const usual = commandLineReport(args, opts.json);
+  const touched: Reporter = {
+    emit(e) {
+      if (e.type === 'job-finish' && !e.job.rule.phony) stdout.write(`touched ${e.job.label}\n`);
+    },
+  };
   return {
-    open: async () => ({
-      emit(e) {
-        if (e.type === 'job-finish' && !e.job.rule.phony) stdout.write(`touched ${e.job.label}\n`);
-      },
-    }),
+    open: async () => {
+      if (!opts.json) return touched;
+      const { JsonReporter } = await import('../report/json.js');
+      return new MultiReporter([touched, JsonReporter.toDescriptor(2, {}, writeFailed)]);
+    },
     warn: usual.warn,
   };
 }
