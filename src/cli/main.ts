@@ -36,11 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!cmd) {
     // `rules TARGET` builds TARGET, like make.
     if (args.command !== undefined && !args.flags.has('help')) {
-      try {
-        const { checkMistypedCommand } = await import('./commands.js');
-        checkMistypedCommand(args);
-      } catch (e) {
-        return reportError(e);
+      // Only a word close to a command costs a look at the project: `rules all` stays as fast as `rules build all`.
+      if (nearCommand(args.command) !== undefined) {
+        try {
+          const { checkMistypedCommand } = await import('./commands.js');
+          checkMistypedCommand(args);
+        } catch (e) {
+          return reportError(e);
+        }
       }
       return run({ ...args, command: 'build', positionals: [args.command, ...args.positionals] });
     }
