@@ -78,7 +78,7 @@ export const COMMANDS: CommandSpec[] = [
     flagHelp: { json: 'print the configuration and origins as JSON' },
   },
   { name: 'why', args: 'TARGET...', summary: 'why TARGET would be built: the chain of reasons down to what changed', flags: ['check', ...CONFIG_FLAGS] },
-  { name: 'help', args: '[COMMAND]', summary: 'show help, of COMMAND or of rules (= --help)', flags: [] },
+  { name: 'help', args: '[COMMAND]', summary: 'show the help of rules, or of COMMAND (= --help)', flags: [] },
 ];
 
 /** The command `word` is likely a mistyping of (a letter or two off, two letters swapped), if any. */
