@@ -27,10 +27,11 @@ import { slurmDir, stampPath } from '../state/paths.js';
 import { indexable, newIndexId, removeJobIndex, writeJobIndex } from '../state/jobindex.js';
 import { logIdentity, mergeStamp, removeStamp, writeStamp } from '../state/stamp.js';
 import { UserError } from '../util/errors.js';
+import { didYouMean } from '../util/strings.js';
 import { CachedFileSystem, DiskFileSystem } from '../util/fs.js';
 import { eventLog } from './events.js';
 import { buildKey } from './noop.js';
-import { openLog, openProject, targetsOf, warnAll } from './project.js';
+import { openLog, openProject, ruleTargets, targetsOf, warnAll } from './project.js';
 import type { BuildOutcome, BuildRequest } from './request.js';
 import { depsIndexed, inWholeOrder, shortcutFor, type Shortcut, type StampDelta } from './shortcut.js';
 
@@ -68,9 +69,10 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
   const project = keptProject(request, shortcut) ?? openProject(request.project, request.report, files);
   if (request.kept) request.kept.project = project;
   seen.project = project;
+  checkForcedRules(project, request.forceRules);
   const graph = shortcut
     ? buildGraph(project, shortcut.targets, files, shortcut.boundary)
-    : buildGraph(project, targetsOf(request.targets, request.project.cwd, project), files);
+    : buildGraph(project, ruleTargets(targetsOf(request.targets, request.project.cwd, project), project, files), files);
   // The shortcut stands for a graph that cannot grow, has no temporary outputs and warns of nothing (state/jobindex.ts).
   if (shortcut && (graph.grow !== undefined || graph.warnings.length > 0 || project.warnings.length > 0 || !inWholeOrder(graph, shortcut, project))) return undefined;
   warnAll(request.report, graph.warnings);
@@ -96,6 +98,7 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
     try {
       plan = planFor(request, project, graph, files, log);
       seen.plan = plan;
+      if (request.touch === true) checkTouchable(plan, files);
       ({ exitCode, result } = await execute(request, project, plan, storage, said));
     } finally {
       // Recompaction forgets records of jobs no rule makes any more, unless their output is still there
@@ -117,7 +120,28 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
 
 function planFor(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, log: BuildLog): Plan {
   const files = new FileOracle(fs, log, request.check === 'hash');
-  return makePlan({ project, graph, files, log, options: { force: request.force, check: request.check } });
+  const forceRules = request.forceRules !== undefined && request.forceRules.length > 0 ? { forceRules: new Set(request.forceRules) } : {};
+  return makePlan({ project, graph, files, log, options: { force: request.force, check: request.check, ...forceRules } });
+}
+
+/** `-R RULE`: each RULE must be a rule of the project. */
+function checkForcedRules(project: Project, names: readonly string[] | undefined): void {
+  for (const name of names ?? []) {
+    if (!project.rulesByName.has(name)) throw new UserError(`-R ${name}: no rule named '${name}'${didYouMean(name, project.rulesByName.keys())}`);
+  }
+}
+
+/**
+ * `--touch`: every output of a stale job must be there to be touched. One that
+ * is not stops the build before anything is touched (exit 1).
+ */
+function checkTouchable(plan: Plan, files: CachedFileSystem): void {
+  for (const job of plan.order) {
+    if (job.rule.phony) continue;
+    for (const out of job.outputs) {
+      if (files.stat(out) === undefined) throw new UserError(`cannot touch '${out}' (an output of ${job.label}): it does not exist; build it instead`, 1);
+    }
+  }
 }
 
 /** Jobs that run a command (a phony rule without one only groups its inputs). */
@@ -297,7 +321,10 @@ async function execute(
   try {
     let result: BuildResult | undefined;
     try {
-      result = await runPlan(plan, executor, told, { jobs: request.run.jobs, keepGoing: request.run.keepGoing, resources: request.run.resources, keepTemp: request.run.keepTemp === true }, abort.signal);
+      const touch = request.touch === true;
+      // Touching deletes nothing: a temporary output stays as it is.
+      const options = { jobs: request.run.jobs, keepGoing: request.run.keepGoing, resources: request.run.resources, keepTemp: request.run.keepTemp === true || touch, touch };
+      result = await runPlan(plan, executor, told, options, abort.signal);
     } catch (e) {
       if (stateFailure === undefined) throw e;
     }

@@ -38,7 +38,8 @@ function configFilesOf(request: BuildRequest): string[] {
 }
 
 export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | StampDelta | undefined> {
-  if (request.force) return undefined;
+  // Forced jobs are stale whatever the stamp says.
+  if (request.force || (request.forceRules?.length ?? 0) > 0) return undefined;
   let rulefile: string;
   try {
     rulefile = findRulefile(request.project.cwd, request.project.rulefile);

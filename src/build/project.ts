@@ -3,11 +3,12 @@
 // build's answer depends on.
 
 import { relative, resolve, sep } from 'node:path';
-import { defaultTargets } from '../graph/build.js';
+import { buildGraph, defaultTargets } from '../graph/build.js';
+import { canProduce } from '../graph/match.js';
 import { loadProject } from '../rulefile/load.js';
 import type { Project } from '../rulefile/model.js';
 import { BuildLog, type LogStorage } from '../state/log.js';
-import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../util/errors.js';
 import type { FileSystem } from '../util/fs.js';
 import type { ProjectRequest, ReportRequest } from './request.js';
 
@@ -42,5 +43,28 @@ export function targetsOf(targets: readonly string[], cwd: string, project: Proj
     if (project.rulesByName.has(t) || cwd === project.root) return t;
     const rel = relative(project.root, resolve(cwd, t));
     return rel.startsWith('..') ? resolve(cwd, t) : rel.split(sep).join('/');
+  });
+}
+
+/**
+ * A pattern rule's name as a target (SPEC §8) stands for every job of that
+ * rule that the default targets need: their first outputs, in the order the
+ * graph found them. Only a name that is neither a path a rule makes nor a
+ * file on disk: those keep their meaning (SPEC §1).
+ */
+export function ruleTargets(targets: string[], project: Project, fs: FileSystem): string[] {
+  const byRule = (t: string) => {
+    const rule = project.rulesByName.get(t);
+    return rule !== undefined && !rule.phony && rule.wildcards.length > 0 && !canProduce(project, t) && !fs.exists(t);
+  };
+  if (!targets.some(byRule)) return targets;
+  const jobs = buildGraph(project, defaultTargets(project), fs).jobs;
+  return targets.flatMap((t) => {
+    if (!byRule(t)) return [t];
+    const named = jobs.filter((j) => j.rule.name === t).map((j) => j.name);
+    if (named.length === 0) {
+      throw new UserError(`rule '${t}' has wildcards, and the default targets need none of its jobs; name one of its outputs (e.g. '${project.rulesByName.get(t)!.outputs[0]!.template.source}' with the wildcards filled in)`);
+    }
+    return named;
   });
 }

@@ -68,6 +68,10 @@ export interface BuildRequest {
   check: CheckMode;
   /** Every job stale (`-B`). */
   force: boolean;
+  /** `-R RULE` (SPEC §8): every job of these rules stale, and what depends on them by row 8. */
+  forceRules?: string[];
+  /** `--touch` (SPEC §8): the stale jobs recorded as if they had run, their outputs made as new as now; no command runs. */
+  touch?: boolean;
   /** Decide only: run nothing, write nothing, take no lock. */
   dryRun: boolean;
   run: RunRequest;
@@ -96,7 +100,7 @@ export interface KeptState {
 }
 
 /** What decides a plan: a build request without what only running needs. */
-export type PlanRequest = Pick<BuildRequest, 'project' | 'targets' | 'check' | 'force' | 'report'>;
+export type PlanRequest = Pick<BuildRequest, 'project' | 'targets' | 'check' | 'force' | 'report'> & Pick<Partial<BuildRequest>, 'forceRules'>;
 
 /** What a finished build counted. */
 export interface BuildCounts {
@@ -132,7 +136,7 @@ export interface BuildOutcome {
 
 /** `rules watch`: a build, then a rebuild for every change that matters, until `build.signal` is aborted. */
 export interface WatchRequest {
-  /** The first build; each rebuild is the same request without `force` (-B forces the first build only). */
+  /** The first build; each rebuild is the same request without `force` and `forceRules` (-B and -R force the first build only). */
   build: BuildRequest;
   /** Hears the watch's own events: waiting for changes, which files changed. */
   reporter: Reporter;

@@ -1,7 +1,7 @@
 // Command-line parsing: one table of flags, each command says which it takes.
 
 import { UserError } from '../util/errors.js';
-import { didYouMean } from '../util/strings.js';
+import { didYouMean, editDistance } from '../util/strings.js';
 
 export interface FlagSpec {
   long: string;
@@ -34,6 +34,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   quiet: { long: 'quiet', short: 'q', help: 'print only failures and job output' },
   verbose: { long: 'verbose', short: 'v', help: 'also print each job\'s reason and command as it starts' },
   format: { long: 'format', value: 'dot|mermaid|json', help: 'graph format (default: dot)' },
+  question: { long: 'question', help: 'run and print nothing; exit 0 when every target is up to date, 1 when something would run' },
+  'print-commands': { long: 'print-commands', short: 'p', help: 'with -n: print each job\'s command under its line, indented 4 spaces' },
+  'force-rule': { long: 'force-rule', short: 'R', value: 'RULE', repeatable: true, help: 'every job of RULE is stale (forced), and what depends on them' },
+  touch: { long: 'touch', help: 'record the stale jobs as if they had run (outputs\' mtimes set to now); run nothing' },
+  directory: { long: 'directory', short: 'C', value: 'DIR', help: 'change to DIR before anything else (as make -C)' },
   help: { long: 'help', short: 'h', help: 'show help' },
   version: { long: 'version', help: 'print the version' },
 };
@@ -47,13 +52,15 @@ export interface CommandSpec {
   flagHelp?: Record<string, string>;
 }
 
-const CONFIG_FLAGS = ['file', 'config', 'configfile'];
+const CONFIG_FLAGS = ['file', 'config', 'configfile', 'directory'];
 const SLURM_FLAGS = ['slurm-partition', 'slurm-account', 'slurm-extra', 'slurm-output-wait'];
-const BUILD_FLAGS = ['jobs', 'keep-going', 'keep-temp', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose'];
+/** SPEC §8: questioning and steering a build (not for watch, except -R). */
+const STEERING_FLAGS = ['question', 'print-commands', 'force-rule', 'touch'];
+const BUILD_FLAGS = ['jobs', 'keep-going', 'keep-temp', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose', ...STEERING_FLAGS];
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },
-  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes, until Ctrl-C (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json') },
+  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes, until Ctrl-C (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json' && f !== 'question' && f !== 'print-commands' && f !== 'touch') },
   { name: 'graph', args: '[TARGET...]', summary: 'print the job graph (stale jobs marked)', flags: ['format', 'force', 'check', ...CONFIG_FLAGS] },
   { name: 'list', args: '', summary: 'list rules with their descriptions, inputs and outputs', flags: CONFIG_FLAGS },
   {
@@ -77,7 +84,20 @@ export const COMMANDS: CommandSpec[] = [
     flags: ['file'],
     flagHelp: { file: 'write the starter to FILE instead of Rulefile' },
   },
+  { name: 'why', args: 'TARGET...', summary: 'why TARGET would be built: the chain of reasons down to what changed', flags: ['check', ...CONFIG_FLAGS] },
+  { name: 'help', args: '[COMMAND]', summary: 'show the help of rules, or of COMMAND (= --help)', flags: [] },
 ];
+
+/** The command `word` is likely a mistyping of (a letter or two off, two letters swapped), if any. */
+export function nearCommand(word: string): string | undefined {
+  let best: string | undefined;
+  let distance = Infinity;
+  for (const c of COMMANDS) {
+    const d = editDistance(word.toLowerCase(), c.name);
+    if (d < distance) [best, distance] = [c.name, d];
+  }
+  return distance <= Math.min(2, Math.max(1, word.length - 2)) ? best : undefined;
+}
 
 export interface ParsedArgs {
   command?: string;

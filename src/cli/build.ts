@@ -3,12 +3,13 @@
 // heavy: an up-to-date tree is answered by the builder's first step.
 
 import { build, watch, type BuildOutcome } from '../build/builder.js';
-import type { BuildRequest } from '../build/request.js';
+import type { BuildRequest, ReportRequest } from '../build/request.js';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 import { buildRequest, type BuildOptions } from './options.js';
 import { commandLineReport, consoleReporter } from './reporters.js';
-import { EXIT_OUTPUT_CLOSED, outputClosed, printDiagnostics, stderr, stdout } from './stdio.js';
+import { MultiReporter, type Reporter } from '../run/events.js';
+import { EXIT_OUTPUT_CLOSED, outputClosed, printDiagnostics, stderr, stdout, writeFailed } from './stdio.js';
 
 /** Ctrl-C, SIGTERM, or a reader closing our output (cli/stdio.ts): all stop a build the same way. */
 function interrupts(): { signal: AbortSignal; dispose(): void } {
@@ -29,7 +30,8 @@ function interrupts(): { signal: AbortSignal; dispose(): void } {
 }
 
 export async function buildCommand(args: ParsedArgs, opts: BuildOptions): Promise<number> {
-  const report = commandLineReport(args, opts.json);
+  if (opts.question) return question(args, opts);
+  const report = opts.touch ? touchReport(args, opts) : commandLineReport(args, opts.json);
   if (opts.dryRun) {
     // A dry run stops nothing when interrupted: Ctrl-C simply ends it.
     const outcome = await build(buildRequest(args, opts, report, new AbortController().signal));
@@ -75,9 +77,46 @@ async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOpt
     // A chunk at a time: the plan of a large graph is never one string.
     const write = (text: string) => stdout.write(text);
     if (opts.planJson) writePlanJson(outcome.plan!, write);
-    else writePlanText(outcome.plan!, write);
+    else writePlanText(outcome.plan!, write, opts.printCommands);
     empty = outcome.plan!.order.length === 0;
   }
   if (!opts.planJson && empty) stderr.write('rules: nothing to do\n');
 }
 
+
+/**
+ * `rules build --question` (SPEC §8): a dry run that prints nothing, not even
+ * warnings; exit 0 when nothing would run, 1 when something would. The
+ * stamp's answer is the same as the plan's: its dry-run text is the plan's.
+ */
+async function question(args: ParsedArgs, opts: BuildOptions): Promise<number> {
+  const silent: ReportRequest = { open: async () => ({ emit() {} }), warn() {} };
+  const outcome = await build(buildRequest(args, opts, silent, new AbortController().signal));
+  if (outcome.exitCode !== 0) {
+    printDiagnostics(outcome.diagnostics);
+    return outcome.exitCode;
+  }
+  const wouldRun = outcome.stamp ? outcome.stamp.dryText !== '' : outcome.plan!.order.length > 0;
+  return wouldRun ? 1 : 0;
+}
+
+/**
+ * `--touch`: one `touched LABEL` line per job recorded (phony jobs have no
+ * record) instead of progress; warnings, and the events of `--log-format json`, as usual.
+ */
+function touchReport(args: ParsedArgs, opts: BuildOptions): ReportRequest {
+  const usual = commandLineReport(args, opts.json);
+  const touched: Reporter = {
+    emit(e) {
+      if (e.type === 'job-finish' && !e.job.rule.phony) stdout.write(`touched ${e.job.label}\n`);
+    },
+  };
+  return {
+    open: async () => {
+      if (!opts.json) return touched;
+      const { JsonReporter } = await import('../report/json.js');
+      return new MultiReporter([touched, JsonReporter.toDescriptor(2, {}, writeFailed)]);
+    },
+    warn: usual.warn,
+  };
+}

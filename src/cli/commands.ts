@@ -1,5 +1,5 @@
 // The commands that look at a project without building it (graph, list,
-// config), `rules clean` and `rules init`: each turns the command line into a request,
+// config, why), `rules clean` and `rules init`: each turns the command line into a request,
 // hands it to the builder or a stage, and renders what comes back.
 
 import { existsSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,11 @@ import { implicitInputsByRule } from '../graph/build.js';
 import { formatRuleList } from '../report/list.js';
 import { RULEFILE_NAMES } from '../rulefile/find.js';
 import { STARTER_RULEFILE } from '../rulefile/starter.js';
+import { formatWhy } from '../report/why.js';
 import { DiskFileSystem } from '../util/fs.js';
 import { UserError } from '../util/errors.js';
-import { flag, value, type ParsedArgs } from './args.js';
+import { canProduce } from '../graph/match.js';
+import { flag, nearCommand, value, type ParsedArgs } from './args.js';
 import { checkMode, projectRequest } from './options.js';
 import { commandLineReport } from './reporters.js';
 import { printDiagnostics, stderr, stdout } from './stdio.js';
@@ -79,4 +81,34 @@ export function initCommand(args: ParsedArgs): number {
   }
   stderr.write(`rules: wrote ${name}; try 'rules build -n${given !== undefined ? ` -f ${given}` : ''}'\n`);
   return 0;
+}
+
+/** `rules why TARGET...` (SPEC §8): the chain of reasons from each target down to what changed. */
+export async function whyCommand(args: ParsedArgs): Promise<number> {
+  if (args.positionals.length === 0) throw new UserError(`'rules why' needs a target: rules why TARGET`);
+  const outcome = await plan({ project: projectRequest(args), targets: args.positionals, check: checkMode(args), force: false, report: commandLineReport(args, false) });
+  printDiagnostics(outcome.diagnostics);
+  if (outcome.exitCode !== 0) return outcome.exitCode;
+  const text = formatWhy(outcome.plan!, outcome.graph!.targets);
+  stdout.write(text === '' ? 'nothing to do\n' : text);
+  return 0;
+}
+
+/**
+ * `rules WORD` builds target WORD; but a WORD close to a command name that is
+ * no target either (no file, no rule name, no path a rule makes) is taken for
+ * a mistyped command (`rules biuld`): exit 2 with the suggestion.
+ */
+export function checkMistypedCommand(args: ParsedArgs): void {
+  const word = args.command!;
+  const near = nearCommand(word);
+  if (near === undefined || existsSync(word)) return;
+  try {
+    const project = openProject(projectRequest(args), { warn() {} });
+    if (project.rulesByName.has(word) || canProduce(project, word)) return;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    // No project to build: the word cannot be a target.
+  }
+  throw new UserError(`unknown command or target '${word}' (did you mean '${near}'?)`);
 }

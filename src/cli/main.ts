@@ -8,7 +8,7 @@
 // build's modules load.
 
 import { dirname, resolve } from 'node:path';
-import { COMMANDS, commandHelp, flag, mainHelp, parseArgs, value, type ParsedArgs } from './args.js';
+import { COMMANDS, commandHelp, flag, mainHelp, nearCommand, parseArgs, value, type ParsedArgs } from './args.js';
 import { EXIT_OUTPUT_CLOSED, guardStdio, outputClosed, printDiagnostics } from './stdio.js';
 import { stampPath } from '../state/paths.js';
 import { startCheckThreads } from '../state/stamp-check.js';
@@ -22,6 +22,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     return reportError(e);
   }
+  try {
+    changeDirectory(args);
+  } catch (e) {
+    return reportError(e);
+  }
   if (args.flags.has('version')) {
     process.stdout.write(`rules ${version()}\n`);
     return 0;
@@ -31,6 +36,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!cmd) {
     // `rules TARGET` builds TARGET, like make.
     if (args.command !== undefined && !args.flags.has('help')) {
+      // Only a word close to a command costs a look at the project: `rules all` stays as fast as `rules build all`.
+      if (nearCommand(args.command) !== undefined) {
+        try {
+          const { checkMistypedCommand } = await import('./commands.js');
+          checkMistypedCommand(args);
+        } catch (e) {
+          return reportError(e);
+        }
+      }
       return run({ ...args, command: 'build', positionals: [args.command, ...args.positionals] });
     }
     process.stdout.write(mainHelp(version()));
@@ -38,6 +52,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.flags.has('help')) {
     process.stdout.write(args.command === undefined ? mainHelp(version()) : commandHelp(cmd));
+    return 0;
+  }
+  if (cmd.name === 'help') {
+    // `rules help [COMMAND]`: the same as `rules [COMMAND] --help`.
+    const about = args.positionals[0];
+    if (about === undefined) {
+      process.stdout.write(mainHelp(version()));
+      return 0;
+    }
+    const other = COMMANDS.find((c) => c.name === about);
+    if (!other) {
+      const near = nearCommand(about);
+      return reportError(new UserError(`unknown command '${about}'${near ? ` (did you mean '${near}'?)` : ''}; see 'rules --help'`));
+    }
+    process.stdout.write(commandHelp(other));
     return 0;
   }
   return run({ ...args, command: name });
@@ -62,7 +91,7 @@ async function run(args: ParsedArgs): Promise<number> {
       const opts = buildOptions(args, watching);
       return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
-    const { cleanCommand, configCommand, graphCommand, initCommand, listCommand } = await import('./commands.js');
+    const { cleanCommand, configCommand, graphCommand, initCommand, listCommand, whyCommand } = await import('./commands.js');
     switch (cmd.name) {
       case 'graph':
         return await graphCommand(args);
@@ -74,10 +103,23 @@ async function run(args: ParsedArgs): Promise<number> {
         return configCommand(args);
       case 'init':
         return initCommand(args);
+      case 'why':
+        return await whyCommand(args);
     }
     return 2;
   } catch (e) {
     return reportError(e);
+  }
+}
+
+/** `-C DIR`: every path after it, `-f` too, is taken from DIR, as with make. */
+function changeDirectory(args: ParsedArgs): void {
+  const dir = value(args, 'directory');
+  if (dir === undefined) return;
+  try {
+    process.chdir(dir);
+  } catch {
+    throw new UserError(`-C ${dir}: no such directory`);
   }
 }
 

@@ -21,6 +21,14 @@ export interface BuildOptions {
   force: boolean;
   /** `rules watch` or `build --watch`. */
   watch: boolean;
+  /** `--question`: decide as a dry run does, print nothing, answer by the exit status. */
+  question: boolean;
+  /** `-p` with `-n`: each job's command under its line. */
+  printCommands: boolean;
+  /** `-R RULE` (repeatable). */
+  forceRules: string[];
+  /** `--touch`: record the stale jobs as if they had run. */
+  touch: boolean;
 }
 
 export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
@@ -43,6 +51,12 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   const jobs = value(args, 'jobs') !== undefined ? positiveInt(value(args, 'jobs')!, '-j') : availableParallelism();
   const resources = parseResources(values(args, 'resources'));
   if (flag(args, 'json') && !flag(args, 'dry-run')) throw new UserError(`--json goes with -n (print the plan as JSON)`);
+  const question = flag(args, 'question');
+  const touch = flag(args, 'touch');
+  if (flag(args, 'print-commands') && !flag(args, 'dry-run')) throw new UserError(`-p/--print-commands goes with -n (print each job's command under its line)`);
+  if (question && (flag(args, 'dry-run') || touch)) throw new UserError(`--question goes alone: it prints nothing and answers by its exit status (not with ${touch ? '--touch' : '-n'})`);
+  if (watch && (question || touch)) throw new UserError(`${question ? '--question' : '--touch'} cannot watch: it builds nothing`);
+  if (touch && flag(args, 'dry-run')) throw new UserError(`--touch cannot be a dry run: 'rules build -n' shows what it would touch`);
   return {
     executor,
     slurm,
@@ -50,10 +64,15 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
     jobs,
     resources,
     check: checkMode(args),
-    dryRun: flag(args, 'dry-run'),
+    // A question is a dry run that prints nothing: no lock, nothing written.
+    dryRun: flag(args, 'dry-run') || question,
     planJson: flag(args, 'json'),
     force: flag(args, 'force'),
     watch,
+    question,
+    printCommands: flag(args, 'print-commands'),
+    forceRules: values(args, 'force-rule'),
+    touch,
   };
 }
 
@@ -70,6 +89,8 @@ export function buildRequest(args: ParsedArgs, opts: BuildOptions, report: Repor
     targets: args.positionals,
     check: opts.check,
     force: opts.force,
+    ...(opts.forceRules.length > 0 ? { forceRules: opts.forceRules } : {}),
+    ...(opts.touch ? { touch: true } : {}),
     dryRun: opts.dryRun,
     run: {
       jobs: opts.jobs,

@@ -14,6 +14,8 @@ export type CheckMode = 'hash' | 'mtime';
 
 export interface StalenessOptions {
   force: boolean;
+  /** `-R RULE` (SPEC §8): every job of these rules is stale (`forced`). */
+  forceRules?: ReadonlySet<string>;
   check: CheckMode;
 }
 
@@ -244,7 +246,7 @@ export function staleReason(job: Job, ctx: StalenessContext): StaleReason | unde
     const dropped = droppedByRule(ctx).get(job.rule);
     if (dropped !== undefined) dropImplicitInputs(job, dropped);
   }
-  if (options.force) return { kind: 'forced' };
+  if (options.force || options.forceRules?.has(job.rule.name) === true) return { kind: 'forced' };
   if (job.rule.always) return { kind: 'always' };
   // A phony rule without a command only groups its inputs: it "runs" when a job it needs does (SPEC §2).
   if (isInert(job)) return job.deps.some((d) => ctx.willRun(d)) ? { kind: 'always' } : undefined;

@@ -4,6 +4,7 @@
 
 import type { BuildEvent, Reporter } from '../run/events.js';
 import type { OutputCut } from '../run/output.js';
+import { describeJob } from './describe.js';
 import { failureText } from './failure.js';
 import { reasonText, skipText } from './reason.js';
 
@@ -135,8 +136,9 @@ export class ConsoleReporter implements Reporter {
     return `[${this.done}/${this.total}${this.pending > 0 ? '+' : ''}]`;
   }
 
-  private describe(job: { label: string; rule: { description?: string } }): string {
-    return job.rule.description ? `${job.label}: ${job.rule.description}` : job.label;
+  private describe(job: { label: string; rule: { description?: string }; wildcards: Record<string, string> }): string {
+    const description = describeJob(job);
+    return description ? `${job.label}: ${description}` : job.label;
   }
 
   private status(line: string): void {

@@ -2,6 +2,7 @@
 // Written a chunk at a time: the plan of a million jobs is tens of megabytes
 // of text, never held whole by the command that prints it.
 
+import { renderCommand } from '../graph/command.js';
 import { allInputs, type Job } from '../graph/model.js';
 import type { Plan } from '../plan/plan.js';
 import { reasonText } from './reason.js';
@@ -9,12 +10,18 @@ import { reasonText } from './reason.js';
 /** About how many characters are handed to `write` at a time. */
 const CHUNK = 1 << 16;
 
-/** The dry run's lines, handed to `write` in order, a chunk of whole lines at a time. */
-export function writePlanText(plan: Plan, write: (text: string) => void): void {
+/**
+ * The dry run's lines, handed to `write` in order, a chunk of whole lines at a
+ * time; with `commands` (`-p`), each job's command under its line, every line
+ * of it indented 4 spaces.
+ */
+export function writePlanText(plan: Plan, write: (text: string) => void, commands = false): void {
   let out = '';
   for (const job of plan.order) {
     const reason = reasonText(plan.reasons.get(job)!);
     out += job.rule.phony ? `${job.label}: ${reason}\n` : `${job.label} ${job.name}: ${reason}\n`;
+    const command = commands ? planCommand(plan, job) : undefined;
+    if (command !== undefined) out += command.replace(/\n+$/, '').replace(/^/gm, '    ') + '\n';
     if (out.length >= CHUNK) {
       write(out);
       out = '';
@@ -66,7 +73,19 @@ function jobJson(plan: Plan, job: Job): object {
     // The files the command names follow the declared inputs (SPEC §6).
     inputs: allInputs(job),
     reason: reasonText(plan.reasons.get(job)!),
+    // null for a phony rule without `run` (SPEC §8: always there).
+    command: planCommand(plan, job) ?? null,
     // Its temporary outputs (SPEC §7), when it has any.
     ...(job.tempOutputs !== undefined ? { temp: job.outputs.filter((o) => job.tempOutputs!.has(o)) } : {}),
   };
+}
+
+/**
+ * The command a job of the plan would run, as the build would render it with
+ * the resources it asks for; a `script:` that a job of the build will make
+ * yet is shown by its path (its `#!` line names the interpreter).
+ */
+function planCommand(plan: Plan, job: Job): string | undefined {
+  if (job.script !== undefined && job.script.interpreter === undefined) return job.script.path;
+  return renderCommand(plan.context.project, job);
 }

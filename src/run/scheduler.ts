@@ -37,6 +37,8 @@ export interface BuildOptions {
   resources: Map<string, number>;
   /** `--keep-temp`: no temporary output is deleted (SPEC §7). */
   keepTemp?: boolean;
+  /** `--touch` (SPEC §8): no command runs; each stale job's outputs get the time of now, and a record as if it had run. */
+  touch?: boolean;
 }
 
 export interface BuildResult {
@@ -504,6 +506,23 @@ class Build {
     return undefined;
   }
 
+  /**
+   * `--touch`: the job is recorded as if it had run, its outputs (which the
+   * build checked exist) made as new as now; its command does not run.
+   */
+  private touchJob(job: Job, reason: StaleReason, inputs: Map<string, FileInfo>): boolean {
+    const files = this.plan.context.files;
+    this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1 });
+    if (!job.rule.phony) {
+      for (const out of job.outputs) files.fs.touch?.(out);
+      for (const out of job.outputs) files.fs.invalidate(out);
+      files.forgetWalks();
+      this.record(job, inputs);
+    }
+    this.reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
+    return true;
+  }
+
   /** Runs one job with its retries; resolves true on success. */
   private async runJob(job: Job, reason: StaleReason): Promise<boolean> {
     const { project, reporter, signal } = this;
@@ -514,6 +533,7 @@ class Build {
     const command = scriptProblem === undefined ? renderCommand(project, job, this.granted) : '';
     const attempts = 1 + job.rule.retries;
     const inputs = this.inputInfos(job);
+    if (this.opts.touch === true) return this.touchJob(job, reason, inputs);
     const unreadable = unreadableInput(this.plan.context.files, job);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t0 = Date.now();

@@ -1,7 +1,7 @@
 // The file system as the engine sees it: paths relative to the project root,
 // behind an interface so graph and staleness logic can be tested on a fake.
 
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { hashFileSync, openNoWait } from './hash.js';
 import { compareCodePoints } from './strings.js';
@@ -84,6 +84,8 @@ export interface FileSystem {
   readlink(path: string): string | undefined;
   /** Creates a directory and its parents. */
   mkdirp(path: string): void;
+  /** Sets the mtime of a file or directory to now, as `touch` does (`rules build --touch`). */
+  touch?(path: string): void;
   /** Forgets anything cached about `path` and everything under it (after a job wrote it). */
   invalidate(path: string): void;
   /**
@@ -223,6 +225,11 @@ export class DiskFileSystem implements FileSystem {
 
   mkdirp(path: string): void {
     if (path && path !== '.') mkdirSync(this.abs(path), { recursive: true });
+  }
+
+  touch(path: string): void {
+    const now = new Date();
+    utimesSync(this.abs(path), now, now);
   }
 
   readStart(path: string, bytes: number): string | undefined {
@@ -511,6 +518,11 @@ export class CachedFileSystem implements FileSystem {
     const target = this.inner.readlink(path);
     this.linked.set(path, target);
     return target;
+  }
+
+  touch(path: string): void {
+    this.inner.touch?.(path);
+    this.invalidate(path);
   }
 
   mkdirp(path: string): void {

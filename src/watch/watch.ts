@@ -46,7 +46,8 @@ export async function watchLoop(request: WatchRequest, build: (request: BuildReq
       // Its jobs found dependencies the job index does not know (a new header): a whole build, which runs nothing, tells what to watch.
       if (fromGraph && seen.shortcut?.stamped === false && seen.exitCode === 0) seen = await build({ ...next, force: false, changed: undefined }, true);
       if (signal.aborted) break;
-      const { changed: _, ...rest } = next;
+      // -B and -R force the first build only.
+      const { changed: _, forceRules: __, ...rest } = next;
       next = { ...rest, force: false };
       // Answered by the stamp or the shortcut: the graph, and so what to watch, is the one the last whole build had.
       if (fromGraph && scope !== undefined && (seen.stamp !== undefined || seen.shortcut !== undefined)) {

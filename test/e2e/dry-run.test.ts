@@ -132,23 +132,30 @@ describe('dry run', () => {
     assert.match(r.stderr, /nothing to do/);
   });
 
-  test('-n --json: the plan as JSON with rule, wildcards, outputs, inputs, reason', (t) => {
+  test('-n --json: the plan as JSON with rule, wildcards, outputs, inputs, reason, command', (t) => {
     const p = project(t, { Rulefile: RULEFILE });
     setup(p);
     const before = p.snapshot();
     const r = p.run(['build', '-n', '--json']);
     assert.equal(r.status, 0, show(r));
-    const plan = JSON.parse(r.stdout) as { jobs: { rule: string; wildcards: Record<string, string>; outputs: string[]; inputs: string[]; reason: string }[] };
+    const plan = JSON.parse(r.stdout) as { jobs: { rule: string; wildcards: Record<string, string>; outputs: string[]; inputs: string[]; reason: string; command: string | null }[] };
     assert.deepEqual(plan, {
       jobs: [
-        { rule: 'newer', wildcards: {}, outputs: ['n.txt'], inputs: ['src2.txt'], reason: 'no record: input newer than output: src2.txt' },
-        { rule: 'missing', wildcards: { name: 'foo', n: '1' }, outputs: ['out/foo_1.txt'], inputs: ['src/foo.txt'], reason: 'output missing: out/foo_1.txt' },
+        { rule: 'newer', wildcards: {}, outputs: ['n.txt'], inputs: ['src2.txt'], reason: 'no record: input newer than output: src2.txt', command: 'echo n.txt >> ran.log; cp src2.txt n.txt' },
+        {
+          rule: 'missing',
+          wildcards: { name: 'foo', n: '1' },
+          outputs: ['out/foo_1.txt'],
+          inputs: ['src/foo.txt'],
+          reason: 'output missing: out/foo_1.txt',
+          command: 'echo out/foo_1.txt >> ran.log; cp src/foo.txt out/foo_1.txt',
+        },
         // order_only inputs are not listed.
-        { rule: 'after', wildcards: {}, outputs: ['n2.txt'], inputs: ['n.txt'], reason: 'upstream will run: n.txt' },
-        { rule: 'all', wildcards: {}, outputs: [], inputs: ['out/foo_1.txt', 'n2.txt', 'u.txt'], reason: 'always' },
+        { rule: 'after', wildcards: {}, outputs: ['n2.txt'], inputs: ['n.txt'], reason: 'upstream will run: n.txt', command: 'echo n2.txt >> ran.log; cp n.txt n2.txt' },
+        { rule: 'all', wildcards: {}, outputs: [], inputs: ['out/foo_1.txt', 'n2.txt', 'u.txt'], reason: 'always', command: 'echo all >> ran.log' },
       ],
     });
-    for (const job of plan.jobs) assert.deepEqual(Object.keys(job), ['rule', 'wildcards', 'outputs', 'inputs', 'reason']);
+    for (const job of plan.jobs) assert.deepEqual(Object.keys(job), ['rule', 'wildcards', 'outputs', 'inputs', 'reason', 'command']);
     assert.deepEqual(p.snapshot(), before);
     assert.equal(p.exists('.rules'), false);
   });

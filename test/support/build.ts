@@ -94,7 +94,7 @@ export async function buildOnce(
   targets: string[],
   fs: FakeFileSystem,
   state: MemoryState,
-  options: Partial<StalenessOptions> & { keepGoing?: boolean; keepTemp?: boolean } = {},
+  options: Partial<StalenessOptions> & { keepGoing?: boolean; keepTemp?: boolean; touch?: boolean } = {},
 ): Promise<FakeBuild> {
   const log = state.log();
   const plan = planOf(project, targets, fs, log, options);
@@ -104,7 +104,7 @@ export async function buildOnce(
     plan,
     executor,
     events,
-    { jobs: 2, keepGoing: options.keepGoing ?? false, resources: new Map(), keepTemp: options.keepTemp ?? false },
+    { jobs: 2, keepGoing: options.keepGoing ?? false, resources: new Map(), keepTemp: options.keepTemp ?? false, touch: options.touch ?? false },
     new AbortController().signal,
   );
   log.close();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseArgs } from '../../../src/cli/args.js';
+import { nearCommand, parseArgs } from '../../../src/cli/args.js';
 import { buildOptions, onPath } from '../../../src/cli/options.js';
 import { UserError } from '../../../src/util/errors.js';
 
@@ -30,5 +30,26 @@ describe('build options', () => {
     const opts = buildOptions(parseArgs(['build', '-n', '--executor', 'slurm', '--slurm-partition', 'p', '--slurm-account', 'a', '--slurm-extra', '--qos=x  --comment=y', '--slurm-extra', '--exclusive', '--slurm-output-wait', '2.5']), false);
     assert.deepEqual(opts.slurm, { partition: 'p', account: 'a', extra: ['--qos=x', '--comment=y', '--exclusive'], outputWaitMs: 2500 });
     assert.throws(() => buildOptions(parseArgs(['build', '--slurm-output-wait', 'soon']), false), UserError);
+  });
+
+  test('SPEC §8 options: -R repeatable, -p with -n only, --question and --touch alone, -C parsed as --directory', () => {
+    const opts = buildOptions(parseArgs(['build', '-n', '-p', '-R', 'a', '--force-rule=b']), false);
+    assert.deepEqual([opts.printCommands, opts.forceRules], [true, ['a', 'b']]);
+    const q = buildOptions(parseArgs(['build', '--question']), false);
+    assert.deepEqual([q.question, q.dryRun], [true, true]);
+    assert.equal(buildOptions(parseArgs(['build', '--touch']), false).touch, true);
+    for (const bad of [['build', '-p'], ['build', '--question', '-n'], ['build', '--question', '--touch'], ['build', '--touch', '-n']]) {
+      assert.throws(() => buildOptions(parseArgs(bad), false), UserError, bad.join(' '));
+    }
+    assert.throws(() => buildOptions(parseArgs(['build', '--touch']), true), UserError);
+    assert.deepEqual(parseArgs(['-C', 'dir', 'build']).flags.get('directory'), ['dir']);
+  });
+
+  test('a mistyped command: a letter or two off, or two swapped; not any short word', () => {
+    assert.equal(nearCommand('biuld'), 'build');
+    assert.equal(nearCommand('lst'), 'list');
+    assert.equal(nearCommand('grpah'), 'graph');
+    assert.equal(nearCommand('all'), undefined);
+    assert.equal(nearCommand('calibrate'), undefined);
   });
 });

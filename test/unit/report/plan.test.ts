@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { renderCommand } from '../../../src/graph/command.js';
 import { allInputs } from '../../../src/graph/model.js';
 import type { Plan } from '../../../src/plan/plan.js';
 import { formatPlanJson, formatPlanText, writePlanJson, writePlanText } from '../../../src/report/plan.js';
@@ -19,6 +20,7 @@ function wholeJson(plan: Plan): string {
     outputs: job.outputs,
     inputs: allInputs(job),
     reason: reasonText(plan.reasons.get(job)!),
+    command: renderCommand(plan.context.project, job) ?? null,
     ...(job.tempOutputs !== undefined ? { temp: job.outputs.filter((o) => job.tempOutputs!.has(o)) } : {}),
   }));
   const pending: { glob: string; after: string }[] = [];
@@ -124,5 +126,25 @@ describe('the dry-run plan, written in chunks', () => {
     for (const c of text) assert.ok(c.endsWith('\n'));
     assert.ok(chunks(plan, writePlanJson).length > 3);
     same(plan);
+  });
+
+  test('-p: each command under its line, every line of it indented 4 spaces; none for a phony job without one', () => {
+    const project = projectFrom(yaml`
+      rules:
+        all:
+          inputs: [out/a.txt]
+        copy:
+          inputs: src/{x}.txt
+          outputs: out/{x}.txt
+          run: |
+            echo {x}
+
+            cp {input} {output}
+    `);
+    const plan = planOf(project, ['all'], new FakeFileSystem().put('src/a.txt', 'x'), new MemoryState().log());
+    assert.equal(
+      chunks(plan, (p, w) => writePlanText(p, w, true)).join(''),
+      'copy[x=a] out/a.txt: output missing: out/a.txt\n    echo a\n    \n    cp src/a.txt out/a.txt\nall: always\n',
+    );
   });
 });
