@@ -4,25 +4,28 @@
 
 import type { ReportRequest } from '../build/request.js';
 import { ConsoleReporter } from '../report/console.js';
+import { styles } from '../report/style.js';
 import { MultiReporter, type Reporter } from '../run/events.js';
 import { flag, type ParsedArgs } from './args.js';
-import { stderr, stdout, writeFailed } from './stdio.js';
+import { colorOn, cursorOn, stderr, stdout, writeFailed } from './stdio.js';
 
 /** The console (and JSON on stderr): a fresh reporter for each build. */
 export function commandLineReport(args: ParsedArgs, json: boolean): ReportRequest {
   return {
     open: () => consoleReporter(args, json),
-    warn: (text) => stderr.write(`rules: warning: ${text}\n`),
+    warn: (text) => stderr.write(`rules: ${styles(colorOn(process.stderr)).warning('warning:')} ${text}\n`),
   };
 }
 
 export async function consoleReporter(args: ParsedArgs, json: boolean): Promise<MultiReporter> {
   const reporters: Reporter[] = [
     new ConsoleReporter(stdout, json ? stdout : stderr, {
-      tty: !json && process.stdout.isTTY === true,
+      tty: !json && cursorOn(process.stdout),
       quiet: json || flag(args, 'quiet'),
       verbose: !json && flag(args, 'verbose'),
       columns: process.stdout.columns ?? 80,
+      // Most of what is coloured (failures, warnings) goes to stderr; job labels to stdout.
+      color: !json && colorOn(process.stdout) && colorOn(process.stderr),
     }),
   ];
   if (json) {
