@@ -23,7 +23,7 @@ export async function consoleReporter(args: ParsedArgs, json: boolean): Promise<
       tty: !json && cursorOn(process.stdout),
       quiet: json || flag(args, 'quiet'),
       verbose: !json && flag(args, 'verbose'),
-      columns: process.stdout.columns ?? 80,
+      columns: process.stdout.columns || 80,
       // Most of what is coloured (failures, warnings) goes to stderr; job labels to stdout.
       color: !json && colorOn(process.stdout) && colorOn(process.stderr),
     }),
