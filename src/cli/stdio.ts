@@ -6,7 +6,6 @@
 // (128 + SIGPIPE, what a shell reports for a process killed by SIGPIPE).
 // Any other write error on them (a full disk under `> file`) only silences that stream.
 
-import { WriteStream } from 'node:tty';
 import type { Writer } from '../report/console.js';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 
@@ -47,27 +46,6 @@ export function writeFailed(e: NodeJS.ErrnoException): void {
   if (e.code !== 'EPIPE' || closed.signal.aborted) return;
   process.exitCode = EXIT_OUTPUT_CLOSED;
   closed.abort();
-}
-
-/** What a stream is, for deciding how to write to it. */
-export interface StreamKind {
-  isTTY?: boolean;
-}
-
-/**
- * Whether to colour what goes to a stream: as Node's `hasColors()` says
- * (off for `NO_COLOR` and `TERM=dumb`, on or off for `FORCE_COLOR`), and
- * without `FORCE_COLOR` only on a terminal.
- */
-export function colorOn(stream: StreamKind, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.FORCE_COLOR === undefined && stream.isTTY !== true) return false;
-  // hasColors reads only the environment it is given, so it answers for a pipe too.
-  return WriteStream.prototype.hasColors.call(stream as WriteStream, 16, env);
-}
-
-/** Whether a stream is a terminal that takes cursor escapes: the status line is rewritten in place only there. */
-export function cursorOn(stream: StreamKind, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 /** Errors as the user sees them: at their place in the Rulefile, else after `rules: `. */

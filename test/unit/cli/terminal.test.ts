@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { commandHelp, COMMANDS, helpWidth, layoutHelp, mainHelp } from '../../../src/cli/args.js';
-import { colorOn, cursorOn } from '../../../src/cli/stdio.js';
+import { colorOn, cursorOn } from '../../../src/cli/reporters.js';
 
 const TTY = { isTTY: true };
 const PIPE = { isTTY: false };
