@@ -300,8 +300,9 @@ export function clockTime(ms: number): string {
 
 /**
  * A failed job as reported on stderr: `FAILED: LABEL: why`, its command
- * (every line indented), its log file with the last lines of it, then its
- * output (the captured output; with a `log:` file, the end of that file).
+ * (every line indented), then its output; with a `log:` file, the file's
+ * name and its last lines. An output longer than that is printed whole
+ * before the report, which ends with its last lines.
  */
 export function failureReport(e: Extract<BuildEvent, { type: 'job-fail' }>, style: Styles = PLAIN): string {
   const head = `${style.error(e.willRetry ? 'FAILED (will retry):' : 'FAILED:')} ${style.label(e.job.label)}: ${failureText(e.failure)}`;
@@ -316,8 +317,12 @@ export function failureReport(e: Extract<BuildEvent, { type: 'job-fail' }>, styl
       else text += `  log: ${e.job.log}${more ? `, its last ${LOG_TAIL_LINES} lines` : ''}:\n${lines.join('\n')}\n`;
     }
   }
-  if (e.output) text += jobOutput(e.output, e.cut);
-  return text;
+  if (!e.output) return text;
+  const { lines, more } = lastLines(e.output, LOG_TAIL_LINES);
+  // A long output is printed whole first, and its end again in the report, which stays together at the bottom.
+  // (An output cut to its tail is already as short as it can be here: the whole of it is in a file.)
+  if (more && !e.cut) return `${withNewline(e.output)}${text}  output, its last ${LOG_TAIL_LINES} lines:\n${lines.join('\n')}\n`;
+  return text + jobOutput(e.output, e.cut);
 }
 
 /** `  command: CMD`, or for a command of several lines, each line on its own, indented under `  command:`. */

@@ -258,6 +258,17 @@ describe('a failed job', () => {
     assert.equal(failureReport({ ...fail, job: logged, command: 'make' }), 'FAILED: make[n=1]: exit status 2\n  command: make\n  log: logs/1.log\n');
   });
 
+  test('a long output: printed whole, then the report ending with its last 20 lines', () => {
+    const lines = Array.from({ length: 25 }, (_, i) => `out ${i + 1}`);
+    const output = lines.join('\n') + '\n';
+    assert.equal(
+      failureReport({ ...fail, command: 'make', output }),
+      `${output}FAILED: make[n=1]: exit status 2\n  command: make\n  output, its last 20 lines:\n${lines.slice(5).join('\n')}\n`,
+    );
+    const short = lines.slice(0, 20).join('\n');
+    assert.equal(failureReport({ ...fail, command: 'make', output: short }), `FAILED: make[n=1]: exit status 2\n  command: make\n${short}\n`);
+  });
+
   test('a signal is named', () => {
     assert.equal(failureReport({ ...fail, command: 'sleep 9', failure: { kind: 'signal', signal: 'SIGKILL' } }), 'FAILED: make[n=1]: killed by SIGKILL\n  command: sleep 9\n');
   });
