@@ -216,6 +216,17 @@ describe('retries, missing outputs and log files', () => {
     assert.doesNotMatch(r.stderr, /^31$/m);
   });
 
+  test('a long output: printed whole, then the failure, ending with its last 20 lines', (t) => {
+    const p = project(t, { Rulefile: yaml('rules:', '  chatty:', '    outputs: out.txt', '    run: seq 1 30; exit 2') });
+    const r = p.run(['build']);
+    assert.equal(r.status, 1, show(r));
+    const all = Array.from({ length: 30 }, (_, i) => String(i + 1));
+    assert.equal(
+      r.stderr,
+      [...all, 'FAILED: chatty: exit status 2', '  command: seq 1 30; exit 2', '  output, its last 20 lines:', ...all.slice(10), 'rules: build failed: 1 job failed (0 done)', ''].join('\n'),
+    );
+  });
+
   test('a job killed by a signal: the signal is named', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  killed:', '    outputs: out.txt', '    run: kill -9 $$') });
     const r = p.run(['build']);
