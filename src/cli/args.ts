@@ -177,17 +177,98 @@ export function values(args: ParsedArgs, name: string): string[] {
 
 function flagLine(f: FlagSpec, help = f.help): string {
   const names = f.short ? `-${f.short}, --${f.long}` : `    --${f.long}`;
-  return `  ${(names + (f.value ? ` ${f.value}` : '')).padEnd(34)} ${help}`;
+  return row(names + (f.value ? ` ${f.value}` : ''), help);
 }
 
-export function mainHelp(version: string): string {
-  return [
+/** A line of a table in the help: a name, and its description in a column beside it (laid out by `layoutHelp`). */
+function row(name: string, help: string): string {
+  return `  ${name}\t${help}`;
+}
+
+/** The width help is laid out for: the terminal's, else 80 columns. */
+export function helpWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return stream.isTTY === true && stream.columns !== undefined && stream.columns > 0 ? Math.max(40, stream.columns) : 80;
+}
+
+/** Widest name column: a longer name has its description start on the next line. */
+const MAX_NAME_COLUMN = 36;
+
+/** Narrowest description column beside names: on a narrower terminal, descriptions go under their names. */
+const MIN_HELP_COLUMN = 24;
+
+/**
+ * Lays out help for `width` columns: the lines of a table (made by `row`)
+ * with their descriptions aligned in one column and wrapped under it;
+ * other runs of lines joined into paragraphs and wrapped.
+ */
+export function layoutHelp(lines: readonly string[], width: number): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i]!;
+    if (line.includes('\t')) {
+      const table: [string, string][] = [];
+      for (; i < lines.length && lines[i]!.includes('\t'); i++) {
+        const [name, help] = lines[i]!.split('\t') as [string, string];
+        table.push([name, help]);
+      }
+      const column = Math.min(MAX_NAME_COLUMN, Math.max(...table.map(([name]) => name.length)) + 2);
+      const beside = width - column >= MIN_HELP_COLUMN;
+      for (const [name, help] of table) {
+        if (!beside) {
+          out.push(name, ...wrap(help, width - 8).map((l) => `        ${l}`));
+          continue;
+        }
+        const [first = '', ...rest] = wrap(help, width - column);
+        const pad = ' '.repeat(column);
+        if (name.length + 1 > column) out.push(name, `${pad}${first}`);
+        else out.push(`${name.padEnd(column)}${first}`);
+        for (const l of rest) out.push(`${pad}${l}`);
+      }
+      continue;
+    }
+    if (line === '') {
+      out.push('');
+      i++;
+      continue;
+    }
+    // A paragraph: the lines up to a blank line or a table; a heading (ending in ':') stands alone.
+    const para: string[] = [];
+    for (; i < lines.length && lines[i] !== '' && !lines[i]!.includes('\t'); i++) {
+      para.push(lines[i]!);
+      if (lines[i]!.endsWith(':')) {
+        i++;
+        break;
+      }
+    }
+    out.push(...wrap(para.join(' '), width));
+  }
+  return out.join('\n');
+}
+
+/** Words of a text in lines of at most `width` characters (a longer word has a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (word === '') continue;
+    if (line !== '' && line.length + 1 + word.length > width - 1) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '' || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+export function mainHelp(version: string, width = helpWidth()): string {
+  return layoutHelp([
     `rules ${version}: a declarative rule engine for file-based pipelines`,
     '',
     'Usage: rules [COMMAND] [OPTIONS] [TARGET...]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`),
+    ...COMMANDS.map((c) => row(c.name, c.summary)),
     '',
     'With no command (or with targets only), `rules` builds. `rules COMMAND --help` lists the options of a command.',
     '',
@@ -200,11 +281,11 @@ export function mainHelp(version: string): string {
     '(usage, Rulefile or graph error, missing source), 130 interrupted, 141 our output was closed',
     '(`rules build | head -1`).',
     '',
-  ].join('\n');
+  ], width);
 }
 
-export function commandHelp(cmd: CommandSpec): string {
-  return [
+export function commandHelp(cmd: CommandSpec, width = helpWidth()): string {
+  return layoutHelp([
     `Usage: rules ${cmd.name}${cmd.flags.length ? ' [OPTIONS]' : ''}${cmd.args ? ' ' + cmd.args : ''}`,
     '',
     cmd.summary.charAt(0).toUpperCase() + cmd.summary.slice(1) + '.',
@@ -212,5 +293,5 @@ export function commandHelp(cmd: CommandSpec): string {
     'Options:',
     ...[...cmd.flags, 'help'].map((n) => flagLine(FLAGS[n]!, cmd.flagHelp?.[n])),
     '',
-  ].join('\n');
+  ], width);
 }

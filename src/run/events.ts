@@ -31,6 +31,8 @@ export type BuildEvent =
       durationMs: number;
       output: string;
       cut?: OutputCut;
+      /** The end of the job's `log:` file, where its output went instead (read after it failed). */
+      logTail?: string;
       command: string | undefined;
       /** Why (report/failure.ts puts it in words: `exit status 1`, `killed by SIGKILL`, ...). */
       failure: JobFailure;

@@ -28,7 +28,15 @@ export type JobOutcome = {
   output: string;
   /** What was cut from the front of `output`: only its last MiB is kept (run/output.ts). */
   outputCut?: OutputCut;
-} & ({ ok: true } | { ok: false; failure: JobFailure });
+} & (
+  | { ok: true }
+  | {
+      ok: false;
+      failure: JobFailure;
+      /** The end of the job's log file (with a rule `log:`), read after it failed. */
+      logTail?: string;
+    }
+);
 
 export interface RunningJob {
   readonly done: Promise<JobOutcome>;

@@ -4,6 +4,7 @@
 
 import { hasBashExtras, isPlainPosixShell, simpleCommandArgv } from './direct.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+import { LOG_TAIL_BYTES, readOutputTail } from './output.js';
 import { InProcessLauncher, SpawnerLauncher, type Launched, type Launcher, type LaunchRequest, type LaunchResult } from './launch.js';
 
 /** How long a job has to exit after SIGTERM before it gets SIGKILL. */
@@ -67,6 +68,7 @@ export class LocalExecutor implements Executor {
       if (killTimer) clearTimeout(killTimer);
       const o = outcomeOf(r, file!, direct !== undefined);
       if (r.outputCut) o.outputCut = r.outputCut;
+      if (!o.ok && spec.logPath !== undefined) o.logTail = readOutputTail(spec.logPath, LOG_TAIL_BYTES).text;
       return o;
     });
 

@@ -8,6 +8,9 @@ import { dirname } from 'node:path';
 /** How much of a job's output is kept in memory and shown: its last MiB. */
 export const OUTPUT_TAIL_BYTES = 1024 * 1024;
 
+/** How much of a failed job's log file is read back to show its last lines. */
+export const LOG_TAIL_BYTES = 64 * 1024;
+
 /** Held chunks are merged into one at this count: a job printing a line at a time makes many small ones. */
 const MAX_CHUNKS = 1024;
 

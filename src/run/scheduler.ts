@@ -564,6 +564,7 @@ class Build {
         failure = { kind: 'prepare-error', message: (e as Error).message };
       }
       let jobFile: string | undefined;
+      let logTail: string | undefined;
       if (failure === undefined && job.script !== undefined) {
         try {
           jobFile = writeJobFile(project.root, recordKey(job), jobDescription(project, job, this.granted));
@@ -590,8 +591,10 @@ class Build {
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
         this.plan.context.files.forgetWalks();
-        if (!outcome.ok) failure = outcome.failure;
-        else {
+        if (!outcome.ok) {
+          failure = outcome.failure;
+          logTail = outcome.logTail;
+        } else {
           const missing = job.outputs.find((o) => fs.stat(o) === undefined);
           const dir = job.outputs.find((o) => fs.stat(o)?.isDirectory === true && !job.dirOutputs?.has(o));
           const file = job.dirOutputs && [...job.dirOutputs].find((o) => fs.stat(o)?.isDirectory === false);
@@ -624,7 +627,8 @@ class Build {
       if (kept !== undefined && !names(failure, kept)) failure = { ...failure, leftover: kept };
       if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
-      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), command, failure: signal.aborted ? { kind: 'interrupted' } : failure, willRetry });
+      const tail = logTail !== undefined ? { logTail } : {};
+      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), ...tail, command, failure: signal.aborted ? { kind: 'interrupted' } : failure, willRetry });
       if (!willRetry) return false;
     }
     return false;

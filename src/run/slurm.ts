@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { shellQuote } from '../util/strings.js';
 import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
 import type { JobFailure } from './failure.js';
-import { readOutputTail } from './output.js';
+import { LOG_TAIL_BYTES, readOutputTail } from './output.js';
 
 export interface SlurmOptions {
   /** Absolute directory for job scripts and logs (`.rules/slurm`). */
@@ -175,7 +175,8 @@ export class SlurmExecutor implements Executor {
         return { ok: true, exitCode: 0, signal: null, output, ...outputCut };
       }
       const failure: JobFailure = cancelled ? { kind: 'interrupted' } : { kind: 'slurm', jobId: id, state, exitCode, signal };
-      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, failure };
+      const logTail = spec.logPath !== undefined ? { logTail: readOutputTail(spec.logPath, LOG_TAIL_BYTES).text } : {};
+      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, failure, ...logTail };
     })();
     return {
       done,

@@ -188,7 +188,49 @@ describe('retries, missing outputs and log files', () => {
     const r = p.run(['build']);
     assert.equal(r.status, 1, show(r));
     assert.match(r.stderr, /^FAILED: broken: exit status 4$/m);
-    assert.match(r.stderr, /logs\/broken\.log/);
     assert.equal(p.read('logs/broken.log'), 'the-reason\n');
+    // The log is named, and what the job printed there is shown.
+    assert.match(r.stderr, /^ {2}log: logs\/broken\.log:\nthe-reason$/m);
+  });
+
+  test('a failure shows the last 20 lines of a long log, and a command of several lines indented line by line', (t) => {
+    const p = project(t, {
+      Rulefile: yaml(
+        'rules:',
+        '  broken:',
+        '    outputs: out.txt',
+        '    log: logs/broken.log',
+        '    run: |',
+        '      seq 1 50',
+        '      echo the-end >&2',
+        '      exit 4',
+      ),
+    });
+    const r = p.run(['build']);
+    assert.equal(r.status, 1, show(r));
+    const tail = [...Array.from({ length: 19 }, (_, i) => String(i + 32)), 'the-end'];
+    assert.ok(
+      r.stderr.startsWith(['FAILED: broken: exit status 4', '  command:', '    seq 1 50', '    echo the-end >&2', '    exit 4', '  log: logs/broken.log, its last 20 lines:', ...tail, ''].join('\n')),
+      show(r),
+    );
+    assert.doesNotMatch(r.stderr, /^31$/m);
+  });
+
+  test('a long output: printed whole, then the failure, ending with its last 20 lines', (t) => {
+    const p = project(t, { Rulefile: yaml('rules:', '  chatty:', '    outputs: out.txt', '    run: seq 1 30; exit 2') });
+    const r = p.run(['build']);
+    assert.equal(r.status, 1, show(r));
+    const all = Array.from({ length: 30 }, (_, i) => String(i + 1));
+    assert.equal(
+      r.stderr,
+      [...all, 'FAILED: chatty: exit status 2', '  command: seq 1 30; exit 2', '  output, its last 20 lines:', ...all.slice(10), 'rules: build failed: 1 job failed (0 done)', ''].join('\n'),
+    );
+  });
+
+  test('a job killed by a signal: the signal is named', (t) => {
+    const p = project(t, { Rulefile: yaml('rules:', '  killed:', '    outputs: out.txt', '    run: kill -9 $$') });
+    const r = p.run(['build']);
+    assert.equal(r.status, 1, show(r));
+    assert.match(r.stderr, /^FAILED: killed: killed by SIGKILL\n {2}command: kill -9 \$\$$/m);
   });
 });

@@ -799,6 +799,15 @@ describe('the SLURM executor', () => {
     assert.equal(readFileSync(join(dir, 'logs/j0.log'), 'utf8'), 'into the rule log\n');
   });
 
+  test('a failed job with a log: file: the end of that file comes back with the failure', async (t) => {
+    const cluster = new FakeCluster(() => ({ polls: 1, end: SCONTROL_FAILED, log: 'first\nwhy it failed\n' }));
+    const { ex, dir } = executor(t, cluster);
+    const spec = { ...jobs(1, dir)[0]!, logPath: join(dir, 'logs/j0.log') };
+    mkdirSync(join(dir, 'logs'));
+    const outcome = await settled(ex.start(spec).done);
+    assert.deepEqual(outcome, { ok: false, exitCode: 3, signal: null, output: '', logTail: 'first\nwhy it failed\n', error: 'SLURM job 100 FAILED, exit status 3' });
+  });
+
   test('a job submitted while a squeue is under way is not taken for one that vanished', async (t) => {
     // Job 100 is being polled; job 101's sbatch answers after that squeue took its snapshot
     // but before the answer came back (a busy controller: sbatch and squeue each take a while).
