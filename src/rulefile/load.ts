@@ -189,7 +189,7 @@ export function loadProject(opts: LoadOptions): Project {
       problems.push({ message: `'rules' must be a map of rule names to rules, not ${describeNode(node)}`, loc: src.loc(node ?? keyNode) });
       continue;
     }
-    const parser = new RuleParser(src, config, problems, implicitInputs, tables, brokenTables);
+    const parser = new RuleParser(src, config, problems, implicitInputs, tables, brokenTables, warnings);
     for (const e of src.entries(node, true)) {
       const first = definedAt.get(e.key);
       const here = src.loc(e.keyNode);

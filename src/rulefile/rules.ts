@@ -2,7 +2,7 @@
 // and their placeholders, wildcards. Problems are collected, not thrown, so a
 // user sees every mistake of a Rulefile in one run.
 
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar } from 'yaml';
 import type { Node } from 'yaml';
 import { formatLocation, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { didYouMean, suggest } from '../util/strings.js';
@@ -62,6 +62,8 @@ export class RuleParser {
     private readonly tables: ReadonlyMap<string, Table> = new Map(),
     /** Tables declared but not loaded (their problem is reported): using one is no further error. */
     private readonly brokenTables: ReadonlySet<string> = new Set(),
+    /** Where load-time warnings go: a `run` cut by a comment, a placeholder quoted twice. */
+    private readonly warnings: Diagnostic[] = [],
   ) {}
 
   /** Each rule's wildcards as a set, so checking a name costs the same however many a rule has. */
@@ -157,7 +159,10 @@ export class RuleParser {
       const runNode = get('run');
       if (runNode !== null) {
         const t = this.template(rule, runNode, 'run', `'run' of rule '${name}'`);
-        if (t) rule.run = t;
+        if (t) {
+          rule.run = t;
+          this.warnRun(rule, runNode, t);
+        }
       }
     }
     this.parseCommandFiles(rule, values, has, get);
@@ -166,6 +171,42 @@ export class RuleParser {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
     return this.problems.length === errorsBefore ? rule : undefined;
+  }
+
+  // ---- warnings on `run` ---------------------------------------------------
+
+  /**
+   * A plain `run` value followed by ` #` on its line: YAML took the rest of
+   * the line for a comment, so the command was cut there. And each
+   * placeholder that the command itself puts in quotes: every value is
+   * shell-quoted already, so its quotes would reach the program.
+   */
+  private warnRun(rule: Rule, node: Node, t: Template): void {
+    const src = this.src;
+    const range = node.range;
+    if (isScalar(node) && node.type === Scalar.PLAIN && range) {
+      const after = /^[ \t]+(#[^\r\n]*)/.exec(src.text.slice(range[1], range[1] + 4096));
+      if (after) {
+        const cut = after[1]!;
+        const whole = `${String(node.value)} ${cut}`;
+        this.warnings.push({
+          message:
+            `'run' of rule '${rule.name}' is cut at ' #': YAML reads '${shorten(cut)}' as a comment, so the command is '${shorten(String(node.value))}'. ` +
+            `If the '#' belongs to the command, quote the whole value (run: ${shorten(JSON.stringify(whole))}) or write it as a block (run: |, then the command on the next line); ` +
+            `if it is a comment, put it on a line of its own`,
+          loc: src.at(range[1] + after[0].indexOf('#')),
+        });
+      }
+    }
+    for (const q of quotedPlaceholders(t)) {
+      const raw = q.ph.path[0] === 'params' ? ` (or {raw.${q.ph.text}} to insert the value as it is)` : '';
+      this.warnings.push({
+        message:
+          `'{${q.ph.text}}' in 'run' of rule '${rule.name}' is inside ${q.quote === "'" ? 'single' : 'double'} quotes, but rules already shell-quotes every value it substitutes: ` +
+          `a value that needs quoting would be quoted twice and reach the command with its quotes. Remove the quotes around it${raw}`,
+        loc: src.locIn(node, q.ph.offset),
+      });
+    }
   }
 
   // ---- files the command names (SPEC §6) ----------------------------------
@@ -873,6 +914,53 @@ function depfilePlaceholderProblem(rule: Rule, ph: Placeholder, shown: string): 
 /** The names (wildcards, expand names) whose values a lookup is keyed by. */
 function lookupNames(lookup: Lookup): string[] {
   return lookup.kind === 'table' ? [lookup.table.key] : lookup.steps.flatMap((s) => ('name' in s ? [s.name] : []));
+}
+
+/**
+ * The placeholders of a `run` template that stand inside shell quotes: any
+ * inside single quotes, and those inside double quotes that hold one word
+ * (`"{input}"`, `"--title={params.t}"`). A double-quoted text with spaces
+ * is most likely a command handed on (`bash -c "sort {input}"`), where the
+ * quoting is right. `{raw.…}` values are inserted as they are, and resource
+ * values are numbers: neither is quoted twice.
+ */
+export function quotedPlaceholders(t: Template): { ph: Placeholder; quote: string }[] {
+  const src = t.source;
+  const at = new Map(t.placeholders.map((p) => [p.offset, p]));
+  const out: { ph: Placeholder; quote: string }[] = [];
+  let quote = '';
+  let inside: Placeholder[] = [];
+  let spaced = false;
+  let wordStart = true;
+  for (let i = 0; i < src.length; i++) {
+    const ph = at.get(i);
+    if (ph !== undefined) {
+      if (quote !== '' && ph.path[0] !== 'raw' && ph.path[0] !== 'resources') inside.push(ph);
+      i += ph.text.length + 1;
+      wordStart = false;
+      continue;
+    }
+    const c = src[i]!;
+    if (quote === '') {
+      if (c === '\\') i++;
+      else if (c === '#' && wordStart) while (i + 1 < src.length && src[i + 1] !== '\n') i++;
+      else if (c === "'" || c === '"') {
+        quote = c;
+        inside = [];
+        spaced = false;
+      }
+      wordStart = /[\s;&|()<>]/.test(c);
+    } else if (c === quote) {
+      if (quote === "'" || !spaced) out.push(...inside.map((p) => ({ ph: p, quote })));
+      quote = '';
+      wordStart = false;
+    } else if (quote === '"' && c === '\\') {
+      i++;
+    } else if (/\s/.test(c)) {
+      spaced = true;
+    }
+  }
+  return out;
 }
 
 /** Marks a problem that was reported already, at a place of its own. */
