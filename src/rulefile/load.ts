@@ -23,8 +23,10 @@ export { findRulefile, RULEFILE_NAMES } from './find.js';
 
 /** The keys a Rulefile is made of, as the message for a Rulefile that is no map names them. */
 const MAIN_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
-const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs', 'tables'];
-const INCLUDE_KEYS = ['config', 'rules'];
+/** The keys a Rulefile may have (schema/rulefile.schema.json lists the same). */
+export const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs', 'tables'];
+/** The keys an included file may have. */
+export const INCLUDE_KEYS = ['config', 'rules'];
 
 export interface LoadOptions {
   /** Working directory: where the Rulefile is looked up and paths are shown from. */

@@ -35,6 +35,9 @@ export const RULE_KEYS = [
   'temp',
 ] as const;
 
+/** The keys of a rule's `slurm:` map. */
+export const SLURM_KEYS = ['partition', 'account', 'extra'];
+
 /** Names with a meaning of their own in templates; no wildcard may take them. */
 const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', 'raw']);
 const GLOB_CHARS = /[*?[]/;
@@ -845,7 +848,7 @@ export class RuleParser {
 
   /** `slurm: { partition: P, account: A, extra: "--flag ..." or [--flag, ...] }`. */
   private parseSlurm(rule: Rule, node: Node): void {
-    const keys = ['partition', 'account', 'extra'];
+    const keys = SLURM_KEYS;
     if (!isMap(node)) {
       this.error(`'slurm' of rule '${rule.name}' must be a map with keys ${keys.join(', ')}, not ${describeNode(node)}`, this.src.loc(node));
       return;
