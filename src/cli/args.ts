@@ -70,6 +70,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: ['json', ...CONFIG_FLAGS],
     flagHelp: { json: 'print the configuration and origins as JSON' },
   },
+  { name: 'completion', args: 'bash|zsh|fish', summary: 'print a shell completion script: source <(rules completion bash)', flags: [] },
 ];
 
 export interface ParsedArgs {
