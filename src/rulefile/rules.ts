@@ -109,6 +109,15 @@ export class RuleParser {
       }
       values.set(e.key, { value: e.value, keyNode: e.keyNode });
     }
+    // `outputs: {name}` is a YAML map of one key with no value, not the template it looks like.
+    // It is reported, then read as the template it stands for, so one mistake gives one error.
+    for (const [key, entry] of values) {
+      const shown = flowMapTemplate(src, entry.value);
+      if (shown !== undefined) {
+        this.error(`'${key}' of rule '${name}' is ${shown}, which YAML reads as a map, not as a template: a value that starts with '{' must be quoted ("${shown}")`, src.loc(entry.value));
+        entry.value = asScalar(shown, entry.value!);
+      }
+    }
     const get = (k: string) => values.get(k)?.value ?? null;
     const has = (k: string) => values.has(k) && values.get(k)!.value !== null;
 
@@ -696,6 +705,11 @@ export class RuleParser {
   private inputItems(rule: Rule, raw: Node | null, key: string): InputItem[] {
     const node = this.src.resolve(raw);
     if (isSeq(node)) return node.items.flatMap((n) => this.inputItems(rule, n as Node, key));
+    const shown = flowMapTemplate(this.src, node);
+    if (shown !== undefined) {
+      this.error(`'${key}' entry ${shown} of rule '${rule.name}' is read by YAML as a map, not as a template: a value that starts with '{' must be quoted ("${shown}")`, this.src.loc(node));
+      return this.inputItems(rule, asScalar(shown, node as Node), key);
+    }
     if (isMap(node)) {
       const item = this.expandItem(rule, node, key);
       return item ? [item] : [];
@@ -964,6 +978,23 @@ export function quotedPlaceholders(t: Template): { ph: Placeholder; quote: strin
     }
   }
   return out;
+}
+
+/**
+ * The text of a flow map whose keys all have no value (`{name}`, `{a, b}`):
+ * what an unquoted template that is a placeholder alone becomes in YAML.
+ */
+function flowMapTemplate(src: SourceFile, node: unknown): string | undefined {
+  if (!isMap(node) || !node.flow || node.items.length === 0 || !node.range) return undefined;
+  if (!node.items.every((pair) => isScalar(pair.key) && isEmpty(pair.value))) return undefined;
+  return src.text.slice(node.range[0], node.range[1]).trim();
+}
+
+/** A string scalar standing where `node` stands in the text. */
+function asScalar(text: string, node: Node): Scalar {
+  const scalar = new Scalar(text);
+  if (node.range) scalar.range = node.range;
+  return scalar;
 }
 
 /** Marks a problem that was reported already, at a place of its own. */

@@ -118,7 +118,14 @@ export class SourceFile {
     }
     const src = new SourceFile(display, bytes.toString('utf8'));
     src.digest = sha256Hex(bytes);
-    const errors = src.doc.errors;
+    // The errors after the first on a line are mostly its echoes: one per line says it.
+    const lines = new Set<number>();
+    const errors = src.doc.errors.filter((err) => {
+      const line = src.at(err.pos[0]).line;
+      if (lines.has(line)) return false;
+      lines.add(line);
+      return true;
+    });
     const problems: Diagnostic[] = errors.slice(0, MAX_SYNTAX_ERRORS).map((err) => src.syntaxError(err));
     if (errors.length > MAX_SYNTAX_ERRORS) {
       problems.push({ message: `... and ${errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`, loc: src.at(errors[MAX_SYNTAX_ERRORS]!.pos[0]) });

@@ -83,6 +83,25 @@ describe('YAML syntax errors: place, code frame, hint', () => {
     assert.match(only(yaml('rules:', '  a:', '    run: `date`')).detail!, /must be quoted: run: "`date`"/);
   });
 
+  test('one syntax error per line: the echoes of the first are left out', () => {
+    const ds = errorsOf(yaml('rules:', '  a:', '    outputs: x.txt', '    run: {input} > x'));
+    assert.deepEqual(
+      ds.filter((d) => d.loc?.line === 4).map((d) => d.message),
+      ['YAML syntax error: Missing , or : between flow map items'],
+    );
+  });
+
+  test('an unquoted template that is a placeholder alone (a YAML map of one key): one error, with the quoted fix', () => {
+    const d = only(yaml('rules:', '  a:', '    outputs: {name}', '    run: touch {output}'));
+    assert.deepEqual(d.loc, { file: 'Rulefile', line: 3, col: 14 });
+    assert.equal(d.message, `'outputs' of rule 'a' is {name}, which YAML reads as a map, not as a template: a value that starts with '{' must be quoted ("{name}")`);
+    assert.match(only(yaml('rules:', '  a:', '    outputs: x.txt', '    run: {input}')).message, /^'run' of rule 'a' is \{input\}, which YAML reads as a map/);
+    const [entry] = errorsOf(yaml('rules:', '  a:', '    inputs: [{sample}, b]', '    outputs: "{sample}.txt"', '    run: touch {output}'));
+    assert.match(entry!.message, /^'inputs' entry \{sample\} of rule 'a' is read by YAML as a map/);
+    // A map of inputs by name is no template.
+    load(yaml('rules:', '  a:', '    inputs: {x: a.txt}', '    run: echo {inputs.x}'));
+  });
+
   test('the code frame cuts a long line around the caret', () => {
     const text = 'x'.repeat(200) + '\n';
     const lc = new LineCounter();
