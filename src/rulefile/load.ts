@@ -271,8 +271,8 @@ function readConfigFile(cwd: string, file: string): { layer: ReturnType<typeof l
   const digest = sha256Hex(bytes);
   const src = new SourceFile(file, bytes.toString('utf8'));
   if (src.doc.errors.length > 0) {
-    const err = src.doc.errors[0]!;
-    throw new UserError([{ message: `--configfile: YAML/JSON syntax error: ${err.message.split('\n')[0]}`, loc: src.at(err.pos[0]) }]);
+    const d = src.syntaxError(src.doc.errors[0]!);
+    throw new UserError([{ ...d, message: `--configfile: ${d.message.replace(/^YAML/, 'YAML/JSON')}` }]);
   }
   if (src.aliasProblems.length > 0) throw new UserError(src.aliasProblems);
   const top = src.doc.contents as Node | null;

@@ -35,6 +35,9 @@ export const RULE_KEYS = [
   'temp',
 ] as const;
 
+/** Rule keys whose value is a template (or a list of them), where `{name}` unquoted is a mistake. */
+const TEMPLATE_KEYS = new Set(['inputs', 'outputs', 'order_only', 'run', 'log', 'depfile', 'script', 'description']);
+
 /** The keys of a rule's `slurm:` map. */
 export const SLURM_KEYS = ['partition', 'account', 'extra'];
 
@@ -112,6 +115,7 @@ export class RuleParser {
     // `outputs: {name}` is a YAML map of one key with no value, not the template it looks like.
     // It is reported, then read as the template it stands for, so one mistake gives one error.
     for (const [key, entry] of values) {
+      if (!TEMPLATE_KEYS.has(key)) continue;
       const shown = flowMapTemplate(src, entry.value);
       if (shown !== undefined) {
         this.error(`'${key}' of rule '${name}' is ${shown}, which YAML reads as a map, not as a template: a value that starts with '{' must be quoted ("${shown}")`, src.loc(entry.value));
