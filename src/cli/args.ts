@@ -86,6 +86,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'why', args: 'TARGET...', summary: 'why TARGET would be built: the chain of reasons down to what changed', flags: ['check', ...CONFIG_FLAGS] },
   { name: 'help', args: '[COMMAND]', summary: 'show the help of rules, or of COMMAND (= --help)', flags: [] },
+  { name: 'completion', args: 'bash|zsh|fish', summary: 'print a shell completion script: source <(rules completion bash)', flags: [] },
 ];
 
 /** The command `word` is likely a mistyping of (a letter or two off, two letters swapped), if any. */

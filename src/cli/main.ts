@@ -91,6 +91,7 @@ async function run(args: ParsedArgs): Promise<number> {
       const opts = buildOptions(args, watching);
       return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
+    if (cmd.name === 'completion') return await completionCommand(args);
     const { cleanCommand, configCommand, graphCommand, initCommand, listCommand, whyCommand } = await import('./commands.js');
     switch (cmd.name) {
       case 'graph':
@@ -121,6 +122,17 @@ function changeDirectory(args: ParsedArgs): void {
   } catch {
     throw new UserError(`-C ${dir}: no such directory`);
   }
+}
+
+/** `rules completion SHELL`: the script on stdout. */
+async function completionCommand(args: ParsedArgs): Promise<number> {
+  const { completionScript, SHELLS } = await import('./completion.js');
+  const shell = args.positionals[0];
+  if (args.positionals.length !== 1 || !(SHELLS as readonly string[]).includes(shell!)) {
+    throw new UserError(`'rules completion' takes one shell: ${SHELLS.join(', ')}${shell === undefined ? '' : ` (got '${args.positionals.join(' ')}')`}`);
+  }
+  process.stdout.write(completionScript(shell as (typeof SHELLS)[number]));
+  return 0;
 }
 
 function reportError(e: unknown): number {

@@ -23,8 +23,10 @@ export { findRulefile, RULEFILE_NAMES } from './find.js';
 
 /** The keys a Rulefile is made of, as the message for a Rulefile that is no map names them. */
 const MAIN_KEYS = ['config', 'include', 'default', 'shell', 'env', 'rules'];
-const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs', 'tables'];
-const INCLUDE_KEYS = ['config', 'rules'];
+/** The keys a Rulefile may have (schema/rulefile.schema.json lists the same). */
+export const TOP_KEYS = [...MAIN_KEYS, 'implicit_inputs', 'tables'];
+/** The keys an included file may have. */
+export const INCLUDE_KEYS = ['config', 'rules'];
 
 export interface LoadOptions {
   /** Working directory: where the Rulefile is looked up and paths are shown from. */
@@ -189,7 +191,7 @@ export function loadProject(opts: LoadOptions): Project {
       problems.push({ message: `'rules' must be a map of rule names to rules, not ${describeNode(node)}`, loc: src.loc(node ?? keyNode) });
       continue;
     }
-    const parser = new RuleParser(src, config, problems, implicitInputs, tables, brokenTables);
+    const parser = new RuleParser(src, config, problems, implicitInputs, tables, brokenTables, warnings);
     for (const e of src.entries(node, true)) {
       const first = definedAt.get(e.key);
       const here = src.loc(e.keyNode);
@@ -269,8 +271,8 @@ function readConfigFile(cwd: string, file: string): { layer: ReturnType<typeof l
   const digest = sha256Hex(bytes);
   const src = new SourceFile(file, bytes.toString('utf8'));
   if (src.doc.errors.length > 0) {
-    const err = src.doc.errors[0]!;
-    throw new UserError([{ message: `--configfile: YAML/JSON syntax error: ${err.message.split('\n')[0]}`, loc: src.at(err.pos[0]) }]);
+    const d = src.syntaxError(src.doc.errors[0]!);
+    throw new UserError([{ ...d, message: `--configfile: ${d.message.replace(/^YAML/, 'YAML/JSON')}` }]);
   }
   if (src.aliasProblems.length > 0) throw new UserError(src.aliasProblems);
   const top = src.doc.contents as Node | null;

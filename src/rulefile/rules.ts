@@ -2,7 +2,7 @@
 // and their placeholders, wildcards. Problems are collected, not thrown, so a
 // user sees every mistake of a Rulefile in one run.
 
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar } from 'yaml';
 import type { Node } from 'yaml';
 import { formatLocation, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { didYouMean, suggest } from '../util/strings.js';
@@ -35,6 +35,12 @@ export const RULE_KEYS = [
   'temp',
 ] as const;
 
+/** Rule keys whose value is a template (or a list of them), where `{name}` unquoted is a mistake. */
+const TEMPLATE_KEYS = new Set(['inputs', 'outputs', 'order_only', 'run', 'log', 'depfile', 'script', 'description']);
+
+/** The keys of a rule's `slurm:` map. */
+export const SLURM_KEYS = ['partition', 'account', 'extra'];
+
 /** Names with a meaning of their own in templates; no wildcard may take them. */
 const RESERVED = new Set(['input', 'inputs', 'output', 'outputs', 'log', 'params', 'config', 'resources', 'wildcards', 'raw']);
 const GLOB_CHARS = /[*?[]/;
@@ -62,6 +68,8 @@ export class RuleParser {
     private readonly tables: ReadonlyMap<string, Table> = new Map(),
     /** Tables declared but not loaded (their problem is reported): using one is no further error. */
     private readonly brokenTables: ReadonlySet<string> = new Set(),
+    /** Where load-time warnings go: a `run` cut by a comment, a placeholder quoted twice. */
+    private readonly warnings: Diagnostic[] = [],
   ) {}
 
   /** Each rule's wildcards as a set, so checking a name costs the same however many a rule has. */
@@ -103,6 +111,16 @@ export class RuleParser {
         continue;
       }
       values.set(e.key, { value: e.value, keyNode: e.keyNode });
+    }
+    // `outputs: {name}` is a YAML map of one key with no value, not the template it looks like.
+    // It is reported, then read as the template it stands for, so one mistake gives one error.
+    for (const [key, entry] of values) {
+      if (!TEMPLATE_KEYS.has(key)) continue;
+      const shown = flowMapTemplate(src, entry.value);
+      if (shown !== undefined) {
+        this.error(`'${key}' of rule '${name}' is ${shown}, which YAML reads as a map, not as a template: a value that starts with '{' must be quoted ("${shown}")`, src.loc(entry.value));
+        entry.value = asScalar(shown, entry.value!);
+      }
     }
     const get = (k: string) => values.get(k)?.value ?? null;
     const has = (k: string) => values.has(k) && values.get(k)!.value !== null;
@@ -157,7 +175,10 @@ export class RuleParser {
       const runNode = get('run');
       if (runNode !== null) {
         const t = this.template(rule, runNode, 'run', `'run' of rule '${name}'`);
-        if (t) rule.run = t;
+        if (t) {
+          rule.run = t;
+          this.warnRun(rule, runNode, t);
+        }
       }
     }
     this.parseCommandFiles(rule, values, has, get);
@@ -166,6 +187,42 @@ export class RuleParser {
       this.error(`rule '${name}' has outputs but no 'run' command to make them`, loc);
     }
     return this.problems.length === errorsBefore ? rule : undefined;
+  }
+
+  // ---- warnings on `run` ---------------------------------------------------
+
+  /**
+   * A plain `run` value followed by ` #` on its line: YAML took the rest of
+   * the line for a comment, so the command was cut there. And each
+   * placeholder that the command itself puts in quotes: every value is
+   * shell-quoted already, so its quotes would reach the program.
+   */
+  private warnRun(rule: Rule, node: Node, t: Template): void {
+    const src = this.src;
+    const range = node.range;
+    if (isScalar(node) && node.type === Scalar.PLAIN && range) {
+      const after = /^[ \t]+(#[^\r\n]*)/.exec(src.text.slice(range[1], range[1] + 4096));
+      if (after) {
+        const cut = after[1]!;
+        const whole = `${String(node.value)} ${cut}`;
+        this.warnings.push({
+          message:
+            `'run' of rule '${rule.name}' is cut at ' #': YAML reads '${shorten(cut)}' as a comment, so the command is '${shorten(String(node.value))}'. ` +
+            `If the '#' belongs to the command, quote the whole value (run: ${shorten(JSON.stringify(whole))}) or write it as a block (run: |, then the command on the next line); ` +
+            `if it is a comment, put it on a line of its own`,
+          loc: src.at(range[1] + after[0].indexOf('#')),
+        });
+      }
+    }
+    for (const q of quotedPlaceholders(t)) {
+      const raw = q.ph.path[0] === 'params' ? ` (or {raw.${q.ph.text}} to insert the value as it is)` : '';
+      this.warnings.push({
+        message:
+          `'{${q.ph.text}}' in 'run' of rule '${rule.name}' is inside ${q.quote === "'" ? 'single' : 'double'} quotes, but rules already shell-quotes every value it substitutes: ` +
+          `a value that needs quoting would be quoted twice and reach the command with its quotes. Remove the quotes around it${raw}`,
+        loc: src.locIn(node, q.ph.offset),
+      });
+    }
   }
 
   // ---- files the command names (SPEC §6) ----------------------------------
@@ -652,6 +709,11 @@ export class RuleParser {
   private inputItems(rule: Rule, raw: Node | null, key: string): InputItem[] {
     const node = this.src.resolve(raw);
     if (isSeq(node)) return node.items.flatMap((n) => this.inputItems(rule, n as Node, key));
+    const shown = flowMapTemplate(this.src, node);
+    if (shown !== undefined) {
+      this.error(`'${key}' entry ${shown} of rule '${rule.name}' is read by YAML as a map, not as a template: a value that starts with '{' must be quoted ("${shown}")`, this.src.loc(node));
+      return this.inputItems(rule, asScalar(shown, node as Node), key);
+    }
     if (isMap(node)) {
       const item = this.expandItem(rule, node, key);
       return item ? [item] : [];
@@ -804,7 +866,7 @@ export class RuleParser {
 
   /** `slurm: { partition: P, account: A, extra: "--flag ..." or [--flag, ...] }`. */
   private parseSlurm(rule: Rule, node: Node): void {
-    const keys = ['partition', 'account', 'extra'];
+    const keys = SLURM_KEYS;
     if (!isMap(node)) {
       this.error(`'slurm' of rule '${rule.name}' must be a map with keys ${keys.join(', ')}, not ${describeNode(node)}`, this.src.loc(node));
       return;
@@ -873,6 +935,70 @@ function depfilePlaceholderProblem(rule: Rule, ph: Placeholder, shown: string): 
 /** The names (wildcards, expand names) whose values a lookup is keyed by. */
 function lookupNames(lookup: Lookup): string[] {
   return lookup.kind === 'table' ? [lookup.table.key] : lookup.steps.flatMap((s) => ('name' in s ? [s.name] : []));
+}
+
+/**
+ * The placeholders of a `run` template that stand inside shell quotes: any
+ * inside single quotes, and those inside double quotes that hold one word
+ * (`"{input}"`, `"--title={params.t}"`). A double-quoted text with spaces
+ * is most likely a command handed on (`bash -c "sort {input}"`), where the
+ * quoting is right. `{raw.…}` values are inserted as they are, and resource
+ * values are numbers: neither is quoted twice.
+ */
+export function quotedPlaceholders(t: Template): { ph: Placeholder; quote: string }[] {
+  const src = t.source;
+  const at = new Map(t.placeholders.map((p) => [p.offset, p]));
+  const out: { ph: Placeholder; quote: string }[] = [];
+  let quote = '';
+  let inside: Placeholder[] = [];
+  let spaced = false;
+  let wordStart = true;
+  for (let i = 0; i < src.length; i++) {
+    const ph = at.get(i);
+    if (ph !== undefined) {
+      if (quote !== '' && ph.path[0] !== 'raw' && ph.path[0] !== 'resources') inside.push(ph);
+      i += ph.text.length + 1;
+      wordStart = false;
+      continue;
+    }
+    const c = src[i]!;
+    if (quote === '') {
+      if (c === '\\') i++;
+      else if (c === '#' && wordStart) while (i + 1 < src.length && src[i + 1] !== '\n') i++;
+      else if (c === "'" || c === '"') {
+        quote = c;
+        inside = [];
+        spaced = false;
+      }
+      wordStart = /[\s;&|()<>]/.test(c);
+    } else if (c === quote) {
+      if (quote === "'" || !spaced) out.push(...inside.map((p) => ({ ph: p, quote })));
+      quote = '';
+      wordStart = false;
+    } else if (quote === '"' && c === '\\') {
+      i++;
+    } else if (/\s/.test(c)) {
+      spaced = true;
+    }
+  }
+  return out;
+}
+
+/**
+ * The text of a flow map whose keys all have no value (`{name}`, `{a, b}`):
+ * what an unquoted template that is a placeholder alone becomes in YAML.
+ */
+function flowMapTemplate(src: SourceFile, node: unknown): string | undefined {
+  if (!isMap(node) || !node.flow || node.items.length === 0 || !node.range) return undefined;
+  if (!node.items.every((pair) => isScalar(pair.key) && isEmpty(pair.value))) return undefined;
+  return src.text.slice(node.range[0], node.range[1]).trim();
+}
+
+/** A string scalar standing where `node` stands in the text. */
+function asScalar(text: string, node: Node): Scalar {
+  const scalar = new Scalar(text);
+  if (node.range) scalar.range = node.range;
+  return scalar;
 }
 
 /** Marks a problem that was reported already, at a place of its own. */

@@ -3,10 +3,11 @@
 
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Scalar, visit } from 'yaml';
-import type { Alias, Document, Node, YAMLMap } from 'yaml';
+import type { Alias, Document, Node, YAMLError, YAMLMap } from 'yaml';
 import { UserError, type Diagnostic, type SourceLocation } from '../util/errors.js';
 import { sha256Hex } from '../util/hash.js';
 import { setKey } from './config.js';
+import { codeFrame, syntaxHint } from './syntax.js';
 
 /**
  * How many YAML nodes the aliases of one file may bring in, in all, before
@@ -67,7 +68,7 @@ export class SourceFile {
           const target = anchors.get(node.source);
           if (target === undefined) {
             this.targets.set(node, null);
-            this.aliasProblems.push({ message: `alias '*${node.source}' has no anchor '&${node.source}' before it`, loc: this.loc(node) });
+            this.aliasProblems.push({ message: `alias '*${node.source}' has no anchor '&${node.source}' before it (a value starting with '*' is a YAML alias: quote a glob, "*${node.source}")`, loc: this.loc(node) });
           } else if (encloses(target, node)) {
             this.targets.set(node, null);
             const l = this.loc(target);
@@ -117,11 +118,15 @@ export class SourceFile {
     }
     const src = new SourceFile(display, bytes.toString('utf8'));
     src.digest = sha256Hex(bytes);
-    const errors = src.doc.errors;
-    const problems: Diagnostic[] = errors.slice(0, MAX_SYNTAX_ERRORS).map((err) => ({
-      message: `YAML syntax error: ${firstLine(err.message)}`,
-      loc: src.at(err.pos[0]),
-    }));
+    // The errors after the first on a line are mostly its echoes: one per line says it.
+    const lines = new Set<number>();
+    const errors = src.doc.errors.filter((err) => {
+      const line = src.at(err.pos[0]).line;
+      if (lines.has(line)) return false;
+      lines.add(line);
+      return true;
+    });
+    const problems: Diagnostic[] = errors.slice(0, MAX_SYNTAX_ERRORS).map((err) => src.syntaxError(err));
     if (errors.length > MAX_SYNTAX_ERRORS) {
       problems.push({ message: `... and ${errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`, loc: src.at(errors[MAX_SYNTAX_ERRORS]!.pos[0]) });
     }
@@ -131,6 +136,17 @@ export class SourceFile {
     if (problems.length === 0 && nul >= 0) problems.push({ message: 'YAML syntax error: a raw NUL character is not allowed', loc: src.at(nul) });
     if (problems.length > 0) throw new UserError(problems);
     return src;
+  }
+
+  /** A YAML syntax error at its place, with the line and a caret under it, and a hint on the fix. */
+  syntaxError(err: YAMLError): Diagnostic {
+    const offset = err.pos[0];
+    const loc = this.at(offset);
+    const lineText = this.text.slice(this.lines.lineStarts[loc.line - 1], this.lines.lineStarts[loc.line] ?? this.text.length);
+    const hint = syntaxHint(err, lineText.replace(/[\r\n]+$/, ''));
+    const frame = codeFrame(this.text, this.lines, offset);
+    const detail = [frame, hint === undefined ? undefined : `  hint: ${hint}`].filter((l) => l !== undefined).join('\n');
+    return { message: `YAML syntax error: ${firstLine(err.message)}`, loc, ...(detail === '' ? {} : { detail }) };
   }
 
   at(offset: number): SourceLocation {

@@ -11,6 +11,8 @@ export interface SourceLocation {
 export interface Diagnostic {
   message: string;
   loc?: SourceLocation;
+  /** Lines shown under the message: the source line with a caret, a hint on how to fix it. */
+  detail?: string;
 }
 
 /** `FILE:LINE:COL` (`FILE:LINE` for a whole line), as editors and terminals recognise a place. */
@@ -19,7 +21,8 @@ export function formatLocation(loc: SourceLocation): string {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return d.loc ? `${formatLocation(d.loc)}: ${d.message}` : d.message;
+  const text = d.loc ? `${formatLocation(d.loc)}: ${d.message}` : d.message;
+  return d.detail === undefined ? text : `${text}\n${d.detail}`;
 }
 
 /** A problem in the user's input: printed without a stack trace, exit status 2 by default. */

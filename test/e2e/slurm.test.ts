@@ -334,7 +334,7 @@ describe('rules build --executor slurm', () => {
         '    inputs: [a.txt, b.txt, c.txt]',
         '  say:',
         '    outputs: "{x}.txt"',
-        '    run: echo "marker-out-{wildcards.x}"; echo "marker-err-{wildcards.x}" >&2; touch {output}',
+        '    run: echo marker-out-{wildcards.x}; echo marker-err-{wildcards.x} >&2; touch {output}',
         '  logged:',
         '    outputs: c.txt',
         '    log: logs/c.log',

@@ -61,8 +61,10 @@ export function errorsIn(dir: string, opts: Partial<LoadOptions> = {}): Diagnost
   assert.ok(thrown.diagnostics.length > 0, 'a UserError should carry at least one diagnostic');
   assert.equal(
     thrown.message,
-    // A whole line (a row of a table file, column 0) is shown as FILE:LINE.
-    thrown.diagnostics.map((d) => (d.loc ? `${d.loc.file}:${d.loc.line}${d.loc.col > 0 ? `:${d.loc.col}` : ''}: ${d.message}` : d.message)).join('\n'),
+    // A whole line (a row of a table file, column 0) is shown as FILE:LINE; a detail (code frame, hint) follows on lines of its own.
+    thrown.diagnostics
+      .map((d) => (d.loc ? `${d.loc.file}:${d.loc.line}${d.loc.col > 0 ? `:${d.loc.col}` : ''}: ${d.message}` : d.message) + (d.detail === undefined ? '' : `\n${d.detail}`))
+      .join('\n'),
   );
   return thrown.diagnostics;
 }
