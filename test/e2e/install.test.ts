@@ -213,3 +213,35 @@ describe('the packed package, installed', () => {
     assert.equal(checked.status, 0, checked.stdout + checked.stderr);
   });
 });
+
+test("the README's set-up, after `npm ci`: its install and the example pipeline, word for word, in a copy of the clone", () => {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const setUp = readme.slice(readme.indexOf('## Set up'), readme.indexOf('## A five-minute tutorial'));
+  const block = /^```sh\n([\s\S]*?)^```/m.exec(setUp);
+  assert.ok(block, 'the set-up has a sh block');
+  const lines = block[1]!.split('\n').filter(Boolean).map((l) => l.replace(/\s+#.*$/, ''));
+  assert.equal(lines.length, 2, 'two commands: install and run the example, then the tests');
+  assert.equal(lines[1], 'npm test');
+  // `npm ci` has been run: it is what made this test. The rest of the line is run as written.
+  assert.ok(lines[0]!.startsWith('npm ci && '), lines[0]);
+  const rest = lines[0]!.slice('npm ci && '.length);
+  assert.match(rest, /^npm i -g \. && rules -f Rulefile\.example build$/);
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rules-setup-')));
+  try {
+    // A clone after `npm ci`, as far as the install and the example need it: the bundled CLI is whole by itself.
+    const clone = path.join(tmp, 'clone');
+    for (const p of ['package.json', 'package-lock.json', 'README.md', 'LICENSE', 'Rulefile.example', 'rules', 'dist/bin', 'node_modules/yaml', 'node_modules/picomatch']) {
+      fs.cpSync(path.join(REPO, p), path.join(clone, p), { recursive: true });
+    }
+    const prefix = path.join(tmp, 'prefix');
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' };
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync('bash', ['-e', '-c', rest], { cwd: clone, env, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, `${rest}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    assert.ok(fs.realpathSync(path.join(prefix, 'bin', 'rules')).startsWith(clone), '`rules` on PATH runs the clone');
+    assert.match(r.stdout + r.stderr, /\d+ jobs done/);
+    assert.ok(fs.existsSync(path.join(clone, 'catalog.csv')), 'the example made its catalog');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
