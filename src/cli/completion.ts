@@ -167,7 +167,9 @@ function fishScript(): string {
     '# fish completion for rules. Load it in ~/.config/fish/config.fish:',
     '#   rules completion fish | source',
     'function __rules_targets',
-    `    (commandline -opc)[1] list 2>/dev/null | string match -r '^[A-Za-z_][A-Za-z0-9_-]*'`,
+    // The command typed (rules or rulefile) lists the rules; fish takes a variable as a command, not a substitution.
+    '    set -l program (commandline -opc)[1]',
+    `    $program list 2>/dev/null | string match -r '^[A-Za-z_][A-Za-z0-9_-]*'`,
     'end',
   ];
   const names = COMMANDS.map((c) => c.name).join(' ');

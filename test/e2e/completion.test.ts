@@ -72,8 +72,8 @@ describe('rules completion', () => {
     }
   });
 
-  test(`fish: ${has('fish') ? 'fish -n accepts the script' : 'fish is not installed: the script is checked by its content'}`, (t) => {
-    const p = project(t);
+  test(`fish: ${has('fish') ? 'the script loads in fish, and complete -C offers commands, flags, flag values and targets' : 'fish is not installed: the script is checked by its content'}`, (t) => {
+    const p = project(t, { Rulefile: yaml('rules:', '  all: {inputs: [a.txt]}', '  alpha:', '    outputs: a.txt', '    run: touch a.txt') });
     const r = p.run(['completion', 'fish']);
     assert.equal(r.status, 0, show(r));
     assert.match(r.stdout, /^complete -c rules -n __fish_use_subcommand -a build -d 'bring targets up to date/m);
@@ -84,6 +84,19 @@ describe('rules completion', () => {
       fs.writeFileSync(p.path('c.fish'), r.stdout);
       const syntax = spawnSync('fish', ['-n', p.path('c.fish')], { encoding: 'utf8' });
       assert.equal(syntax.status, 0, syntax.stderr);
+      // What fish offers on TAB, without its descriptions; `rules` on PATH is the CLI under test.
+      fs.mkdirSync(p.path('bin'), { recursive: true });
+      fs.writeFileSync(p.path('bin/rules'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+      const complete = (line: string) => {
+        const c = spawnSync('fish', ['--no-config', '-c', `source c.fish; complete -C'${line}'`], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, PATH: `${p.path('bin')}:${process.env.PATH}` } });
+        assert.equal(c.status, 0, c.stderr);
+        assert.equal(c.stderr, '', `fish printed errors for '${line}'`);
+        return c.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+      };
+      assert.deepEqual(complete('rules bu'), ['build']);
+      assert.deepEqual(complete('rules build --check '), ['hash', 'mtime']);
+      assert.deepEqual(complete('rules build --keep-'), ['--keep-going', '--keep-temp']);
+      assert.deepEqual(complete('rules build al'), ['all', 'alpha']);
     }
   });
 
