@@ -278,9 +278,9 @@ export function mainHelp(version: string, width = helpWidth()): string {
     '',
     'Other commands add: --format dot|mermaid|json (graph).',
     '',
-    'Exit status: 0 success or nothing to do, 1 a job failed, 2 the command could not start',
-    '(usage, Rulefile or graph error, missing source), 130 interrupted, 141 our output was closed',
-    '(`rules build | head -1`).',
+    'Exit status: 0 success or nothing to do, 1 a job failed (with --question: something would run),',
+    '2 the command could not start (usage, Rulefile or graph error, missing source), 130 interrupted,',
+    '141 our output was closed (`rules build | head -1`).',
     '',
   ], width);
 }

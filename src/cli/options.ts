@@ -43,7 +43,8 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   };
   if (value(args, 'slurm-partition') !== undefined) slurm.partition = value(args, 'slurm-partition')!;
   if (value(args, 'slurm-account') !== undefined) slurm.account = value(args, 'slurm-account')!;
-  if (executor === 'slurm' && !flag(args, 'dry-run') && !onPath('sbatch')) {
+  // A dry run, --question and --touch run nothing, so they need no sbatch.
+  if (executor === 'slurm' && !flag(args, 'dry-run') && !flag(args, 'question') && !flag(args, 'touch') && !onPath('sbatch')) {
     throw new UserError(`--executor slurm: 'sbatch' is not on PATH; run rules where SLURM's commands are (a login node), or use --executor local`);
   }
   const logFormat = value(args, 'log-format') ?? 'text';

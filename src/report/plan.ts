@@ -21,7 +21,7 @@ export function writePlanText(plan: Plan, write: (text: string) => void, command
     const reason = reasonText(plan.reasons.get(job)!);
     out += job.rule.phony ? `${job.label}: ${reason}\n` : `${job.label} ${job.name}: ${reason}\n`;
     const command = commands ? planCommand(plan, job) : undefined;
-    if (command !== undefined) out += command.replace(/\n+$/, '').replace(/^/gm, '    ') + '\n';
+    if (command !== undefined) out += command.replace(/\n+$/, '').replace(/^(?=.)/gm, '    ') + '\n';
     if (out.length >= CHUNK) {
       write(out);
       out = '';

@@ -6,8 +6,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { nonEmptyLines, project, show, waitFor, within, yaml, type Project } from './helpers.js';
+import { CLI, nonEmptyLines, project, show, waitFor, within, yaml, type Project } from './helpers.js';
 
 /** SPEC §1's pipeline in small: raw frames, calibrated, photometry, and a phony `all`. */
 const PIPELINE = yaml(
@@ -102,6 +103,13 @@ describe('rules build -n -p and -n --json', () => {
     ]);
     const long = p.run(['build', '--dry-run', '--print-commands', 'phot/f1.csv']);
     assert.equal(long.stdout, r.stdout);
+  });
+
+  test('-p: a blank line inside a command stays blank (no trailing spaces)', (t) => {
+    const p = project(t, { Rulefile: yaml('rules:', '  two:', '    outputs: two.txt', '    run: |', '      echo a > {output}', '', '      echo b >> {output}') });
+    const r = p.run(['build', '-n', '-p']);
+    assert.equal(r.status, 0, show(r));
+    assert.deepEqual(r.stdout.split('\n'), ['two two.txt: output missing: two.txt', '    echo a > two.txt', '', '    echo b >> two.txt', '']);
   });
 
   test('-p without -n is a usage error', (t) => {
@@ -223,6 +231,25 @@ describe('rules build --touch', () => {
     assert.match(r.stderr, /cannot touch 'phot\/f1.csv'/);
     assert.equal(r.stdout, '');
     assert.equal(p.mtimeMs('calibrated/f1.fits'), before);
+  });
+});
+
+describe('--executor slurm without sbatch', () => {
+  test('--touch and --question run nothing, so they need no sbatch; a build does', (t) => {
+    const p = built(t);
+    p.write({ 'raw/sci_f1.fits': 'changed\n' });
+    // A PATH without SLURM's commands (or any other): these runs start no process.
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: p.path('no-bin'), NO_COLOR: '1' };
+    delete env.NODE_TEST_CONTEXT;
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: p.dir, env, encoding: 'utf8' });
+    const build = run('build', '--executor', 'slurm');
+    assert.equal(build.status, 2, build.stderr);
+    assert.match(build.stderr, /'sbatch' is not on PATH/);
+    const q = run('build', '--executor', 'slurm', '--question');
+    assert.equal(q.status, 1, q.stderr);
+    const touched = run('build', '--executor', 'slurm', '--touch');
+    assert.equal(touched.status, 0, touched.stderr);
+    assert.match(touched.stdout, /^touched calibrate\[frame=f1\]$/m);
   });
 });
 
