@@ -258,7 +258,8 @@ export class ConsoleReporter implements Reporter {
       ...(eta !== undefined ? { etaMs: eta } : {}),
     };
     const head = progressText(progress);
-    this.status(job ? `${head} ${job.rule.description ? `${job.label}: ${job.rule.description}` : job.label}` : head, head.length);
+    const description = job ? describeJob(job) : undefined;
+    this.status(job ? `${head} ${description ? `${job.label}: ${description}` : job.label}` : head, head.length);
   }
 
   /** Writes the status line, cut to the terminal's width: its head (the counts) plain, the job after it as a label. */

@@ -47,6 +47,22 @@ function capture() {
 }
 
 describe('the console reporter', () => {
+  test("on a terminal, the status line's description has the job's wildcards filled in", () => {
+    const p = projectFrom(yaml`
+      rules:
+        make:
+          description: Make thing {n}
+          outputs: "out/{n}.txt"
+          run: touch {output}
+    `);
+    const job = buildGraph(p, ['out/7.txt'], new FakeFileSystem()).jobs[0]!;
+    const c = capture();
+    const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 80, clock: fakeClock().clock });
+    r.emit({ type: 'build-start', total: 1, upToDate: 0 });
+    r.emit({ type: 'job-start', job, reason: { kind: 'output-missing', path: 'out/7.txt' }, command: 'touch out/7.txt', attempt: 1 });
+    assert.equal(c.out.join(''), '\r\x1b[K[0/1, 1 running, 0:00] make[n=7]: Make thing 7');
+  });
+
   test('on a terminal: one status line rewritten in place, job output printed whole above it', () => {
     const [a, b] = jobs();
     const c = capture();
