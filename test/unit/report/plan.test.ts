@@ -128,7 +128,7 @@ describe('the dry-run plan, written in chunks', () => {
     same(plan);
   });
 
-  test('-p: each command under its line, every line of it indented 4 spaces; none for a phony job without one', () => {
+  test('-p: each command under its line, every line of it indented 4 spaces (a blank line left blank); none for a phony job without one', () => {
     const project = projectFrom(yaml`
       rules:
         all:
@@ -144,7 +144,7 @@ describe('the dry-run plan, written in chunks', () => {
     const plan = planOf(project, ['all'], new FakeFileSystem().put('src/a.txt', 'x'), new MemoryState().log());
     assert.equal(
       chunks(plan, (p, w) => writePlanText(p, w, true)).join(''),
-      'copy[x=a] out/a.txt: output missing: out/a.txt\n    echo a\n    \n    cp src/a.txt out/a.txt\nall: always\n',
+      'copy[x=a] out/a.txt: output missing: out/a.txt\n    echo a\n\n    cp src/a.txt out/a.txt\nall: always\n',
     );
   });
 });
