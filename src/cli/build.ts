@@ -4,7 +4,6 @@
 
 import { build, watch, type BuildOutcome } from '../build/builder.js';
 import type { BuildRequest, ReportRequest } from '../build/request.js';
-import { formatDiagnostic, type Diagnostic } from '../util/errors.js';
 import { flag, type ParsedArgs } from './args.js';
 import { buildRequest, type BuildOptions } from './options.js';
 import { commandLineReport, consoleReporter } from './reporters.js';
@@ -82,7 +81,6 @@ async function printPlan(outcome: BuildOutcome, args: ParsedArgs, opts: BuildOpt
   }
   if (!opts.planJson && empty) stderr.write('rules: nothing to do\n');
 }
-
 
 /**
  * `rules build --question` (SPEC §8): a dry run that prints nothing, not even

@@ -1,6 +1,6 @@
 // Colours on the console, kept modest: errors red, warnings yellow, job labels
 // bold. Through Node's own `util.styleText`; whether to colour at all is the
-// command line's choice (cli/stdio.ts), so these never look at a stream.
+// command line's choice (cli/reporters.ts), so these never look at a stream.
 
 import { styleText } from 'node:util';
 

@@ -27,8 +27,8 @@ function cause(plan: Plan, job: Job): Job | undefined {
   if (reason.kind === 'upstream') {
     // A glob waiting for a directory output names it with its '/' (SPEC §7).
     const path = reason.path.endsWith('/') ? reason.path.slice(0, -1) : reason.path;
-    const maker = plan.graph.producers.get(path);
-    return maker ?? undefined;
+    // null: a source, which no job makes.
+    return plan.graph.producers.get(path) ?? undefined;
   }
   if (isInert(job)) return job.deps.find((d) => plan.reasons.has(d));
   return undefined;

@@ -514,8 +514,8 @@ class Build {
     const files = this.plan.context.files;
     this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1 });
     if (!job.rule.phony) {
+      // The file system forgets what it knew of a path it touches.
       for (const out of job.outputs) files.fs.touch?.(out);
-      for (const out of job.outputs) files.fs.invalidate(out);
       files.forgetWalks();
       this.record(job, inputs);
     }

@@ -84,7 +84,7 @@ export interface FileSystem {
   readlink(path: string): string | undefined;
   /** Creates a directory and its parents. */
   mkdirp(path: string): void;
-  /** Sets the mtime of a file or directory to now, as `touch` does (`rules build --touch`). */
+  /** Sets the mtime of a file or directory to now, as `touch` does (`rules build --touch`); a cache forgets the path. */
   touch?(path: string): void;
   /** Forgets anything cached about `path` and everything under it (after a job wrote it). */
   invalidate(path: string): void;
