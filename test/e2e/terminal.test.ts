@@ -10,6 +10,20 @@ import { CLI, project, waitFor, yaml, type Files, type Project } from './helpers
 
 let sessions = 0;
 
+/**
+ * What the test runner's environment sets and Node reads to decide on colours
+ * (`CI` alone means "no colours" to Node's hasColors): none of it may reach
+ * the CLI unless a test sets it.
+ */
+const COLOUR_VARS = ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'NODE_TEST_CONTEXT', 'CI', 'TEAMCITY_VERSION', 'COLORTERM', 'TERM_PROGRAM', 'TMUX'];
+
+/** The test runner's environment without COLOUR_VARS, with TERM set. */
+function terminalEnv(term: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const v of COLOUR_VARS) delete env[v];
+  return { ...env, TERM: term };
+}
+
 /** Single quotes for sh. */
 function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -26,9 +40,11 @@ class Pane {
     opts: { width?: number; height?: number; env?: Record<string, string> } = {},
   ) {
     const env = { TERM: 'xterm-256color', ...opts.env };
-    // The test runner's NO_COLOR, FORCE_COLOR and TMUX must not reach the CLI unless a test sets them.
+    // The test runner's colour variables must not reach the CLI unless a test sets them
+    // (tmux sets its own TMUX in the pane).
     const command = [
-      'env -u NO_COLOR -u FORCE_COLOR -u NODE_TEST_CONTEXT',
+      'env',
+      ...COLOUR_VARS.filter((v) => v !== 'TMUX').map((v) => `-u ${v}`),
       ...Object.entries(env).map(([k, v]) => `${k}=${q(v)}`),
       q(process.execPath),
       q(CLI),
@@ -149,10 +165,7 @@ describe('on a terminal', () => {
     const p = project(t, {
       Rulefile: yaml('default: all', 'rules:', '  all:', '    inputs: [a.txt, b.txt]', '  make:', '    outputs: "{n}.txt"', '    run: echo made {n}; touch {output}'),
     });
-    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
-    delete env.NO_COLOR;
-    delete env.FORCE_COLOR;
-    delete env.NODE_TEST_CONTEXT;
+    const env = terminalEnv('dumb');
     // `script` runs the CLI on a pseudo-terminal and copies what the terminal receives.
     const r = spawnSync('script', ['-qfec', `${q(process.execPath)} ${q(CLI)} build -j1`, '/dev/null'], { cwd: p.dir, encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -162,10 +175,7 @@ describe('on a terminal', () => {
 
   test('a colour terminal: the status line rewritten in place, its job label bold', (t) => {
     const p = project(t, { Rulefile: yaml('rules:', '  a:', '    outputs: a.txt', '    run: touch {output}') });
-    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-    delete env.NO_COLOR;
-    delete env.FORCE_COLOR;
-    delete env.NODE_TEST_CONTEXT;
+    const env = terminalEnv('xterm-256color');
     const r = spawnSync('script', ['-qfec', `${q(process.execPath)} ${q(CLI)} build`, '/dev/null'], { cwd: p.dir, encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\r\x1b\[K\[0\/1, 1 running, 0:00\] \x1b\[1ma\x1b\[22m/, JSON.stringify(r.stdout));

@@ -22,6 +22,12 @@ describe('colours and cursor escapes', () => {
     assert.equal(colorOn(TTY, { TERM: 'dumb' }), false);
   });
 
+  test('CI set (a CI service Node does not know) means no colour, as Node says; FORCE_COLOR still turns it on', () => {
+    assert.equal(colorOn(TTY, { TERM: 'xterm-256color', CI: 'true' }), false);
+    assert.equal(colorOn(TTY, { TERM: 'xterm-256color', CI: 'true', GITHUB_ACTIONS: 'true' }), true);
+    assert.equal(colorOn(TTY, { TERM: 'xterm-256color', CI: 'true', FORCE_COLOR: '1' }), true);
+  });
+
   test('FORCE_COLOR as Node says: on even on a pipe, off with 0', () => {
     assert.equal(colorOn(PIPE, { FORCE_COLOR: '1' }), true);
     assert.equal(colorOn(TTY, { TERM: 'xterm', FORCE_COLOR: '0' }), false);
