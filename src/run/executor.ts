@@ -20,6 +20,25 @@ export interface JobSpec {
   spillPath?: string;
 }
 
+/**
+ * What a job's processes used (SPEC §9). Each figure is absent where it
+ * could not be measured; `source` says how the others were got.
+ */
+export interface JobUsage {
+  /** User plus system CPU time of the job's whole process tree, in ms. */
+  cpuMs?: number;
+  /** Peak resident memory of the job's process tree (the sum over its processes at one time), in KiB. */
+  maxRssKb?: number;
+  /** The job's own run time where the executor knows it better than the build's clock (a cluster's accounting), in ms. */
+  wallMs?: number;
+  /**
+   * `exact`: the kernel's accounting; `sampled`: read from `/proc` while the
+   * job ran (a short peak between two samples can be missed); `sacct`: the
+   * cluster's accounting.
+   */
+  source: 'exact' | 'sampled' | 'sacct';
+}
+
 /** How a job's command ended: well, or with the reason it failed. */
 export type JobOutcome = {
   exitCode: number | null;
@@ -28,6 +47,8 @@ export type JobOutcome = {
   output: string;
   /** What was cut from the front of `output`: only its last MiB is kept (run/output.ts). */
   outputCut?: OutputCut;
+  /** What the job used, where the executor could measure it. */
+  usage?: JobUsage;
 } & (
   | { ok: true }
   | {
