@@ -310,7 +310,7 @@ async function execute(
     abort.abort();
   };
   storage.onWriteError = stop;
-  const reporter = await eventLog(request.report, project.root, stop);
+  const reporter = await eventLog(request.report, project.root, stop, request.trace !== undefined ? { trace: request.trace } : {});
   // Once stopped by a failure to write, the jobs stopped were not interrupted by anyone: say what happened instead.
   const told: Reporter = { emit: (e) => reporter.emit(stateFailure === undefined ? e : asStopped(e)) };
   if (shortcut) told.emit({ type: 'shortcut', changed: shortcut.changed, deciding: shortcut.deciding, jobs: shortcut.jobs });

@@ -74,6 +74,8 @@ export interface BuildRequest {
   touch?: boolean;
   /** Decide only: run nothing, write nothing, take no lock. */
   dryRun: boolean;
+  /** `--trace FILE` (SPEC §9): write the build as Chrome trace events to this file (absolute path, and as the user named it). */
+  trace?: { path: string; shown: string };
   run: RunRequest;
   report: ReportRequest;
   /** Stops the build as Ctrl-C does: running jobs killed, their outputs removed. */

@@ -38,6 +38,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'print-commands': { long: 'print-commands', short: 'p', help: 'with -n: print each job\'s command under its line, indented 4 spaces' },
   'force-rule': { long: 'force-rule', short: 'R', value: 'RULE', repeatable: true, help: 'every job of RULE is stale (forced), and what depends on them' },
   touch: { long: 'touch', help: 'record the stale jobs as if they had run (outputs\' mtimes set to now); run nothing' },
+  trace: { long: 'trace', value: 'FILE', help: 'write the build as Chrome trace-event JSON to FILE (open it in Perfetto or chrome://tracing)' },
   directory: { long: 'directory', short: 'C', value: 'DIR', help: 'change to DIR before anything else (as make -C)' },
   help: { long: 'help', short: 'h', help: 'show help' },
   version: { long: 'version', help: 'print the version' },
@@ -56,11 +57,11 @@ const CONFIG_FLAGS = ['file', 'config', 'configfile', 'directory'];
 const SLURM_FLAGS = ['slurm-partition', 'slurm-account', 'slurm-extra', 'slurm-output-wait'];
 /** SPEC §8: questioning and steering a build (not for watch, except -R). */
 const STEERING_FLAGS = ['question', 'print-commands', 'force-rule', 'touch'];
-const BUILD_FLAGS = ['jobs', 'keep-going', 'keep-temp', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose', ...STEERING_FLAGS];
+const BUILD_FLAGS = ['jobs', 'keep-going', 'keep-temp', 'dry-run', 'force', 'check', 'json', 'watch', 'executor', ...SLURM_FLAGS, 'resources', ...CONFIG_FLAGS, 'log-format', 'quiet', 'verbose', ...STEERING_FLAGS, 'trace'];
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'build', args: '[TARGET...]', summary: 'bring targets up to date (default: `default:`, else the first rule)', flags: BUILD_FLAGS },
-  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes, until Ctrl-C (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json' && f !== 'question' && f !== 'print-commands' && f !== 'touch') },
+  { name: 'watch', args: '[TARGET...]', summary: 'build, then rebuild whenever an input changes, until Ctrl-C (= build --watch)', flags: BUILD_FLAGS.filter((f) => f !== 'watch' && f !== 'dry-run' && f !== 'json' && f !== 'question' && f !== 'print-commands' && f !== 'touch' && f !== 'trace') },
   { name: 'graph', args: '[TARGET...]', summary: 'print the job graph (stale jobs marked)', flags: ['format', 'force', 'check', ...CONFIG_FLAGS] },
   { name: 'list', args: '', summary: 'list rules with their descriptions, inputs and outputs', flags: CONFIG_FLAGS },
   {

@@ -3,6 +3,7 @@
 
 import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import type { BuildRequest, ProjectRequest, ReportRequest, SlurmSettings } from '../build/request.js';
 import type { CheckMode } from '../plan/staleness.js';
 import { UserError } from '../util/errors.js';
@@ -29,6 +30,8 @@ export interface BuildOptions {
   forceRules: string[];
   /** `--touch`: record the stale jobs as if they had run. */
   touch: boolean;
+  /** `--trace FILE`: the build as Chrome trace events, to FILE (as given). */
+  trace?: string;
 }
 
 export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
@@ -58,6 +61,9 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
   if (question && (flag(args, 'dry-run') || touch)) throw new UserError(`--question goes alone: it prints nothing and answers by its exit status (not with ${touch ? '--touch' : '-n'})`);
   if (watch && (question || touch)) throw new UserError(`${question ? '--question' : '--touch'} cannot watch: it builds nothing`);
   if (touch && flag(args, 'dry-run')) throw new UserError(`--touch cannot be a dry run: 'rules build -n' shows what it would touch`);
+  const trace = value(args, 'trace');
+  if (trace !== undefined && (flag(args, 'dry-run') || question)) throw new UserError(`--trace records a build as it runs: not with ${question ? '--question' : '-n'}, which run nothing`);
+  if (trace === '') throw new UserError(`--trace needs a file name, e.g. --trace build-trace.json`);
   return {
     executor,
     slurm,
@@ -74,6 +80,7 @@ export function buildOptions(args: ParsedArgs, watch: boolean): BuildOptions {
     printCommands: flag(args, 'print-commands'),
     forceRules: values(args, 'force-rule'),
     touch,
+    ...(trace !== undefined ? { trace } : {}),
   };
 }
 
@@ -92,6 +99,7 @@ export function buildRequest(args: ParsedArgs, opts: BuildOptions, report: Repor
     force: opts.force,
     ...(opts.forceRules.length > 0 ? { forceRules: opts.forceRules } : {}),
     ...(opts.touch ? { touch: true } : {}),
+    ...(opts.trace !== undefined ? { trace: { path: resolve(opts.trace), shown: opts.trace } } : {}),
     dryRun: opts.dryRun,
     run: {
       jobs: opts.jobs,

@@ -4,6 +4,7 @@
 import type { Job } from '../graph/model.js';
 import type { Diagnostic } from '../util/errors.js';
 import type { SkipReason, StaleReason } from '../plan/reason.js';
+import type { JobUsage } from './executor.js';
 import type { JobFailure } from './failure.js';
 import type { OutputCut } from './output.js';
 
@@ -13,16 +14,24 @@ export type BuildEvent =
   /** Only `changed` files changed since the last build: the shortcut decides `deciding` of the graph's `jobs` jobs (build/shortcut.ts). */
   | { type: 'shortcut'; changed: number; deciding: number; jobs: number }
   /** `pending`: jobs waiting for a directory another job makes (SPEC §7): the total will grow. */
-  | { type: 'build-start'; total: number; upToDate: number; pending?: number }
+  | {
+      type: 'build-start';
+      total: number;
+      upToDate: number;
+      pending?: number;
+      /** The job slots (`-j`): the lanes a timeline of the build has. */
+      slots?: number;
+    }
   /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build, planned in `durationMs`. */
   | { type: 'graph-grow'; job: Job; globs: { pattern: string; dir: string; producer: Job; matches: number }[]; added: number; total: number; pending: number; durationMs: number }
   /** The graph, as `job`'s globs grew it, cannot be built (a cycle, a missing source): `job` does not run. */
   | { type: 'graph-problem'; job: Job; diagnostics: Diagnostic[] }
   /** `job` never ran: its glob waited for a directory that `producer`, which failed, was to make. */
   | { type: 'glob-abandoned'; job: Job; pattern: string; producer: Job; pending: number }
-  | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number }
-  /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is. */
-  | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut }
+  /** `lane`: the lowest of the build's lanes (0 to slots-1) no running job holds, for a timeline. */
+  | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number; lane?: number }
+  /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is; `usage`, what it used where measured. */
+  | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut; usage?: JobUsage }
   /** A job that was stale only because of an upstream job, whose outputs came out unchanged. */
   | { type: 'job-skip'; job: Job; why: SkipReason }
   | {
@@ -37,6 +46,7 @@ export type BuildEvent =
       /** Why (report/failure.ts puts it in words: `exit status 1`, `killed by SIGKILL`, ...). */
       failure: JobFailure;
       willRetry: boolean;
+      usage?: JobUsage;
     }
   /** Watch mode: waiting for a change to these many files (and files in these many directories). */
   | { type: 'watch-idle'; files: number; dirs: number }

@@ -17,14 +17,14 @@ import { jobSignature } from '../plan/signature.js';
 import { goneTemp, isInert, recordKey, staleReason } from '../plan/staleness.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
-import type { BuildLog, FileInfo, JobRecord } from '../state/log.js';
+import { RUNS_KEPT, type BuildLog, type FileInfo, type JobRecord, type RunStat } from '../state/log.js';
 import { outputSpillPath } from '../state/output.js';
 import { UserError, type Diagnostic } from '../util/errors.js';
 import { IsDirectoryError, sameFile } from '../util/fs.js';
 import { Heap } from '../util/heap.js';
 import type { Reporter } from './events.js';
 import { readDepfile } from './depfile.js';
-import type { Executor, RunningJob } from './executor.js';
+import type { Executor, JobUsage, RunningJob } from './executor.js';
 import { names, type JobFailure, type OutputProblem } from './failure.js';
 import type { OutputCut } from './output.js';
 import { TempOutputs } from './temp.js';
@@ -74,6 +74,9 @@ class Build {
   private freeSlots: number;
   private readonly free: Map<string, number>;
   private readonly running = new Map<Job, RunningJob | undefined>();
+  /** The lane (0, 1, ...) each running job holds, for a timeline of the build: the lowest free one when it starts. */
+  private readonly lanes: (Job | undefined)[] = [];
+  private readonly laneOf = new Map<Job, number>();
   private readonly failed: Job[] = [];
   private ran = 0;
   private skipped = 0;
@@ -117,7 +120,13 @@ class Build {
     // A phony rule without a command only groups its inputs: it is done, not run.
     this.total = plan.order.filter((j) => !isInert(j)).length;
     for (const job of plan.order) if (job.pending !== undefined) this.pendingLeft++;
-    this.reporter.emit({ type: 'build-start', total: this.total, upToDate: (plan.graph.jobsInAll ?? plan.graph.jobs.length) - plan.order.length, ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}) });
+    this.reporter.emit({
+      type: 'build-start',
+      total: this.total,
+      upToDate: (plan.graph.jobsInAll ?? plan.graph.jobs.length) - plan.order.length,
+      ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}),
+      slots: this.opts.jobs,
+    });
 
     for (const job of plan.order) this.waiting[job.id] = this.staleDeps(job, 0);
     for (const job of plan.order) if (this.waiting[job.id] === 0) this.readyOrGrow(job);
@@ -348,6 +357,10 @@ class Build {
       return;
     }
     this.settled.add(job);
+    let lane = this.lanes.indexOf(undefined);
+    if (lane === -1) lane = this.lanes.length;
+    this.lanes[lane] = job;
+    this.laneOf.set(job, lane);
     void this.runJob(job, reason).then(
       (ok) => this.finish(job, ok, true),
       (e: unknown) => {
@@ -362,6 +375,11 @@ class Build {
 
   private finish(job: Job, ok: boolean, counted: boolean): void {
     if (this.running.delete(job)) this.take(job, -1);
+    const lane = this.laneOf.get(job);
+    if (lane !== undefined) {
+      this.lanes[lane] = undefined;
+      this.laneOf.delete(job);
+    }
     if (ok) {
       if (counted) this.ran++;
       // Only a graph that can grow asks which deps have finished (a job gaining deps during the build).
@@ -438,7 +456,7 @@ class Build {
     return changed;
   }
 
-  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job), dropped: readonly string[] = NO_DROPS): void {
+  private record(job: Job, inputs: Map<string, FileInfo>, deps = this.carriedDeps(job), dropped: readonly string[] = NO_DROPS, run?: RunStat): void {
     if (job.rule.phony) return;
     const files = this.plan.context.files;
     const outputs = new Map<string, FileInfo>();
@@ -457,7 +475,17 @@ class Build {
     if (before !== undefined || dropped.length > 0) rec.dropped = before === undefined ? [...dropped] : [...new Set([...before, ...dropped])];
     rememberTrees(files, log, inputs, outputs);
     if (deps !== undefined && deps.size > 0) rec.deps = deps;
+    // The history goes with the job from record to record (SPEC §9); a record made without a run keeps it as it was.
+    const runs = log.records.get(key)?.runs;
+    if (run !== undefined) rec.runs = runs === undefined ? [run] : [run, ...runs.slice(0, RUNS_KEPT - 1)];
+    else if (runs !== undefined) rec.runs = runs;
     log.done(rec);
+  }
+
+  /** The lane a running job holds, as an event's field. */
+  private lane(job: Job): { lane?: number } {
+    const lane = this.laneOf.get(job);
+    return lane !== undefined ? { lane } : {};
   }
 
   private mkdirOnce(dir: string): void {
@@ -512,7 +540,7 @@ class Build {
    */
   private touchJob(job: Job, reason: StaleReason, inputs: Map<string, FileInfo>): boolean {
     const files = this.plan.context.files;
-    this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1 });
+    this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1, ...this.lane(job) });
     if (!job.rule.phony) {
       // The file system forgets what it knew of a path it touches.
       for (const out of job.outputs) files.fs.touch?.(out);
@@ -537,7 +565,7 @@ class Build {
     const unreadable = unreadableInput(this.plan.context.files, job);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t0 = Date.now();
-      reporter.emit({ type: 'job-start', job, reason, command, attempt });
+      reporter.emit({ type: 'job-start', job, reason, command, attempt, ...this.lane(job) });
       if (command === undefined) {
         reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
         return true;
@@ -545,6 +573,7 @@ class Build {
       let failure: JobFailure | undefined;
       let output = '';
       let cut: OutputCut | undefined;
+      let usage: JobUsage | undefined;
       try {
         if (!job.rule.phony) log.started(recordKey(job), job.outputs, job.log);
         // A stale output must never survive a run that does not replace it.
@@ -588,6 +617,7 @@ class Build {
         const outcome = await running.done;
         if (jobFile !== undefined) removeJobFile(jobFile);
         output = outcome.output;
+        usage = outcome.usage;
         if (outcome.outputCut) cut = rootRelative(project.root, outcome.outputCut);
         for (const out of job.outputs) fs.invalidate(out);
         this.plan.context.files.forgetWalks();
@@ -612,15 +642,19 @@ class Build {
       // Read or not, a depfile is gone after the run: the record holds what it said.
       this.removeDepfile(job);
       const durationMs = Date.now() - t0;
+      const used = usage !== undefined ? { usage } : {};
       if (failure === undefined) {
+        const run: RunStat = { wallMs: usage?.wallMs ?? durationMs, at: Date.now() };
+        if (usage?.cpuMs !== undefined) run.cpuMs = usage.cpuMs;
+        if (usage?.maxRssKb !== undefined) run.maxRssKb = usage.maxRssKb;
         try {
-          this.record(job, inputs, deps, job.implicitInputs.length > 0 || this.plan.graph.absentWords?.has(job.rule) ? this.changedByJob(job, inputs) : NO_DROPS);
+          this.record(job, inputs, deps, job.implicitInputs.length > 0 || this.plan.graph.absentWords?.has(job.rule) ? this.changedByJob(job, inputs) : NO_DROPS, run);
         } catch (e) {
           failure = { kind: 'record', message: (e as Error).message };
         }
       }
       if (failure === undefined) {
-        reporter.emit({ type: 'job-finish', job, durationMs, output, ...(cut ? { cut } : {}) });
+        reporter.emit({ type: 'job-finish', job, durationMs, output, ...(cut ? { cut } : {}), ...used });
         return true;
       }
       const kept = this.removeOutputs(job);
@@ -628,7 +662,7 @@ class Build {
       if (!job.rule.phony) log.stopped(recordKey(job));
       const willRetry = attempt < attempts && !signal.aborted;
       const tail = logTail !== undefined ? { logTail } : {};
-      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), ...tail, command, failure: signal.aborted ? { kind: 'interrupted' } : failure, willRetry });
+      reporter.emit({ type: 'job-fail', job, durationMs, output, ...(cut ? { cut } : {}), ...tail, command, failure: signal.aborted ? { kind: 'interrupted' } : failure, willRetry, ...used });
       if (!willRetry) return false;
     }
     return false;

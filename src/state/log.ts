@@ -6,7 +6,7 @@
 // Line: `CRC32HEX JSON`. Records: S (a job started: incomplete until D),
 // D (a job finished, with its signature and its files: `i` inputs, `o`
 // outputs, `d` dependencies discovered in its depfile, `r` the hashes of
-// the job's own table rows), X (forgotten, after
+// the job's own table rows, `h` its last runs' times and usage), X (forgotten, after
 // clean), T (the files inside a directory input or output as last seen: for
 // the hash cache, once per directory however many jobs read it).
 //
@@ -69,7 +69,31 @@ export interface JobRecord {
   deps?: Map<string, FileInfo>;
   /** Implicit inputs (SPEC §6) the job changed while it ran: no longer its inputs, for good. */
   dropped?: string[];
+  /**
+   * The job's last runs that succeeded (SPEC §9), newest first, at most
+   * `RUNS_KEPT`: how long each took and what it used. Absent when it never
+   * ran (a record made for an adopted output, or by `--touch`).
+   */
+  runs?: RunStat[];
 }
+
+/** One run of a job, as the history keeps it. */
+export interface RunStat {
+  /** Wall time, in ms. */
+  wallMs: number;
+  /** CPU time (user plus system) of its process tree, in ms, where measured. */
+  cpuMs?: number;
+  /** Peak resident memory of its process tree, in KiB, where measured. */
+  maxRssKb?: number;
+  /** When it ended, in ms since the epoch (kept to the second). */
+  at: number;
+}
+
+/** How many runs of a job its record keeps. */
+export const RUNS_KEPT = 5;
+
+/** A run on disk: [wallMs, cpuMs or -1, maxRssKb or -1, seconds since the epoch]. */
+type RunRow = [number, number, number, number];
 
 type FileRow = [string, number, number, number, string];
 
@@ -89,6 +113,8 @@ interface DoneLine {
   n?: string[];
   /** The signature's table rows (Signature.tables), when the job reads any. */
   r?: [string, number][];
+  /** The job's last runs (JobRecord.runs), newest first. */
+  h?: RunRow[];
 }
 interface StartLine {
   t: 'S';
@@ -762,7 +788,23 @@ function doneLine(r: JobRecord): DoneLine {
   if (r.deps !== undefined && r.deps.size > 0) line.d = toRows(r.deps);
   if (r.dropped !== undefined && r.dropped.length > 0) line.n = r.dropped;
   if (g.tables !== undefined) line.r = g.tables;
+  if (r.runs !== undefined && r.runs.length > 0) line.h = r.runs.slice(0, RUNS_KEPT).map((x) => [x.wallMs, x.cpuMs ?? -1, x.maxRssKb ?? -1, Math.round(x.at / 1000)]);
   return line;
+}
+
+/** The runs of a D line; rows that are not four numbers are left out. */
+function runsOf(rows: unknown): RunStat[] | undefined {
+  if (!Array.isArray(rows)) return undefined;
+  const runs: RunStat[] = [];
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length !== 4 || !row.every((x) => typeof x === 'number' && Number.isFinite(x))) continue;
+    const [wallMs, cpuMs, maxRssKb, at] = row as RunRow;
+    const run: RunStat = { wallMs, at: at * 1000 };
+    if (cpuMs >= 0) run.cpuMs = cpuMs;
+    if (maxRssKb >= 0) run.maxRssKb = maxRssKb;
+    runs.push(run);
+  }
+  return runs.length > 0 ? runs : undefined;
 }
 
 function encode(line: Line): string {
@@ -814,6 +856,8 @@ function recordOf(line: DoneLine): JobRecord {
   if (line.l !== undefined) rec.log = line.l;
   if (Array.isArray(line.d)) rec.deps = toMap(line.d);
   if (Array.isArray(line.n) && line.n.length > 0) rec.dropped = line.n.filter((x) => typeof x === 'string');
+  const runs = runsOf(line.h);
+  if (runs !== undefined) rec.runs = runs;
   return rec;
 }
 
@@ -887,7 +931,7 @@ function rowPaths(line: string): string[] {
   const from = line.indexOf('"i":[');
   if (from === -1) return paths;
   let to = line.length;
-  for (const next of ['"l":', '"d":', '"n":', '"r":']) {
+  for (const next of ['"l":', '"d":', '"n":', '"r":', '"h":']) {
     const at = line.indexOf(next, from);
     if (at !== -1 && at < to) to = at;
   }

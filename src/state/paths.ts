@@ -36,6 +36,10 @@ const ENTRIES = {
   eventLog: { rel: 'logs/events.jsonl', kind: 'file' },
   /** The event log's older generation, once it was rotated. */
   oldEventLog: { rel: 'logs/events.1.jsonl', kind: 'file' },
+  /** What the last builds ran, how long each job took and what it used (state/history.ts, SPEC §9). */
+  history: { rel: 'history', kind: 'dir' },
+  historyLastBuild: { rel: 'history/last-build.json', kind: 'file' },
+  historyRules: { rel: 'history/rules.json', kind: 'file' },
   /** Tells git to leave all of .rules/ alone; written when .rules/ is made. */
   gitignore: { rel: '.gitignore', kind: 'file' },
 } as const satisfies Record<string, { rel: string; kind: 'file' | 'dir' }>;
@@ -100,6 +104,16 @@ export function slurmDir(root: string): string {
   return statePath(root, 'slurm');
 }
 
+/** The last build that ran a job: its timeline (state/history.ts). */
+export function lastBuildPath(root: string): string {
+  return statePath(root, 'historyLastBuild');
+}
+
+/** What each rule's jobs took and used, over the builds (state/history.ts). */
+export function ruleHistoryPath(root: string): string {
+  return statePath(root, 'historyRules');
+}
+
 /** The event log every build appends to (JSON lines). */
 export function eventLogPath(root: string): string {
   return statePath(root, 'eventLog');
@@ -124,7 +138,7 @@ export function rotateEventLog(root: string, maxBytes = EVENT_LOG_MAX_BYTES): vo
  * under .rules/ is left alone. The lock and its mutex are checked as they are
  * taken (state/lock.ts).
  */
-const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'spareMarkers', 'output', 'jobs'];
+const LAYOUT: readonly StateEntry[] = ['log', 'logCopy', 'stamp', 'jobIndex', 'eventLogs', 'eventLog', 'oldEventLog', 'slurm', 'started', 'spareMarkers', 'output', 'jobs', 'history', 'historyLastBuild', 'historyRules'];
 
 /**
  * Makes .rules/ if needed, with a .gitignore (`*`) that keeps all of it out
