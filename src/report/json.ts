@@ -158,10 +158,10 @@ export class JsonReporter implements Reporter {
         this.log.error({ event: 'glob-abandoned', ...jobFields(e.job), glob: e.pattern, after: e.producer.label }, `${e.job.label} not run: ${e.producer.label} failed`);
         break;
       case 'job-start':
-        this.log.info({ event: 'job-started', ...jobFields(e.job), reason: reasonText(e.reason), attempt: e.attempt, command: e.command }, `started ${e.job.label}`);
+        this.log.info({ event: 'job-started', ...jobFields(e.job), reason: reasonText(e.reason), attempt: e.attempt, command: e.command, lane: e.lane }, `started ${e.job.label}`);
         break;
       case 'job-finish':
-        this.log.info({ event: 'job-finished', ...jobFields(e.job), durationMs: e.durationMs }, `finished ${e.job.label}`);
+        this.log.info({ event: 'job-finished', ...jobFields(e.job), durationMs: e.durationMs, cpuMs: e.usage?.cpuMs, maxRssKb: e.usage?.maxRssKb }, `finished ${e.job.label}`);
         break;
       case 'job-skip': {
         const why = skipText(e.why);
@@ -171,7 +171,7 @@ export class JsonReporter implements Reporter {
       case 'job-fail': {
         const error = failureText(e.failure);
         this.log.error(
-          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error, willRetry: e.willRetry, output: e.output, outputCut: e.cut },
+          { event: 'job-failed', ...jobFields(e.job), durationMs: e.durationMs, error, willRetry: e.willRetry, output: e.output, outputCut: e.cut, cpuMs: e.usage?.cpuMs, maxRssKb: e.usage?.maxRssKb },
           `failed ${e.job.label}: ${error}`,
         );
         break;

@@ -17,10 +17,12 @@ describe('the JSON reporter', () => {
     r.emit({ type: 'build-start', total: 1, upToDate: 0 });
     r.emit({ type: 'job-finish', job, durationMs: 7, output: '' });
     r.emit({ type: 'build-finish', ok: false, ran: 1, skipped: 0, failed: 1, notRun: 0, interrupted: false, durationMs: 9 });
+    r.emit({ type: 'job-start', job, reason: { kind: 'forced' }, command: 'x', attempt: 1, lane: 3 });
+    r.emit({ type: 'job-finish', job, durationMs: 8, output: '', usage: { cpuMs: 5, maxRssKb: 2048, source: 'exact' } });
     r.close();
     const lines = readFileSync(path, 'utf8').split('\n');
     assert.equal(lines.pop(), '', 'the last line ends with a newline');
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 5);
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(Object.keys(parsed[0]!), ['level', 'time', 'pid', 'event', 'jobs', 'upToDate', 'msg']);
     assert.deepEqual(Object.keys(parsed[1]!), ['level', 'time', 'pid', 'event', 'job', 'rule', 'wildcards', 'outputs', 'durationMs', 'msg']);
@@ -31,6 +33,9 @@ describe('the JSON reporter', () => {
     assert.equal(parsed[2]!.level, 50);
     assert.equal(parsed[2]!.msg, 'build failed');
     assert.equal('freedBytes' in parsed[2]!, false);
+    // A job's lane, and what it used where measured (SPEC §9).
+    assert.equal(parsed[3]!.lane, 3);
+    assert.deepEqual([parsed[4]!.cpuMs, parsed[4]!.maxRssKb], [5, 2048]);
   });
 
   test('with no fixed fields, a line starts with level and time and goes on with the event', (t) => {
