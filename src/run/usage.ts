@@ -240,7 +240,7 @@ export class UsageMeter {
       if (now - j.started >= FIRST_SAMPLE_MS - 10) jobs.set(j.pid, { job: j, ticks: 0, pages: 0 });
     }
     if (jobs.size === 0) return;
-    const began = performance.now();
+    const began = this.clock.now();
     // The processes of a job were started after it, and PIDs are given in
     // turn: only the PIDs from the oldest running job's to the last one given
     // (going round past the largest PID) need reading, not those of every
@@ -271,7 +271,7 @@ export class UsageMeter {
       job.cpuSeenMs = Math.max(job.cpuSeenMs ?? 0, ticks * this.units.tickMs);
     }
     // Scans cost more on a machine with many processes: sample less often there.
-    this.interval = Math.min(SAMPLE_MAX_MS, Math.max(SAMPLE_MS, (performance.now() - began) / SCAN_SHARE));
+    this.interval = Math.min(SAMPLE_MAX_MS, Math.max(SAMPLE_MS, (this.clock.now() - began) / SCAN_SHARE));
     for (const { job } of jobs.values()) job.due = now + this.interval;
   }
 }
