@@ -100,7 +100,7 @@ export interface MeterClock {
 }
 
 /** A job's first sample is taken this long after its start: most jobs of a big build have ended by then. */
-export const FIRST_SAMPLE_MS = 30;
+export const FIRST_SAMPLE_MS = 50;
 /** The least time between two samples of a job. */
 export const SAMPLE_MS = 200;
 /** The most time between two samples of a job, however slow a scan. */
@@ -148,8 +148,9 @@ export class UsageMeter {
 
   /** Starts following the job whose process (and process group) is `pid`. */
   start(pid: number): Metered {
-    // Whatever was reaped since the last reading without being announced is not a job's.
-    this.lastTicks = this.selfChildTicks() ?? this.lastTicks;
+    // Whatever was reaped while no job ran is not a job's. (While jobs run,
+    // every child reaped here is announced: a job's 'exit', or foreignExited.)
+    if (this.running.size === 0 && !this.batch) this.lastTicks = this.selfChildTicks() ?? this.lastTicks;
     const now = this.clock.now();
     const job: Metered = { pid, started: now, due: now + FIRST_SAMPLE_MS };
     this.running.set(pid, job);
@@ -160,8 +161,10 @@ export class UsageMeter {
   /**
    * The job's process was reaped (its 'exit' event, which runs right after the
    * reaping): the CPU this process's children gained since the last reading
-   * belongs to it and to any job reaped at the same time. Resolves once those
-   * have all been counted.
+   * belongs to it and to any job reaped at the same time. libuv reaps every
+   * child that has ended before it calls their exit callbacks, so those
+   * callbacks all run before `soon`, where the growth is read, once for them
+   * all. Resolves then.
    */
   exited(job: Metered): Promise<JobUsage> {
     this.running.delete(job.pid);
@@ -175,23 +178,22 @@ export class UsageMeter {
   }
 
   private openBatch(): Batch {
-    const ticks = this.selfChildTicks();
-    let batch = this.batch;
-    if (!batch) {
-      batch = this.batch = { ticks: 0, tainted: false, jobs: [] };
+    if (!this.batch) {
+      this.batch = { ticks: 0, tainted: false, jobs: [] };
       this.clock.soon(() => this.closeBatch());
     }
-    if (ticks === undefined) batch.tainted = true;
-    else {
-      batch.ticks += ticks - this.lastTicks;
-      this.lastTicks = ticks;
-    }
-    return batch;
+    return this.batch;
   }
 
   private closeBatch(): void {
     const batch = this.batch!;
     this.batch = undefined;
+    const ticks = this.selfChildTicks();
+    if (ticks === undefined) batch.tainted = true;
+    else {
+      batch.ticks = ticks - this.lastTicks;
+      this.lastTicks = ticks;
+    }
     const totalMs = batch.ticks * this.units.tickMs;
     const exact = batch.jobs.length === 1 && !batch.tainted;
     const shares = batch.tainted ? batch.jobs.map(({ job }) => job.cpuSeenMs) : splitCpu(totalMs, batch.jobs.map(({ job }) => job.cpuSeenMs));
@@ -237,7 +239,7 @@ export class UsageMeter {
   sample(now = this.clock.now()): void {
     const jobs = new Map<number, { job: Metered; ticks: number; pages: number }>();
     for (const j of this.running.values()) {
-      if (now - j.started >= FIRST_SAMPLE_MS - 10) jobs.set(j.pid, { job: j, ticks: 0, pages: 0 });
+      if (now - j.started >= FIRST_SAMPLE_MS - 20) jobs.set(j.pid, { job: j, ticks: 0, pages: 0 });
     }
     if (jobs.size === 0) return;
     const began = this.clock.now();
