@@ -34,7 +34,8 @@ export interface JobUsage {
   /**
    * `exact`: the kernel's accounting; `sampled`: read from `/proc` while the
    * job ran (a short peak between two samples can be missed); `sacct`: the
-   * cluster's accounting.
+   * cluster's accounting. For a local job it says how `cpuMs` was got: its
+   * `maxRssKb` is always sampled (see run/usage.ts).
    */
   source: 'exact' | 'sampled' | 'sacct';
 }

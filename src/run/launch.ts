@@ -6,7 +6,9 @@
 
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import type { JobUsage } from './executor.js';
 import { OutputTail, type OutputCut } from './output.js';
+import { processMeter } from './usage.js';
 
 export interface LaunchRequest {
   file: string;
@@ -30,6 +32,8 @@ export interface LaunchResult {
   /** Set when the process could not be started (e.g. ENOENT). */
   errorCode?: string;
   errorMessage?: string;
+  /** What the process and its descendants used (see usage.ts), where it could be measured. */
+  usage?: JobUsage;
 }
 
 export interface Launched {
@@ -59,6 +63,12 @@ export function startProcess(req: LaunchRequest, baseEnv: NodeJS.ProcessEnv): { 
   const env = Object.keys(req.env).length === 0 ? baseEnv : { ...baseEnv, ...req.env };
   const child = spawn(req.file, req.args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', out, out] });
   if (fd !== undefined) closeSync(fd);
+  // Measured by the process that reaps the job: its exit handler must be the
+  // first to run after the reaping (see usage.ts).
+  const meter = child.pid !== undefined ? processMeter() : null;
+  const metered = meter?.start(child.pid!);
+  let usage: Promise<JobUsage | undefined> = Promise.resolve(undefined);
+  if (meter && metered) child.once('exit', () => (usage = meter.exited(metered)));
   const tail = new OutputTail(req.spillPath);
   child.stdout?.on('data', (c: Buffer) => tail.push(c));
   child.stderr?.on('data', (c: Buffer) => tail.push(c));
@@ -73,7 +83,10 @@ export function startProcess(req: LaunchRequest, baseEnv: NodeJS.ProcessEnv): { 
         r.errorCode = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
         r.errorMessage = error.message;
       }
-      resolve(r);
+      void usage.then((u) => {
+        if (u) r.usage = u;
+        resolve(r);
+      });
     });
   });
   return { child, result };
@@ -127,7 +140,11 @@ export class SpawnerLauncher implements Launcher {
       const proc = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: HELPER_FLAGS, serialization: 'json' });
       const helper: Helper = { proc, busy: 0, alive: true };
       proc.on('message', (m: FromSpawner) => this.receive(m));
-      proc.on('exit', () => this.lost(helper));
+      proc.on('exit', () => {
+        // Its CPU now counts as this process's children's, beside that of jobs started here.
+        processMeter()?.foreignExited();
+        this.lost(helper);
+      });
       proc.on('error', () => this.lost(helper));
       this.helpers.push(helper);
     }

@@ -68,6 +68,7 @@ export class LocalExecutor implements Executor {
       if (killTimer) clearTimeout(killTimer);
       const o = outcomeOf(r, file!, direct !== undefined);
       if (r.outputCut) o.outputCut = r.outputCut;
+      if (r.usage) o.usage = r.usage;
       if (!o.ok && spec.logPath !== undefined) o.logTail = readOutputTail(spec.logPath, LOG_TAIL_BYTES).text;
       return o;
     });

@@ -2,13 +2,15 @@
 // the build's jobs carry one job name, so one `squeue --name` per poll tracks
 // them all (polls back off while nothing changes); a job that leaves the
 // running states is read once with `scontrol show job` (or `sacct` where the
-// controller has forgotten it). Staleness, records, failure cleanup and early
-// cutoff stay in the scheduler, as for local jobs.
+// controller has forgotten it). What the jobs that ended used is read from the
+// cluster's accounting with one `sacct` per poll, where the cluster keeps
+// accounting. Staleness, records, failure cleanup and early cutoff stay in the
+// scheduler, as for local jobs.
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { shellQuote } from '../util/strings.js';
-import type { Executor, JobOutcome, JobSpec, RunningJob } from './executor.js';
+import type { Executor, JobOutcome, JobSpec, JobUsage, RunningJob } from './executor.js';
 import type { JobFailure } from './failure.js';
 import { LOG_TAIL_BYTES, readOutputTail } from './output.js';
 
@@ -68,6 +70,51 @@ export function parseSacct(text: string): Map<string, FinalState> {
   return out;
 }
 
+/** The columns asked of `sacct` for what jobs used. */
+export const SACCT_USAGE_FIELDS = 'JobID,Elapsed,TotalCPU,MaxRSS';
+
+/**
+ * `sacct -n -P -o JobID,Elapsed,TotalCPU,MaxRSS` → job id → what it used.
+ * The job's own line has its run time and the CPU of all its steps; the
+ * memory is on its steps' lines (`ID.batch`, `ID.0`, …): the largest is taken.
+ */
+export function parseSacctUsage(text: string): Map<string, JobUsage> {
+  const out = new Map<string, JobUsage>();
+  for (const line of text.split('\n')) {
+    const [jobId, elapsed, totalCpu, maxRss] = line.trim().split('|');
+    if (!jobId) continue;
+    const dot = jobId.indexOf('.');
+    const id = dot < 0 ? jobId : jobId.slice(0, dot);
+    let u = out.get(id);
+    if (!u) out.set(id, (u = { source: 'sacct' }));
+    const rss = sizeKb(maxRss);
+    if (rss !== undefined) u.maxRssKb = Math.max(u.maxRssKb ?? 0, rss);
+    if (dot >= 0) continue;
+    const wall = durationMs(elapsed);
+    if (wall !== undefined) u.wallMs = wall;
+    const cpu = durationMs(totalCpu);
+    if (cpu !== undefined) u.cpuMs = cpu;
+  }
+  return out;
+}
+
+/** sacct's durations: `[D-][HH:]MM:SS[.mmm]` (Elapsed always has the hours, TotalCPU drops them under an hour). */
+export function durationMs(text: string | undefined): number | undefined {
+  const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)(?:\.(\d+))?$/.exec(text?.trim() ?? '');
+  if (!m) return undefined;
+  const [, d, h, min, s, frac] = m;
+  const ms = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
+  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min)) * 60_000 + Number(s) * 1000 + ms;
+}
+
+/** sacct's sizes: `1234K`, `12.50M`, `2G`; a bare number is KiB (sacct's unit for memory), as is `0`. */
+export function sizeKb(text: string | undefined): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([KMGTP]?)$/i.exec(text?.trim() ?? '');
+  if (!m) return undefined;
+  const scale = 'KMGTP'.indexOf((m[2] || 'K').toUpperCase());
+  return Math.round(Number(m[1]) * 1024 ** scale);
+}
+
 /** `3:0` (exit code : signal). */
 function exitOf(text: string | undefined): { exitCode: number | null; signal: number | null } {
   const m = /^(\d+):(\d+)$/.exec(text ?? '');
@@ -119,8 +166,11 @@ function runCommand(cmd: string, args: string[]): Promise<string> {
 }
 
 interface Tracked {
-  resolve(state: FinalState | { vanished: true }): void;
+  resolve(state: FinalState | { vanished: true }, usage?: JobUsage): void;
 }
+
+/** What `sacct` answers where the cluster keeps no accounting (slurmdbd): then it is not asked again. */
+const NO_ACCOUNTING = /accounting storage is disabled/i;
 
 export class SlurmExecutor implements Executor {
   /** `--cpus-per-task` asks for the rule's whole `cpus`: the job gets it, whatever `-j` says. */
@@ -132,6 +182,8 @@ export class SlurmExecutor implements Executor {
   private polling = false;
   private closed = false;
   private seq = 0;
+  /** False once sacct said the cluster keeps no accounting. */
+  private accounting = true;
   private readonly run: (cmd: string, args: string[]) => Promise<string>;
   /** Status-query processes started (for the benchmark). */
   queries = 0;
@@ -158,11 +210,12 @@ export class SlurmExecutor implements Executor {
         return { ok: false, exitCode: null, signal: null, output: '', failure: { kind: 'sbatch-refused', message: (e as Error).message } };
       }
       if (cancelled) this.cancel(id);
-      const final = await this.track(id);
+      const { final, usage } = await this.track(id);
+      const used = usage ? { usage } : {};
       const { text: output, cut } = spec.logPath === undefined ? readOutputTail(log) : { text: '', cut: undefined };
       const outputCut = cut ? { outputCut: cut } : {};
       if ('vanished' in final) {
-        return { ok: false, exitCode: null, signal: null, output, ...outputCut, failure: { kind: 'slurm-lost', jobId: id } };
+        return { ok: false, exitCode: null, signal: null, output, ...outputCut, ...used, failure: { kind: 'slurm-lost', jobId: id } };
       }
       const { state, exitCode, signal } = final;
       if (state === 'COMPLETED' && exitCode === 0) {
@@ -172,11 +225,11 @@ export class SlurmExecutor implements Executor {
         rmSync(script, { force: true });
         // A log too long to show whole stays too: the message names it.
         if (spec.logPath === undefined && !cut) rmSync(log, { force: true });
-        return { ok: true, exitCode: 0, signal: null, output, ...outputCut };
+        return { ok: true, exitCode: 0, signal: null, output, ...outputCut, ...used };
       }
       const failure: JobFailure = cancelled ? { kind: 'interrupted' } : { kind: 'slurm', jobId: id, state, exitCode, signal };
       const logTail = spec.logPath !== undefined ? { logTail: readOutputTail(spec.logPath, LOG_TAIL_BYTES).text } : {};
-      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, failure, ...logTail };
+      return { ok: false, exitCode, signal: signal ? String(signal) : null, output, ...outputCut, ...used, failure, ...logTail };
     })();
     return {
       done,
@@ -200,9 +253,9 @@ export class SlurmExecutor implements Executor {
     });
   }
 
-  private track(id: string): Promise<FinalState | { vanished: true }> {
+  private track(id: string): Promise<{ final: FinalState | { vanished: true }; usage?: JobUsage }> {
     return new Promise((resolve) => {
-      this.tracked.set(id, { resolve });
+      this.tracked.set(id, { resolve: (final, usage) => resolve(usage ? { final, usage } : { final }) });
       this.interval = this.opts.pollMs;
       this.schedule();
     });
@@ -214,10 +267,11 @@ export class SlurmExecutor implements Executor {
     this.timer = setTimeout(() => void this.poll(), this.interval);
   }
 
-  /** One poll: one squeue for every job of the build; scontrol (or sacct) for those that ended. */
+  /** One poll: one squeue for every job of the build; scontrol (or sacct) for those that ended; one sacct for what they used. */
   private async poll(): Promise<void> {
     this.polling = true;
     let changed = false;
+    const finals = new Map<string, FinalState | { vanished: true }>();
     try {
       // Only the jobs submitted before this squeue: a job submitted meanwhile may not be in its answer.
       const asked = [...this.tracked.keys()];
@@ -232,15 +286,17 @@ export class SlurmExecutor implements Executor {
       for (const id of ended) {
         this.queries++;
         const final = await this.run('scontrol', ['-o', 'show', 'job', id]).then(parseScontrol, () => undefined);
-        if (final) this.settle(id, final);
+        if (final) finals.set(id, final);
         else if (!states.has(id)) unknown.push(id);
         changed = true;
       }
       if (unknown.length > 0) {
         this.queries++;
         const acct = await this.run('sacct', ['-n', '-P', '-X', '-j', unknown.join(','), '-o', 'JobID,State,ExitCode']).then(parseSacct, () => new Map<string, FinalState>());
-        for (const id of unknown) this.settle(id, acct.get(id) ?? { vanished: true });
+        for (const id of unknown) finals.set(id, acct.get(id) ?? { vanished: true });
       }
+      const usage = await this.usageOf([...finals].filter(([, f]) => !('vanished' in f)).map(([id]) => id));
+      for (const [id, final] of finals) this.settle(id, final, usage.get(id));
     } catch {
       // squeue failed (the controller is busy or restarting): try again later.
     } finally {
@@ -250,11 +306,27 @@ export class SlurmExecutor implements Executor {
     this.schedule();
   }
 
-  private settle(id: string, final: FinalState | { vanished: true }): void {
+  /**
+   * What the jobs that ended used, from the cluster's accounting: one sacct
+   * for them all. Without accounting (no slurmdbd) sacct refuses, and is not
+   * asked again; any other failure only leaves these jobs without usage.
+   */
+  private async usageOf(ids: string[]): Promise<Map<string, JobUsage>> {
+    if (ids.length === 0 || !this.accounting) return new Map();
+    this.queries++;
+    try {
+      return parseSacctUsage(await this.run('sacct', ['-n', '-P', '-j', ids.join(','), '-o', SACCT_USAGE_FIELDS]));
+    } catch (e) {
+      if (NO_ACCOUNTING.test((e as Error).message)) this.accounting = false;
+      return new Map();
+    }
+  }
+
+  private settle(id: string, final: FinalState | { vanished: true }, usage?: JobUsage): void {
     const t = this.tracked.get(id);
     if (!t) return;
     this.tracked.delete(id);
-    t.resolve(final);
+    t.resolve(final, usage);
   }
 
   private async outputsAppear(paths: string[]): Promise<void> {

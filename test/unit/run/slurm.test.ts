@@ -13,7 +13,7 @@ import { buildGraph } from '../../../src/graph/build.js';
 import { renderCommand, renderEnv } from '../../../src/graph/command.js';
 import { failureText } from '../../../src/report/failure.js';
 import type { JobOutcome, JobSpec } from '../../../src/run/executor.js';
-import { jobScript, parseSacct, parseScontrol, parseSqueue, sbatchArgs, SlurmExecutor, type SlurmOptions } from '../../../src/run/slurm.js';
+import { durationMs, jobScript, parseSacct, parseSacctUsage, parseScontrol, parseSqueue, sbatchArgs, SACCT_USAGE_FIELDS, sizeKb, SlurmExecutor, type SlurmOptions } from '../../../src/run/slurm.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { projectFrom, yaml } from '../../support/project.js';
 
@@ -118,6 +118,38 @@ describe('parsing what SLURM prints', () => {
       ],
     );
     assert.equal(parseSacct('').size, 0);
+  });
+
+  test('sacct durations: Elapsed [D-]HH:MM:SS, TotalCPU [D-][HH:]MM:SS[.mmm]', () => {
+    assert.equal(durationMs('00:00:05'), 5000);
+    assert.equal(durationMs('01:02:03'), 3_723_000);
+    assert.equal(durationMs('2-03:04:05'), ((2 * 24 + 3) * 60 + 4) * 60_000 + 5000);
+    assert.equal(durationMs('00:01.350'), 1350);
+    assert.equal(durationMs('12:34.5'), 754_500);
+    assert.equal(durationMs('1-00:00:00'), 86_400_000);
+    for (const bad of ['', 'INVALID', '5', '1:2:3:4', undefined]) assert.equal(durationMs(bad), undefined, String(bad));
+  });
+
+  test('sacct sizes: K, M, G with fractions, in KiB; a bare number is KiB', () => {
+    assert.equal(sizeKb('117360K'), 117360);
+    assert.equal(sizeKb('12.50M'), 12800);
+    assert.equal(sizeKb('2G'), 2 * 1024 * 1024);
+    assert.equal(sizeKb('0'), 0);
+    assert.equal(sizeKb(''), undefined);
+    assert.equal(sizeKb(undefined), undefined);
+  });
+
+  test('sacct usage: run time and CPU from the job’s line, the largest memory of its steps', () => {
+    // The layout of `sacct -n -P -o JobID,Elapsed,TotalCPU,MaxRSS` (SLURM 22.05's documented formats).
+    const text = ['100|00:00:02|00:01.350|', '100.batch|00:00:02|00:01.349|117360K', '100.extern|00:00:02|00:00:00|0', '101|1-02:00:00|05:00:10|', '101.batch|1-02:00:00|00:10.000|2.5G', '101.0|1-01:59:00|04:59:00|1200M', '102|00:00:00|00:00:00|', ''].join('\n');
+    assert.deepEqual(
+      [...parseSacctUsage(text)],
+      [
+        ['100', { source: 'sacct', wallMs: 2000, cpuMs: 1350, maxRssKb: 117360 }],
+        ['101', { source: 'sacct', wallMs: 26 * 3_600_000, cpuMs: 18_010_000, maxRssKb: 2.5 * 1024 * 1024 }],
+        ['102', { source: 'sacct', wallMs: 0, cpuMs: 0 }],
+      ],
+    );
   });
 });
 
@@ -401,6 +433,8 @@ interface Plan {
   end?: string | 'vanish';
   /** What sacct answers; by default it fails as on a cluster without accounting. */
   sacct?: string;
+  /** What sacct answers about what the job used (the cluster's `accounting` on). */
+  usage?: string;
   /** What the job writes to its SLURM log. */
   log?: string;
 }
@@ -431,6 +465,8 @@ class FakeCluster {
   /** The script of each job, as submitted. */
   readonly scripts = new Map<string, string>();
   sbatchAnswer = (id: string) => `${id}\n`;
+  /** A cluster with accounting (slurmdbd) answers sacct's questions about usage; the test cluster has none. */
+  accounting = false;
 
   constructor(private readonly plan: (script: string) => Plan = () => ({})) {}
 
@@ -487,6 +523,12 @@ class FakeCluster {
       }
       case 'sacct': {
         const ids = args[args.indexOf('-j') + 1]!.split(',');
+        if (args.includes(SACCT_USAGE_FIELDS)) {
+          return () => {
+            if (!this.accounting) throw new Error(SACCT_DISABLED);
+            return ids.map((id) => this.jobs.get(id)?.plan.usage ?? '').join('');
+          };
+        }
         return () => {
           const lines = ids.map((id) => this.jobs.get(id)?.plan.sacct).filter((s) => s !== undefined);
           if (lines.length === 0) throw new Error(SACCT_DISABLED);
@@ -581,12 +623,12 @@ describe('the SLURM executor', () => {
     // Done with: a succeeded job's script and log are removed.
     assert.equal(existsSync(`${base}.sh`), false);
     assert.equal(existsSync(`${base}.log`), false);
-    // squeue until it shows the end, then one scontrol; no sacct.
+    // squeue until it shows the end, then one scontrol, and one sacct for what it used (refused: no accounting).
     for (const c of cluster.callsOf('squeue')) assert.deepEqual(c.args, ['-h', '-t', 'all', '--name=rules-42-test', '-o', '%i|%T']);
     assert.ok(cluster.count('squeue') >= 3, `${cluster.count('squeue')} squeue calls`);
     assert.deepEqual(cluster.callsOf('scontrol').map((c) => c.args), [['-o', 'show', 'job', '100']]);
-    assert.equal(cluster.count('sacct'), 0);
-    assert.equal(ex.queries, cluster.count('squeue') + cluster.count('scontrol'));
+    assert.deepEqual(cluster.callsOf('sacct').map((c) => c.args), [['-n', '-P', '-j', '100', '-o', 'JobID,Elapsed,TotalCPU,MaxRSS']]);
+    assert.equal(ex.queries, cluster.count('squeue') + cluster.count('scontrol') + 1);
   });
 
   test('sbatch --parsable on a multi-cluster site answers "ID;CLUSTER"', async (t) => {
@@ -687,7 +729,8 @@ describe('the SLURM executor', () => {
     const outcome = await settled(ex.start(jobs(1, dir)[0]!).done);
     assert.equal(outcome.error, 'SLURM job 100 FAILED, exit status 3');
     assert.equal(cluster.count('scontrol'), 3);
-    assert.equal(cluster.count('sacct'), 0);
+    // Not for its state: only once, for what it used.
+    assert.deepEqual(cluster.callsOf('sacct').map((c) => c.args.at(-1)), [SACCT_USAGE_FIELDS]);
   });
 
   test('kill() after submission: one scancel for all the jobs killed together; they end interrupted', async (t) => {
@@ -735,6 +778,68 @@ describe('the SLURM executor', () => {
     assert.deepEqual(await r.done, outcome);
   });
 
+  test('with accounting: what each job used, from one sacct per poll for the jobs that ended in it', async (t) => {
+    const cluster = new FakeCluster((script) => {
+      const i = Number(/j(\d+)\.txt/.exec(script)![1]);
+      const id = 100 + i;
+      return {
+        polls: i < 2 ? 1 : 3,
+        end: i === 2 ? SCONTROL_FAILED : SCONTROL_COMPLETED,
+        usage: i === 3 ? '' : `${id}|00:00:0${i + 1}|00:0${i}.500|\n${id}.batch|00:00:0${i + 1}|00:0${i}.500|${i + 1}0M\n${id}.extern|00:00:0${i + 1}|00:00:00|0\n`,
+      };
+    });
+    cluster.accounting = true;
+    const { ex, dir } = executor(t, cluster);
+    const outcomes = await Promise.all(jobs(4, dir).map((s) => settled(ex.start(s).done)));
+    assert.deepEqual(
+      outcomes.map((o) => [o.ok, o.usage]),
+      [
+        [true, { source: 'sacct', wallMs: 1000, cpuMs: 500, maxRssKb: 10 * 1024 }],
+        [true, { source: 'sacct', wallMs: 2000, cpuMs: 1500, maxRssKb: 20 * 1024 }],
+        // A failed job has its usage too; a job sacct does not know (yet) has none.
+        [false, { source: 'sacct', wallMs: 3000, cpuMs: 2500, maxRssKb: 30 * 1024 }],
+        [true, undefined],
+      ],
+    );
+    assert.deepEqual(
+      cluster.callsOf('sacct').map((c) => c.args),
+      [
+        ['-n', '-P', '-j', '100,101', '-o', SACCT_USAGE_FIELDS],
+        ['-n', '-P', '-j', '102,103', '-o', SACCT_USAGE_FIELDS],
+      ],
+    );
+  });
+
+  test('without accounting: sacct is asked once, the jobs have no usage and no error', async (t) => {
+    const cluster = new FakeCluster((script) => ({ polls: script.includes('j0.txt') ? 1 : 3 }));
+    const { ex, dir } = executor(t, cluster);
+    const outcomes = await Promise.all(jobs(3, dir).map((s) => settled(ex.start(s).done)));
+    assert.deepEqual(
+      outcomes.map((o) => [o.ok, o.usage]),
+      [
+        [true, undefined],
+        [true, undefined],
+        [true, undefined],
+      ],
+    );
+    assert.deepEqual(cluster.callsOf('sacct').map((c) => c.args.at(3)), ['100']);
+  });
+
+  test('a sacct that fails otherwise (slurmdbd busy) leaves those jobs without usage, and is asked again for later ones', async (t) => {
+    const cluster = new FakeCluster((script) => ({ polls: script.includes('j0.txt') ? 1 : 3, usage: script.includes('j0.txt') ? '100|00:00:01|00:00.100|\n' : '101|00:00:02|00:00.200|\n' }));
+    cluster.accounting = true;
+    let failures = 1;
+    cluster.before = (cmd) => {
+      if (cmd === 'sacct' && failures-- > 0) throw new Error('sacct: error: Problem talking to the database: Connection refused');
+    };
+    const { ex, dir } = executor(t, cluster);
+    const outcomes = await Promise.all(jobs(2, dir).map((s) => settled(ex.start(s).done)));
+    assert.deepEqual(
+      outcomes.map((o) => o.usage),
+      [undefined, { source: 'sacct', wallMs: 2000, cpuMs: 200 }],
+    );
+  });
+
   test('many jobs: one squeue per poll for all of them, one scontrol per job that ended', async (t) => {
     const n = 60;
     const cluster = new FakeCluster(() => ({ polls: 4 }));
@@ -744,8 +849,9 @@ describe('the SLURM executor', () => {
     const squeues = cluster.count('squeue');
     assert.ok(squeues >= 4 && squeues <= 8, `${squeues} squeue calls for ${n} jobs`);
     assert.equal(cluster.count('scontrol'), n);
-    assert.equal(cluster.count('sacct'), 0);
-    assert.equal(ex.queries, squeues + n);
+    // One sacct for what the first jobs to end used: it says there is no accounting, and is not asked again.
+    assert.equal(cluster.count('sacct'), 1);
+    assert.equal(ex.queries, squeues + n + 1);
   });
 
   test('polls back off ×1.5 up to 10× the first interval while nothing changes, and speed up when something does', async (t) => {
