@@ -70,6 +70,38 @@ describe('the history of builds', () => {
   });
 });
 
+describe('what a job used, through the command line', () => {
+  test('CPU time and peak memory of a job that allocates and computes reach the history, the log and the JSON events (Linux)', (t) => {
+    if (process.platform !== 'linux') return t.skip('measured from /proc: Linux only');
+    const p = project(t, {
+      Rulefile: yaml(
+        'rules:',
+        '  crunch:',
+        '    outputs: out.txt',
+        '    run: |',
+        "      python3 -c 'x = bytearray(80000000)",
+        '      import time',
+        '      t = time.process_time()',
+        "      while time.process_time() - t < 0.3: pass'",
+        '      echo done > {output}',
+      ),
+    });
+    const r = p.run(['build', '--log-format', 'json']);
+    assert.equal(r.status, 0, show(r));
+    const job = (JSON.parse(p.read('.rules/history/last-build.json')) as { jobs: { cpuMs?: number; maxRssKb?: number }[] }).jobs[0]!;
+    assert.ok(job.cpuMs !== undefined && job.cpuMs >= 250, `cpuMs ${job.cpuMs}`);
+    assert.ok(job.maxRssKb !== undefined && job.maxRssKb >= 70_000, `maxRssKb ${job.maxRssKb}`);
+    const finished = r.stderr.split('\n').find((l) => l.includes('"job-finished"'))!;
+    assert.deepEqual(Object.values(pick(JSON.parse(finished) as Record<string, unknown>)), [job.cpuMs, job.maxRssKb]);
+    const rules = JSON.parse(p.read('.rules/history/rules.json')) as { rules: Record<string, { maxRssKb?: number; cpuMs: number }> };
+    assert.deepEqual([rules.rules.crunch!.maxRssKb, rules.rules.crunch!.cpuMs], [job.maxRssKb, job.cpuMs]);
+  });
+});
+
+function pick(o: Record<string, unknown>): { cpuMs: unknown; maxRssKb: unknown } {
+  return { cpuMs: o.cpuMs, maxRssKb: o.maxRssKb };
+}
+
 describe('rules build --trace FILE', () => {
   test('Chrome trace events: one complete event per job, on the lane it ran in, named by its label and coloured by its rule', (t) => {
     const p = project(t, { Rulefile: PIPELINE });
