@@ -105,10 +105,10 @@ export const DEFAULT_REPORT = 'rules-report.html';
  */
 export async function reportCommand(args: ParsedArgs): Promise<number> {
   if (args.positionals.length > 0) throw new UserError(`'rules report' takes no targets (got '${args.positionals[0]}'); name the file with -o FILE`);
-  const [{ readLastBuild, readRuleHistory }, { reportHtml }, { ruleEdges }, { buildGraph, defaultTargets }, { basename }] = await Promise.all([
+  const [{ readLastBuild, readRuleHistory }, { reportHtml }, { ruleGraph }, { defaultTargets }, { basename }] = await Promise.all([
     import('../state/history.js'),
     import('../report/html.js'),
-    import('../report/rulegraph.js'),
+    import('../graph/rulegraph.js'),
     import('../graph/build.js'),
     import('node:path'),
   ]);
@@ -117,10 +117,10 @@ export async function reportCommand(args: ParsedArgs): Promise<number> {
   if (build === undefined) {
     throw new UserError(`no build to report: .rules/history/ has no record of a build that ran a job; run 'rules build' first`);
   }
-  // The graph of rules is what `rules graph` shows, rule by rule; a graph that cannot be made (a source missing now) leaves the rest of the report.
+  // The graph of rules of the default targets; one that cannot be made (no default target) leaves the rest of the report.
   let graph: Parameters<typeof reportHtml>[0]['graph'];
   try {
-    graph = ruleEdges(buildGraph(project, defaultTargets(project), new DiskFileSystem(project.root)));
+    graph = ruleGraph(project, defaultTargets(project), new DiskFileSystem(project.root));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     graph = { problem: e.diagnostics[0]?.message ?? e.message };

@@ -19,8 +19,8 @@ export interface ReportInput {
   history?: RuleHistory;
   /** The Rulefile's rules, in its order. */
   rules: readonly RuleRequest[];
-  /** The graph of rules (rules with their jobs in the graph), or why there is none. */
-  graph: { rules: { name: string; jobs: number }[]; edges: readonly RuleEdge[] } | { problem: string };
+  /** The graph of rules (graph/rulegraph.ts), or why there is none. */
+  graph: { rules: readonly string[]; edges: readonly RuleEdge[] } | { problem: string };
   /** When the page was made, ms since the epoch. */
   now: number;
   version: string;
@@ -228,8 +228,10 @@ function graphSection(input: ReportInput, names: string[], color: Map<string, st
     return { id: 'graph', title: 'Rule graph', body: `<p class="note">The graph of rules could not be made: ${escapeHtml(input.graph.problem)}</p>` };
   }
   const { rules, edges } = input.graph;
-  const jobs = new Map(rules.map((r) => [r.name, r.jobs]));
-  const layout = layoutRuleGraph(rules.map((r) => r.name), edges);
+  // Each rule's jobs in the last build (counted once, retried or not).
+  const jobs = new Map<string, number>();
+  for (const j of input.build.jobs) if (j.attempt === 1) jobs.set(j.rule, (jobs.get(j.rule) ?? 0) + 1);
+  const layout = layoutRuleGraph(rules, edges);
   const paths = layout.edges
     .map(({ from, to }) => {
       const x1 = from.x + from.width;
@@ -249,15 +251,16 @@ function graphSection(input: ReportInput, names: string[], color: Map<string, st
     .map((n) => {
       const c = color.get(n.name) ?? ruleColor(names.length);
       const count = jobs.get(n.name) ?? 0;
-      return `<g class="node"><title>${escapeHtml(n.name)}: ${plural(count, 'job')}</title><rect x="${n.x}" y="${n.y}" width="${n.width}" height="${n.height}" rx="7"/><rect x="${n.x}" y="${n.y}" width="5" height="${n.height}" rx="2" fill="${c}" class="stripe"/>` +
-        `<text x="${n.x + 14}" y="${n.y + 19}" class="name">${escapeHtml(n.name)}</text><text x="${n.x + 14}" y="${n.y + 34}" class="count">${plural(count, 'job')}</text></g>`;
+      const ran = count === 0 ? 'no job in the last build' : `${plural(count, 'job')} in the last build`;
+      return `<g class="node"><title>${escapeHtml(n.name)}: ${ran}</title><rect x="${n.x}" y="${n.y}" width="${n.width}" height="${n.height}" rx="7"/><rect x="${n.x}" y="${n.y}" width="5" height="${n.height}" rx="2" fill="${c}" class="stripe"/>` +
+        `<text x="${n.x + 14}" y="${n.y + 19}" class="name">${escapeHtml(n.name)}</text><text x="${n.x + 14}" y="${n.y + 34}" class="count">${count === 0 ? '—' : plural(count, 'job')}</text></g>`;
     })
     .join('');
   const svg = `<svg id="rule-graph" viewBox="0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}" width="${Math.ceil(layout.width)}" height="${Math.ceil(layout.height)}" role="img" aria-label="graph of rules"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#8a94a6"/></marker></defs>${paths}${nodes}</svg>`;
   return {
     id: 'graph',
     title: 'Rule graph',
-    body: `<p class="note">An arrow from a rule to another: jobs of the second read what jobs of the first make. Job counts are those of the whole graph of the default targets.</p><div class="card scroll graph">${svg}</div>`,
+    body: `<p class="note">The rules the default targets need, in layers from left to right; an arrow from a rule to another: jobs of the second read what jobs of the first make. Under each rule, its jobs in the last build.</p><div class="card scroll graph">${svg}</div>`,
   };
 }
 
@@ -268,7 +271,7 @@ function reasonsSection(input: ReportInput, chip: (r: string) => string): Sectio
   const rows = groups
     .map(
       (g) => `<tr><th scope="row">${escapeHtml(g.kind)}</th><td>${g.count.toLocaleString('en-US')}</td><td><span class="meter"><span style="width:${Math.max(1, Math.round((g.count / total) * 100))}%"></span></span></td>` +
-        `<td>${g.rules.map(([r, n]) => `<span class="tag">${chip(r)}${escapeHtml(r)} <b>${n.toLocaleString('en-US')}</b></span>`).join(' ')}</td>` +
+        `<td class="left">${g.rules.map(([r, n]) => `<span class="tag">${chip(r)}${escapeHtml(r)} <b>${n.toLocaleString('en-US')}</b></span>`).join(' ')}</td>` +
         `<td class="examples">${g.examples.map((e) => `<div><code>${escapeHtml(e.label)}</code>${e.reason !== g.kind ? ` <span class="muted">${escapeHtml(e.reason)}</span>` : ''}</div>`).join('')}</td></tr>`,
     )
     .join('');
@@ -276,7 +279,7 @@ function reasonsSection(input: ReportInput, chip: (r: string) => string): Sectio
     id: 'reasons',
     title: 'Why jobs ran',
     body: `<p class="note">The reasons of the last build's jobs (each job once), grouped by kind. ${input.build.skipped > 0 ? `${plural(input.build.skipped, 'job')} did not run after all: their inputs came out unchanged.` : ''}</p>
-<div class="card scroll"><table><thead><tr><th>Reason</th><th>Jobs</th><th></th><th>Rules</th><th>Examples</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+<div class="card scroll"><table><thead><tr><th>Reason</th><th>Jobs</th><th></th><th class="left">Rules</th><th class="left">Examples</th></tr></thead><tbody>${rows}</tbody></table></div>`,
   };
 }
 
@@ -303,6 +306,8 @@ const FIT_TEXT: Record<Fit, [string, string]> = {
 };
 
 function fitCell(f: Fit, suggested: string | undefined): string {
+  // Nothing asked for and nothing seen: nothing to say.
+  if (f === 'unset' && suggested === undefined) return NONE;
   const [text, kind] = FIT_TEXT[f];
   return `<span class="pill ${kind}">${text}</span>${suggested !== undefined && f !== 'ok' && f !== 'unknown' ? ` <b>${suggested}</b>` : ''}`;
 }
@@ -354,6 +359,7 @@ tbody tr:last-child th,tbody tr:last-child td{border-bottom:0}
 tbody tr:hover{background:#f9fafc}
 th:first-child,td:first-child{text-align:left}
 tbody th{font-weight:600}
+th.left,td.left{text-align:left}
 td.examples{text-align:left;white-space:normal;max-width:460px}
 td.examples div{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .meter{display:inline-block;width:64px;height:6px;border-radius:3px;background:#edf0f4;vertical-align:middle;overflow:hidden}
@@ -394,7 +400,7 @@ var canvas=document.getElementById('timeline-canvas');
 var D=JSON.parse(document.getElementById('timeline-data').textContent);
 var tip=document.getElementById('tip');
 var GUTTER=64, AXIS=26;
-var laneH=D.lanes<=16?24:D.lanes<=48?14:Math.max(4,Math.floor(640/D.lanes));
+var laneH=D.lanes<=4?32:D.lanes<=16?24:D.lanes<=48?14:Math.max(4,Math.floor(640/D.lanes));
 var span=Math.max(D.durationMs,1);
 if(D.mode==='bars'){for(var i=0;i<D.end.length;i++)if(D.end[i]>span)span=D.end[i];}
 var byLane=[];
@@ -411,6 +417,13 @@ function fmt(ms){
 }
 function kb(v){var mb=v/1024;return mb<10?mb.toFixed(1)+' MB':mb<1024?Math.round(mb)+' MB':(mb/1024).toFixed(1)+' GB';}
 function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
+function tickText(t,step){
+  if(step<1000)return Math.round(t)+' ms';
+  if(t<60000)return +(t/1000).toFixed(step%1000?1:0)+' s';
+  var m=Math.floor(t/60000),sec=Math.round(t%60000/1000);
+  if(m<60)return m+' min'+(sec?' '+sec+' s':'');
+  return Math.floor(m/60)+' h'+(m%60?' '+(m%60)+' min':'');
+}
 function tick(ms){var steps=[1,2,5,10,20,50,100,200,500,1e3,2e3,5e3,1e4,2e4,3e4,6e4,12e4,3e5,6e5,12e5,18e5,36e5,72e5];for(var i=0;i<steps.length;i++)if(steps[i]>=ms)return steps[i];return 144e5;}
 var width=0;
 function draw(){
@@ -437,7 +450,7 @@ function draw(){
   for(var t=0;t<=span+1e-9;t+=step){
     var tx=Math.round(x(t))+0.5;
     g.beginPath();g.moveTo(tx,0);g.lineTo(tx,D.lanes*laneH+4);g.stroke();
-    g.fillText(fmt(t),Math.min(Math.max(tx,GUTTER+14),width-24),D.lanes*laneH+15);
+    g.fillText(tickText(t,step),Math.min(Math.max(tx,GUTTER+14),width-24),D.lanes*laneH+15);
   }
   var bars=0;
   var pad=laneH>=12?3:laneH>=6?1:0;

@@ -1,29 +1,7 @@
-// The graph of rules for `rules report`: which rule's outputs another rule's
-// jobs read, laid out in layers from left to right (each rule one layer
+// The graph of rules for `rules report` (graph/rulegraph.ts finds it): laid out in layers from left to right (each rule one layer
 // further than the furthest rule it reads from), drawn as inline SVG.
 
-import type { Graph } from '../graph/model.js';
-
 export type RuleEdge = readonly [from: string, to: string];
-
-/** The rules of a job graph, in the order of their first job, and an edge per pair of rules one of whose jobs needs a job of the other. */
-export function ruleEdges(graph: Graph): { rules: { name: string; jobs: number }[]; edges: RuleEdge[] } {
-  const jobs = new Map<string, number>();
-  const seen = new Set<string>();
-  const edges: RuleEdge[] = [];
-  for (const job of graph.jobs) {
-    const to = job.rule.name;
-    jobs.set(to, (jobs.get(to) ?? 0) + 1);
-    for (const dep of job.deps) {
-      const from = dep.rule.name;
-      const key = `${from}\0${to}`;
-      if (from === to || seen.has(key)) continue;
-      seen.add(key);
-      edges.push([from, to]);
-    }
-  }
-  return { rules: [...jobs].map(([name, n]) => ({ name, jobs: n })), edges };
-}
 
 /**
  * Each rule's layer: 0 for a rule that reads from no other, else one more
