@@ -73,11 +73,17 @@ try {
   console.log(`pipeline of ${jobs.toLocaleString('en-US')} jobs; last build: ${build.jobs.length.toLocaleString('en-US')} attempts, ${build.failures.length} failures, ${slots} slots; last-build.json ${(statSync(join(dir, '.rules', 'history', 'last-build.json')).size / 1e6).toFixed(1)} MB`);
   for (let r = 1; r <= runs; r++) {
     const t0 = process.hrtime.bigint();
-    const out = spawnSync(process.execPath, [CLI, 'report'], { cwd: dir, encoding: 'utf8' });
+    // Under GNU time where there is one: CPU time says what the wall time is worth on a busy machine.
+    const timed = spawnSync('sh', ['-c', 'command -v /usr/bin/time']).status === 0;
+    const out = timed
+      ? spawnSync('/usr/bin/time', ['-f', 'cpu %U %S %M', process.execPath, CLI, 'report'], { cwd: dir, encoding: 'utf8' })
+      : spawnSync(process.execPath, [CLI, 'report'], { cwd: dir, encoding: 'utf8' });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (out.status !== 0) throw new Error(`rules report failed: ${out.stderr}`);
     const bytes = statSync(join(dir, 'rules-report.html')).size;
-    console.log(`run ${r}: rules report ${seconds.toFixed(2)} s, page ${(bytes / 1024).toFixed(0)} KB`);
+    const cpu = /cpu ([\d.]+) ([\d.]+) (\d+)/.exec(out.stderr);
+    const usage = cpu ? `, CPU ${(Number(cpu[1]) + Number(cpu[2])).toFixed(2)} s, peak RSS ${Math.round(Number(cpu[3]) / 1024)} MB` : '';
+    console.log(`run ${r}: rules report ${seconds.toFixed(2)} s wall${usage}, page ${(bytes / 1024).toFixed(0)} KB`);
   }
 } finally {
   if (keep === '') rmSync(dir, { recursive: true, force: true });
