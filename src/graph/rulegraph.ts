@@ -10,7 +10,7 @@
 // wildcards shows the edges of the jobs sampled.
 
 import { buildGraph } from './build.js';
-import { ruleMaking } from './match.js';
+import { ruleAround } from './match.js';
 import { allInputs } from './model.js';
 import type { Project } from '../rulefile/model.js';
 import type { FileSystem } from '../util/fs.js';
@@ -34,14 +34,18 @@ export function ruleGraph(project: Project, targets: readonly string[], fs: File
   for (const t of frontier) asked.add(t);
   while (frontier.length > 0) {
     const wanted = new Set(frontier);
+    // A path inside a directory output is made by the job of that directory: it must be resolved too.
+    for (const path of frontier) for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) wanted.add(path.slice(0, i));
     const graph = buildGraph(project, frontier, fs, (path) => !wanted.has(path));
     const next: string[] = [];
     for (const job of graph.jobs) {
       const to = job.rule.name;
       reached.add(to);
+      // Jobs this round built itself (a glob waiting for a directory a job makes, say) are edges too.
+      for (const dep of job.deps) if (dep.rule.name !== to) edges.set(`${dep.rule.name}\0${to}`, [dep.rule.name, to]);
       for (const path of [...allInputs(job), ...job.orderOnly]) {
         const phony = project.rulesByName.get(path);
-        const from = phony?.phony === true ? phony : ruleMaking(project, path);
+        const from = phony?.phony === true ? phony : ruleAround(project, path);
         if (from === undefined) continue;
         if (from.name !== to) edges.set(`${from.name}\0${to}`, [from.name, to]);
         const n = sampled.get(from.name) ?? 0;

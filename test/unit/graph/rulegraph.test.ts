@@ -59,4 +59,27 @@ describe('ruleGraph', () => {
     assert.deepEqual(new Set(sampled.edges.map(([a, b]) => `${a}->${b}`)), whole);
     assert.equal(full.jobs.length, 404);
   });
+
+  test('a rule reading files inside another rule\'s directory output reads from that rule', () => {
+    const project = projectFrom(yaml`
+      default: all
+      rules:
+        all:
+          inputs:
+            - expand: "used/{x}.txt"
+              x: { glob: "parts/{x}.txt" }
+        use:
+          inputs: "parts/{x}.txt"
+          outputs: "used/{x}.txt"
+          run: cp {input} {output}
+        split:
+          inputs: whole.txt
+          outputs: parts/
+          run: split whole.txt
+    `);
+    const g = ruleGraph(project, ['all'], new FakeFileSystem().write('whole.txt', 'parts/a.txt', 'parts/b.txt'));
+    assert.deepEqual(g.rules, ['all', 'use', 'split']);
+    // `all` lists split's directory through use's jobs: the files it matched on the disk, not the listing itself, make the edges.
+    assert.deepEqual(new Set(g.edges.map(([a, b]) => `${a}->${b}`)), new Set(['use->all', 'split->use']));
+  });
 });
