@@ -1,5 +1,5 @@
 // The commands that look at a project without building it (graph, list,
-// config, why), `rules clean` and `rules init`: each turns the command line into a request,
+// config, why, report), `rules clean` and `rules init`: each turns the command line into a request,
 // hands it to the builder or a stage, and renders what comes back.
 
 import { existsSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { flag, nearCommand, value, type ParsedArgs } from './args.js';
 import { checkMode, projectRequest } from './options.js';
 import { commandLineReport } from './reporters.js';
 import { printDiagnostics, stderr, stdout } from './stdio.js';
+import { version } from '../util/version.js';
 
 export async function graphCommand(args: ParsedArgs): Promise<number> {
   const format = (value(args, 'format') ?? 'dot') as GraphFormat;
@@ -91,6 +92,59 @@ export async function whyCommand(args: ParsedArgs): Promise<number> {
   if (outcome.exitCode !== 0) return outcome.exitCode;
   const text = formatWhy(outcome.plan!, outcome.graph!.targets);
   stdout.write(text === '' ? 'nothing to do\n' : text);
+  return 0;
+}
+
+/** The file `rules report` writes when not given -o. */
+export const DEFAULT_REPORT = 'rules-report.html';
+
+/**
+ * `rules report [-o FILE]` (SPEC §9): the history of the last build and of
+ * every rule as one HTML page. Its modules are loaded only here: no other
+ * command pays for them.
+ */
+export async function reportCommand(args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 0) throw new UserError(`'rules report' takes no targets (got '${args.positionals[0]}'); name the file with -o FILE`);
+  const [{ readLastBuild, readRuleHistory }, { reportHtml }, { ruleGraph }, { defaultTargets }, { basename }] = await Promise.all([
+    import('../state/history.js'),
+    import('../report/html.js'),
+    import('../graph/rulegraph.js'),
+    import('../graph/build.js'),
+    import('node:path'),
+  ]);
+  const project = openProject(projectRequest(args), commandLineReport(args, false));
+  const build = readLastBuild(project.root);
+  if (build === undefined) {
+    throw new UserError(`no build to report: .rules/history/ has no record of a build that ran a job; run 'rules build' first`);
+  }
+  // The graph of rules of the default targets; one that cannot be made (no default target) leaves the rest of the report.
+  let graph: Parameters<typeof reportHtml>[0]['graph'];
+  try {
+    graph = ruleGraph(project, defaultTargets(project), new DiskFileSystem(project.root));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    graph = { problem: e.diagnostics[0]?.message ?? e.message };
+  }
+  const rules = project.rules.map((r) => {
+    const mem = r.resources.get('mem_mb');
+    const runtime = r.resources.get('runtime');
+    return {
+      name: r.name,
+      cpus: r.resources.get('cpus') ?? 1,
+      ...(mem !== undefined ? { memMb: mem } : {}),
+      ...(runtime !== undefined ? { runtimeMin: runtime } : {}),
+    };
+  });
+  const history = readRuleHistory(project.root);
+  const html = reportHtml({ title: basename(project.rulefile), build, ...(history !== undefined ? { history } : {}), rules, graph, now: Date.now(), version: version() });
+  const out = value(args, 'output') ?? DEFAULT_REPORT;
+  try {
+    writeFileSync(resolve(out), html);
+  } catch (e) {
+    throw new UserError(`cannot write ${out}: ${(e as Error).message}`);
+  }
+  const kb = Math.max(1, Math.round(Buffer.byteLength(html) / 1024));
+  stderr.write(`rules: wrote ${out} (the build of ${new Date(build.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${build.jobs.length} job${build.jobs.length === 1 ? '' : 's'}; ${kb} KB)\n`);
   return 0;
 }
 

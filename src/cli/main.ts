@@ -92,7 +92,7 @@ async function run(args: ParsedArgs): Promise<number> {
       return await (opts.watch ? watchCommand(args, opts) : buildCommand(args, opts));
     }
     if (cmd.name === 'completion') return await completionCommand(args);
-    const { cleanCommand, configCommand, graphCommand, initCommand, listCommand, whyCommand } = await import('./commands.js');
+    const { cleanCommand, configCommand, graphCommand, initCommand, listCommand, reportCommand, whyCommand } = await import('./commands.js');
     switch (cmd.name) {
       case 'graph':
         return await graphCommand(args);
@@ -106,6 +106,8 @@ async function run(args: ParsedArgs): Promise<number> {
         return initCommand(args);
       case 'why':
         return await whyCommand(args);
+      case 'report':
+        return await reportCommand(args);
     }
     return 2;
   } catch (e) {

@@ -186,6 +186,17 @@ export function ruleMaking(project: Project, name: string): Rule | undefined {
   }
 }
 
+/** The rule that makes `path`, or the directory output `path` lies in; undefined when none does or several could. */
+export function ruleAround(project: Project, path: string): Rule | undefined {
+  canProduce(project, path);
+  try {
+    const index = indexes.get(project)!;
+    return (index.match(path) ?? index.matchInside(path))?.rule;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `a`, `a and b`, `a, b and c`. */
 function inWords(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
