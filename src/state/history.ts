@@ -112,7 +112,8 @@ export function addToRuleHistory(history: RuleHistory | undefined, build: BuildT
       copied.add(job.rule);
       rules[job.rule] = s;
     }
-    const wall = job.endMs - job.startMs;
+    // To a tenth of a millisecond, as the timeline keeps times (no float noise in the file).
+    const wall = Math.round((job.endMs - job.startMs) * 10) / 10;
     if (job.status === 'ok') {
       s.runs++;
       s.totalWallMs += wall;
