@@ -14,6 +14,7 @@ import { FileOracle } from '../../../src/state/files.js';
 import { buildOnce, EventLog, FakeExecutor, MemoryState, planOf } from '../../support/build.js';
 import { FakeFileSystem } from '../../support/fakefs.js';
 import { startGated } from '../../support/gated.js';
+import { SplitExecutor } from '../../support/split.js';
 import { projectFrom, yaml } from '../../support/project.js';
 import { rng } from '../../support/rng.js';
 
@@ -184,6 +185,40 @@ describe('the weighted critical path', () => {
       assert.ok(result.ok);
       assert.deepEqual(executor.ran, plan.order.filter((j) => j.rule.run !== undefined).map((j) => j.name), `seed ${seed}`);
     }
+  });
+
+  test('jobs a glob adds during the build are weighed too: the longest measured first', async () => {
+    const project = projectFrom(yaml`
+      rules:
+        merge:
+          inputs:
+            - expand: "measured/{c}.txt"
+              c: { glob: "chunks/{c}.txt" }
+          outputs: merged.txt
+          run: merge {inputs}
+        split:
+          inputs: cat.txt
+          outputs: "chunks/"
+          run: SPLIT {input}
+        measure:
+          inputs: "chunks/{c}.txt"
+          outputs: "measured/{c}.txt"
+          run: measure {input}
+    `);
+    const fs = new FakeFileSystem().put('cat.txt', 'x1\nx2\nx3\n');
+    const run = async (state: MemoryState, force: boolean) => {
+      const log = state.log();
+      const plan = planOf(project, ['merged.txt'], fs, log, { force });
+      const executor = new SplitExecutor(fs);
+      const result = await runPlan(plan, executor, new EventLog(), { jobs: 1, keepGoing: false, resources: new Map() }, new AbortController().signal);
+      log.close();
+      assert.ok(result.ok);
+      return executor.ran.filter((l) => l.startsWith('measure'));
+    };
+    const state = new MemoryState();
+    assert.deepEqual(await run(state, false), ['measure[c=x1]', 'measure[c=x2]', 'measure[c=x3]']);
+    setTimes(state, { 'measured/x1.txt': 100, 'measured/x2.txt': 900, 'measured/x3.txt': 5000 });
+    assert.deepEqual(await run(state, true), ['measure[c=x3]', 'measure[c=x2]', 'measure[c=x1]']);
   });
 
   test('job-start events carry the expected time and the path to the end; build-start the work in all', async () => {
