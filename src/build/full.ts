@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { buildGraph } from '../graph/build.js';
 import { canProduce } from '../graph/match.js';
 import type { Graph, Job } from '../graph/model.js';
-import { makePlan, planOf, type Plan } from '../plan/plan.js';
+import { makePlan, median, planOf, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import { isInert, staleReason, type StalenessContext } from '../plan/staleness.js';
 import { formatPlanJson, formatPlanText } from '../report/plan.js';
@@ -22,6 +22,7 @@ import { SlurmExecutor } from '../run/slurm.js';
 import { FileOracle } from '../state/files.js';
 import { BuildLock } from '../state/lock.js';
 import { BuildLog, FileLogStorage, logPlaces } from '../state/log.js';
+import { readRuleHistory } from '../state/history.js';
 import { clearOutputDir } from '../state/output.js';
 import { slurmDir, stampPath } from '../state/paths.js';
 import { indexable, newIndexId, removeJobIndex, writeJobIndex } from '../state/jobindex.js';
@@ -121,7 +122,20 @@ async function build(request: BuildRequest, seen: Omit<BuildOutcome, 'exitCode' 
 function planFor(request: BuildRequest, project: Project, graph: Graph, fs: CachedFileSystem, log: BuildLog): Plan {
   const files = new FileOracle(fs, log, request.check === 'hash');
   const forceRules = request.forceRules !== undefined && request.forceRules.length > 0 ? { forceRules: new Set(request.forceRules) } : {};
-  return makePlan({ project, graph, files, log, options: { force: request.force, check: request.check, ...forceRules } });
+  const ruleTimes = () => ruleMedians(project.root);
+  return makePlan({ project, graph, files, log, options: { force: request.force, check: request.check, ...forceRules }, ruleTimes });
+}
+
+/** The median of each rule's recent wall times in the history of builds (SPEC §9): how long a job of it not run before may take. */
+function ruleMedians(root: string): Map<string, number> | undefined {
+  const rules = readRuleHistory(root)?.rules;
+  if (rules === undefined) return undefined;
+  const medians = new Map<string, number>();
+  for (const [name, stats] of Object.entries(rules)) {
+    const recent = Array.isArray(stats.recentWallMs) ? stats.recentWallMs.filter((x) => typeof x === 'number' && Number.isFinite(x)) : [];
+    if (recent.length > 0) medians.set(name, median(recent));
+  }
+  return medians;
 }
 
 /** `-R RULE`: each RULE must be a rule of the project. */

@@ -1,13 +1,15 @@
 // The plan: which jobs run, why, and in what order (critical path first, then
 // Rulefile rule order, then discovery order). A dry run prints it as is; the
-// scheduler uses its priorities.
+// scheduler uses its priorities. The critical path is weighted by how long
+// each job took last time (SPEC §9): a long job at the head of a short chain
+// starts before a long chain of quick steps.
 
 import type { Graph, Job } from '../graph/model.js';
-import type { Project } from '../rulefile/model.js';
+import type { Project, Rule } from '../rulefile/model.js';
 import type { FileOracle } from '../state/files.js';
 import type { BuildLog } from '../state/log.js';
 import type { StaleReason } from './reason.js';
-import { madeByStale, staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
+import { isInert, madeByStale, recordKey, staleReason, type StalenessContext, type StalenessOptions } from './staleness.js';
 import { remakeTemps } from './temp.js';
 
 export interface Plan {
@@ -15,8 +17,21 @@ export interface Plan {
   /** Stale jobs in the order a one-slot build would run them. */
   order: Job[];
   reasons: Map<Job, StaleReason>;
-  /** Longest chain of stale jobs from each stale job to the end (by job id; may be longer than the job count). */
-  priority: Int32Array;
+  /**
+   * Longest chain of stale jobs from each stale job to the end, each job
+   * counted by its weight (by job id; may be longer than the job count): its
+   * expected time in ms, at least MIN_WEIGHT_MS, which a job of unknown time
+   * counts; 1 for every job when no time is known.
+   */
+  priority: Float64Array;
+  /**
+   * Each stale job's expected wall time in ms (by job id; 0: unknown): its
+   * last run's, else the median of its rule's. Absent when no stale job's
+   * time is known: every weight is then 1.
+   */
+  expectedMs?: Float64Array;
+  /** The median time of each rule's jobs, for jobs added as the graph grows (absent with `expectedMs`). */
+  ruleMedians?: Map<Rule, number>;
   /** Up-to-date jobs whose build record must be written (adopted, or re-stat'ed). */
   needsRecord: Set<Job>;
   /** The context the plan was decided in, to decide again during the build. */
@@ -29,11 +44,21 @@ export interface PlanInputs {
   files: FileOracle;
   log: BuildLog;
   options: StalenessOptions;
+  /** The median wall time of each rule's recent jobs (by rule name), from the history of builds; read only when needed. */
+  ruleTimes?: () => ReadonlyMap<string, number> | undefined;
 }
 
 // The loops over every job below count by index: run once over a million
 // jobs, a loop may run before it is optimized, and `for...of` then allocates
 // at each step.
+
+/**
+ * The least weight of a job, in ms, and that of a job whose time is unknown:
+ * a job this quick takes mostly the time to start it, and the differences
+ * between such times are noise that would reorder quick jobs from one build
+ * to the next.
+ */
+export const MIN_WEIGHT_MS = 50;
 
 /** Jobs in dependency order (every job after its deps). */
 export function topologicalOrder(graph: Graph): Job[] {
@@ -171,14 +196,27 @@ export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[]
   }
   if (topo.length === 0) return [];
   // Room to grow again without a copy each time: a build may grow once per pending job.
+  const size = Math.max(plan.graph.jobs.length, plan.priority.length * 2);
   let priority = plan.priority;
   if (priority.length < plan.graph.jobs.length) {
-    priority = new Int32Array(Math.max(plan.graph.jobs.length, priority.length * 2));
+    priority = new Float64Array(size);
     priority.set(plan.priority);
   }
-  setPriorities(topo, reasons, priority);
+  const stale = topo.filter((j) => reasons.has(j)).sort((a, b) => a.id - b.id);
+  // The new jobs are weighed as the first ones were: by their records, else by their rule's median in this plan.
+  let expected = plan.expectedMs;
+  if (expected !== undefined && expected.length < plan.graph.jobs.length) {
+    expected = new Float64Array(size);
+    expected.set(plan.expectedMs!);
+  }
+  const known = expectTimes(ctx, stale, expected, plan.ruleMedians);
+  if (known !== undefined) {
+    plan.expectedMs = known.expected;
+    plan.ruleMedians = known.medians;
+  }
+  setPriorities(topo, reasons, priority, plan.expectedMs);
   plan.priority = priority;
-  const order = runOrder(topo.filter((j) => reasons.has(j)).sort((a, b) => a.id - b.id), reasons, priority);
+  const order = runOrder(stale, reasons, priority, plan.expectedMs !== undefined);
   for (const job of order) plan.order.push(job);
   return order;
 }
@@ -186,16 +224,98 @@ export function extendPlan(plan: Plan, grown: Job, added: readonly Job[]): Job[]
 /** The plan for jobs already decided: priorities and run order. */
 export function planOf(ctx: StalenessContext, reasons: Map<Job, StaleReason>, topo = topologicalOrder(ctx.graph)): Plan {
   const { graph } = ctx;
-  const priority = new Int32Array(graph.jobs.length);
-  setPriorities(topo, reasons, priority);
-  return { graph, order: runOrder(graph.jobs, reasons, priority), reasons, priority, needsRecord: ctx.needsRecord, context: ctx };
+  const priority = new Float64Array(graph.jobs.length);
+  const known = reasons.size === 0 ? undefined : expectTimes(ctx, reasons, undefined, undefined);
+  setPriorities(topo, reasons, priority, known?.expected);
+  const order = runOrder(graph.jobs, reasons, priority, known !== undefined);
+  const weights = known !== undefined ? { expectedMs: known.expected, ruleMedians: known.medians } : {};
+  return { graph, order, reasons, priority, ...weights, needsRecord: ctx.needsRecord, context: ctx };
+}
+
+/**
+ * The expected wall time of each job of `stale` (SPEC §9), into `into` (by
+ * id; a new array when undefined): its record's last run, else the median
+ * of the known times of its rule's jobs among them, else the median of the
+ * rule's recent jobs in the history of builds (read only then), else unknown
+ * (0). `medians`: those of an earlier call (a plan extended as the graph
+ * grows), used before any other. Undefined when no time is known.
+ *
+ * Cheap: only jobs that will run are weighed, their records looked up by key
+ * (a record not decoded yet is not decoded for it: under -B no record is
+ * decoded to decide staleness), and a build log that is empty is not asked.
+ */
+function expectTimes(
+  ctx: StalenessContext,
+  jobs: readonly Job[] | ReadonlyMap<Job, unknown>,
+  into: Float64Array | undefined,
+  medians: Map<Rule, number> | undefined,
+): { expected: Float64Array; medians: Map<Rule, number> } | undefined {
+  const records = ctx.log.records;
+  const logEmpty = records.size === 0 && records.fetch === undefined;
+  // A first build (no log, no history): nothing to weigh, and a million jobs are not even looked at.
+  let history: ReadonlyMap<string, number> | undefined | null = null;
+  if (logEmpty && medians === undefined) {
+    const times = ctx.ruleTimes?.();
+    if (times === undefined || times.size === 0) return undefined;
+    history = times;
+  }
+  const stale = Array.isArray(jobs) ? (jobs as readonly Job[]) : [...(jobs as ReadonlyMap<Job, unknown>).keys()];
+  let expected = into;
+  let unknown = 0;
+  // Each rule's known times, for the medians of its unknown jobs.
+  const times = new Map<Rule, number[]>();
+  for (let i = 0; i < stale.length; i++) {
+    const job = stale[i]!;
+    if (isInert(job)) continue;
+    const ms = logEmpty ? undefined : records.lastWallMs(recordKey(job));
+    if (ms === undefined) {
+      unknown++;
+      continue;
+    }
+    // 0 means unknown: a run under a millisecond is known as 1.
+    (expected ??= new Float64Array(ctx.graph.jobs.length))[job.id] = Math.max(1, ms);
+    const list = times.get(job.rule);
+    if (list === undefined) times.set(job.rule, [ms]);
+    else list.push(ms);
+  }
+  if (unknown > 0) {
+    const byRule = medians ?? new Map<Rule, number>();
+    times.forEach((list, rule) => {
+      if (!(byRule.get(rule)! > 0)) byRule.set(rule, Math.max(1, median(list)));
+    });
+    for (let i = 0; i < stale.length; i++) {
+      const job = stale[i]!;
+      if (isInert(job) || (expected !== undefined && expected[job.id]! > 0)) continue;
+      let ms = byRule.get(job.rule);
+      if (ms === undefined) {
+        if (history === null) history = ctx.ruleTimes?.();
+        const recent = history?.get(job.rule.name);
+        // 0: no time known for the rule, looked up once.
+        ms = recent === undefined ? 0 : Math.max(1, recent);
+        byRule.set(job.rule, ms);
+      }
+      if (ms > 0) (expected ??= new Float64Array(ctx.graph.jobs.length))[job.id] = ms;
+    }
+    medians = byRule;
+  }
+  return expected === undefined ? undefined : { expected, medians: medians ?? new Map() };
+}
+
+/** The median of a non-empty list (the mean of the middle two of an even one). */
+export function median(list: readonly number[]): number {
+  const s = [...list].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**
  * The priority of each stale job of `topo` (dependency order): the longest
- * chain of stale jobs from it to the end.
+ * chain of stale jobs from it to the end, each job counting its expected
+ * time (at least MIN_WEIGHT_MS), or 1 each when no time is known. A job's
+ * weight is above 0, so its priority is above that of any stale job that
+ * needs it.
  */
-function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): void {
+function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, priority: Float64Array, expected: Float64Array | undefined): void {
   // Which jobs are stale, by id: when most of the jobs are decided here (not a few a grown glob added),
   // one pass over the reasons costs less than looking each job up in them.
   let flags: Uint8Array | undefined;
@@ -210,7 +330,7 @@ function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, pri
     // Only a stale job has a priority: a dependent that is not stale counts 0.
     const dependents = job.dependents;
     for (let k = 0; k < dependents.length; k++) if (priority[dependents[k]!.id]! > best) best = priority[dependents[k]!.id]!;
-    priority[job.id] = best + 1;
+    priority[job.id] = best + (expected !== undefined ? Math.max(MIN_WEIGHT_MS, expected[job.id] ?? 0) : 1);
   }
 }
 
@@ -219,7 +339,7 @@ function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, pri
  * discovery order. The priorities are read from `plan` at each comparison:
  * a plan extended during the build (SPEC §7) gets new ones.
  */
-export function readyBefore(plan: { readonly priority: Int32Array }): (a: Job, b: Job) => boolean {
+export function readyBefore(plan: { readonly priority: Float64Array }): (a: Job, b: Job) => boolean {
   return (a, b) => {
     const priority = plan.priority;
     const pa = priority[a.id]!;
@@ -236,7 +356,8 @@ export function readyBefore(plan: { readonly priority: Int32Array }): (a: Job, b
  * the best remaining job is always ready, and the heap's order is simply the
  * jobs sorted by priority (descending), rule order, then discovery order.
  */
-function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority: Int32Array): Job[] {
+function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority: Float64Array, weighted: boolean): Job[] {
+  if (weighted) return sortedOrder(jobs, priority);
   let max = 0;
   reasons.forEach((_reason, job) => (max = Math.max(max, priority[job.id]!)));
   // The jobs with a priority are the stale ones setPriorities ordered (no lookup in `reasons` for each),
@@ -267,4 +388,32 @@ function runOrder(jobs: readonly Job[], reasons: Map<Job, StaleReason>, priority
     from = to;
   }
   return order;
+}
+
+/**
+ * `runOrder` for weighted priorities (times in ms, not chain lengths: too
+ * many distinct values to count): the jobs with a priority, sorted. `jobs`
+ * is in discovery order and the sort is stable, so it need only compare
+ * priorities, then rules.
+ */
+function sortedOrder(jobs: readonly Job[], priority: Float64Array): Job[] {
+  const order: Job[] = [];
+  for (let i = 0; i < jobs.length; i++) if (priority[jobs[i]!.id]! > 0) order.push(jobs[i]!);
+  return order.sort((a, b) => priority[b.id]! - priority[a.id]! || a.rule.index - b.rule.index);
+}
+
+/** The expected time of `jobs` of the plan that run a command, added up; undefined when the plan knows no job's time. */
+export function expectedWork(plan: Plan, jobs: readonly Job[]): number | undefined {
+  const expected = plan.expectedMs;
+  if (expected === undefined) return undefined;
+  let sum = 0;
+  for (let i = 0; i < jobs.length; i++) if (!isInert(jobs[i]!)) sum += expected[jobs[i]!.id] ?? 0;
+  return sum;
+}
+
+/** What a job-start event says of the job's expected time (SPEC §9), when the plan knows any: its own, and its path to the end. */
+export function expectedOf(plan: Plan, job: Job): { expectedMs?: number; pathMs?: number } {
+  const expected = plan.expectedMs;
+  if (expected === undefined) return {};
+  return { expectedMs: expected[job.id] ?? 0, pathMs: plan.priority[job.id] ?? 0 };
 }

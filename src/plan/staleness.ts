@@ -29,6 +29,8 @@ export interface StalenessContext {
   willRun(job: Job): boolean;
   /** Up-to-date jobs whose record must be written: adopted ones, and ones whose files were re-stat'ed. */
   needsRecord: Set<Job>;
+  /** For the plan's weights (SPEC §9), not for staleness: each rule's median wall time in the history of builds. */
+  ruleTimes?: () => ReadonlyMap<string, number> | undefined;
 }
 
 /** A job whose running changes nothing downstream: a phony rule without a command. */

@@ -79,6 +79,15 @@ export class ConsoleReporter implements Reporter {
   /** The job the status line names when none is running. */
   private lastJob: Job | undefined;
   private startedAt = 0;
+  /**
+   * For the ETA (SPEC §9), when the build's expected time is known: the job
+   * slots, the expected time of all its jobs and of those that ended, and
+   * each running job's expected time and longest path to the end.
+   */
+  private slots = 1;
+  private expectedMs: number | undefined;
+  private endedMs = 0;
+  private readonly expecting = new Map<Job, { expectedMs: number; pathMs: number }>();
   private stopTimer: (() => void) | undefined;
   private readonly style: Styles;
   private readonly clock: Clock;
@@ -107,11 +116,16 @@ export class ConsoleReporter implements Reporter {
         this.running.clear();
         this.announced.clear();
         this.startedAt = this.clock.now();
+        this.slots = Math.max(1, e.slots ?? 1);
+        this.expectedMs = e.expectedMs;
+        this.endedMs = 0;
+        this.expecting.clear();
         this.startTimer();
         break;
       case 'graph-grow': {
         this.total = e.total;
         this.pending = e.pending;
+        if (this.expectedMs !== undefined) this.expectedMs += e.expectedMs ?? 0;
         for (const g of e.globs) {
           if (g.matches === 0) this.print(this.err, `rules: ${this.style.warning('warning:')} the glob '${g.pattern}' of ${e.job.label} matched nothing in ${g.dir}/ after ${g.producer.label} ran\n`);
         }
@@ -132,26 +146,29 @@ export class ConsoleReporter implements Reporter {
       case 'job-start':
         this.running.delete(e.job);
         this.running.set(e.job, this.clock.now());
+        if (e.expectedMs !== undefined) this.expecting.set(e.job, { expectedMs: e.expectedMs, pathMs: e.pathMs ?? e.expectedMs });
         this.startTimer();
         if (this.opts.verbose && e.command !== undefined) this.print(this.out, `${this.style.label(e.job.label)}: ${reasonText(e.reason)}\n  ${e.command}\n`);
         this.showStatus();
         break;
       case 'job-finish':
         this.done++;
-        this.ended(e.job);
+        this.ended(e.job, true);
         if (!this.opts.quiet && (!this.opts.tty || e.output)) this.print(this.out, `${this.count()} ${this.describe(e.job)}\n`);
         if (e.output) this.print(this.out, jobOutput(e.output, e.cut));
         this.showStatus();
         break;
       case 'job-skip':
         this.done++;
-        this.ended(e.job);
+        this.endedMs += e.expectedMs ?? 0;
+        this.ended(e.job, false);
         if (this.opts.verbose) this.print(this.out, `${e.job.label}: up to date after all (${skipText(e.why)})\n`);
         else this.showStatus();
         break;
       case 'job-fail':
         if (!e.willRetry) this.done++;
-        this.ended(e.job);
+        // A job that will run again is expected again.
+        this.ended(e.job, !e.willRetry);
         this.print(this.err, failureReport(e, this.style));
         this.showStatus();
         break;
@@ -204,7 +221,9 @@ export class ConsoleReporter implements Reporter {
     return description ? `${label}: ${description}` : label;
   }
 
-  private ended(job: Job): void {
+  private ended(job: Job, counted: boolean): void {
+    if (counted) this.endedMs += this.expecting.get(job)?.expectedMs ?? 0;
+    this.expecting.delete(job);
     this.running.delete(job);
     this.announced.delete(job);
     this.lastJob = job;
@@ -235,11 +254,23 @@ export class ConsoleReporter implements Reporter {
   }
 
   /**
-   * Time left, for the status line. The events carry no expected durations
-   * of jobs yet; once they do (from the job history), estimate it here.
+   * Time left, for the status line: the longer of the work left spread over
+   * the slots and the longest path left through a running job, each running
+   * job having done what it has run of its expected time (so the estimate
+   * counts down between events, and holds while a job overruns). Undefined
+   * when no job's expected time is known.
    */
   private remainingMs(): number | undefined {
-    return undefined;
+    if (this.expectedMs === undefined) return undefined;
+    const now = this.clock.now();
+    let work = this.expectedMs - this.endedMs;
+    let path = 0;
+    for (const [job, x] of this.expecting) {
+      const spent = Math.min(now - (this.running.get(job) ?? now), x.expectedMs);
+      work -= spent;
+      path = Math.max(path, x.pathMs - spent);
+    }
+    return Math.max(0, path, work / this.slots);
   }
 
   private showStatus(): void {

@@ -21,19 +21,36 @@ export type BuildEvent =
       pending?: number;
       /** The job slots (`-j`): the lanes a timeline of the build has. */
       slots?: number;
+      /** The expected time of all the jobs to run, added up (SPEC §9: from their last runs); absent when no job's time is known. */
+      expectedMs?: number;
     }
-  /** The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build, planned in `durationMs`. */
-  | { type: 'graph-grow'; job: Job; globs: { pattern: string; dir: string; producer: Job; matches: number }[]; added: number; total: number; pending: number; durationMs: number }
+  /**
+   * The pending globs of `job` were matched once their directories were made: `added` jobs to run joined the build, planned in `durationMs`;
+   * `expectedMs`, their expected time added up, when the build's is known.
+   */
+  | {
+      type: 'graph-grow';
+      job: Job;
+      globs: { pattern: string; dir: string; producer: Job; matches: number }[];
+      added: number;
+      total: number;
+      pending: number;
+      durationMs: number;
+      expectedMs?: number;
+    }
   /** The graph, as `job`'s globs grew it, cannot be built (a cycle, a missing source): `job` does not run. */
   | { type: 'graph-problem'; job: Job; diagnostics: Diagnostic[] }
   /** `job` never ran: its glob waited for a directory that `producer`, which failed, was to make. */
   | { type: 'glob-abandoned'; job: Job; pattern: string; producer: Job; pending: number }
-  /** `lane`: the lowest of the build's lanes (0 to slots-1) no running job holds, for a timeline. */
-  | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number; lane?: number }
+  /**
+   * `lane`: the lowest of the build's lanes (0 to slots-1) no running job holds, for a timeline. When the build's expected time
+   * is known: `expectedMs`, the job's (0: unknown), and `pathMs`, the longest path of jobs from it to the end, it included.
+   */
+  | { type: 'job-start'; job: Job; reason: StaleReason; command: string | undefined; attempt: number; lane?: number; expectedMs?: number; pathMs?: number }
   /** `output` is the tail of what the job printed; `cut` says what is not shown and where it is; `usage`, what it used where measured. */
   | { type: 'job-finish'; job: Job; durationMs: number; output: string; cut?: OutputCut; usage?: JobUsage }
   /** A job that was stale only because of an upstream job, whose outputs came out unchanged. */
-  | { type: 'job-skip'; job: Job; why: SkipReason }
+  | { type: 'job-skip'; job: Job; why: SkipReason; expectedMs?: number }
   | {
       type: 'job-fail';
       job: Job;

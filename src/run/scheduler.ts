@@ -10,7 +10,7 @@ import { jobDescription, renderCommand, renderEnv, type ResourceValues } from '.
 import { interpreterByShebang, noInterpreterMessage, SHEBANG_BYTES } from '../graph/script.js';
 import { removeJobFile, writeJobFile } from '../state/jobfile.js';
 import { dropImplicitInputs, type Job } from '../graph/model.js';
-import { extendPlan, readyBefore, type Plan } from '../plan/plan.js';
+import { expectedOf, expectedWork, extendPlan, readyBefore, type Plan } from '../plan/plan.js';
 import { checkResources } from '../plan/resources.js';
 import type { StaleReason } from '../plan/reason.js';
 import { jobSignature } from '../plan/signature.js';
@@ -120,12 +120,14 @@ class Build {
     // A phony rule without a command only groups its inputs: it is done, not run.
     this.total = plan.order.filter((j) => !isInert(j)).length;
     for (const job of plan.order) if (job.pending !== undefined) this.pendingLeft++;
+    const expectedMs = expectedWork(plan, plan.order);
     this.reporter.emit({
       type: 'build-start',
       total: this.total,
       upToDate: (plan.graph.jobsInAll ?? plan.graph.jobs.length) - plan.order.length,
       ...(this.pendingLeft > 0 ? { pending: this.pendingLeft } : {}),
       slots: this.opts.jobs,
+      ...(expectedMs !== undefined ? { expectedMs } : {}),
     });
 
     for (const job of plan.order) this.waiting[job.id] = this.staleDeps(job, 0);
@@ -230,7 +232,9 @@ class Build {
     for (const j of planned) this.waiting[j.id] = this.staleDeps(j, 0);
     this.waiting[job.id] = this.staleDeps(job, depsBefore);
     const durationMs = Math.round(performance.now() - t0);
-    this.reporter.emit({ type: 'graph-grow', job, globs: growth.globs, added, total: this.total, pending: this.pendingLeft, durationMs });
+    const expectedMs = expectedWork(this.plan, planned);
+    const expected = expectedMs !== undefined ? { expectedMs } : {};
+    this.reporter.emit({ type: 'graph-grow', job, globs: growth.globs, added, total: this.total, pending: this.pendingLeft, durationMs, ...expected });
     for (const j of planned) if (this.waiting[j.id] === 0) this.readyOrGrow(j);
     return true;
   }
@@ -316,7 +320,8 @@ class Build {
           // Not recorded (the build log cannot be written): decided afresh next time.
         }
         this.skipped++;
-        this.reporter.emit({ type: 'job-skip', job, why: { kind: 'inputs-unchanged' } });
+        const { expectedMs } = expectedOf(this.plan, job);
+        this.reporter.emit({ type: 'job-skip', job, why: { kind: 'inputs-unchanged' }, ...(expectedMs !== undefined ? { expectedMs } : {}) });
         this.finish(job, true, false);
         continue;
       }
@@ -540,7 +545,7 @@ class Build {
    */
   private touchJob(job: Job, reason: StaleReason, inputs: Map<string, FileInfo>): boolean {
     const files = this.plan.context.files;
-    this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1, ...this.lane(job) });
+    this.reporter.emit({ type: 'job-start', job, reason, command: undefined, attempt: 1, ...this.lane(job), ...expectedOf(this.plan, job) });
     if (!job.rule.phony) {
       // The file system forgets what it knew of a path it touches.
       for (const out of job.outputs) files.fs.touch?.(out);
@@ -565,7 +570,7 @@ class Build {
     const unreadable = unreadableInput(this.plan.context.files, job);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t0 = Date.now();
-      reporter.emit({ type: 'job-start', job, reason, command, attempt, ...this.lane(job) });
+      reporter.emit({ type: 'job-start', job, reason, command, attempt, ...this.lane(job), ...expectedOf(this.plan, job) });
       if (command === undefined) {
         reporter.emit({ type: 'job-finish', job, durationMs: 0, output: '' });
         return true;

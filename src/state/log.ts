@@ -309,6 +309,19 @@ export class RecordTable implements Iterable<[string, JobRecord]> {
     return typeof v === 'string' ? this.decode(key, v) : v;
   }
 
+  /**
+   * The wall time of the job's last run (`runs[0].wallMs`), without decoding
+   * a record not decoded yet: the planner weighs every job it runs (SPEC §9),
+   * and under -B none of their records is decoded to decide staleness.
+   */
+  lastWallMs(key: string): number | undefined {
+    let v = this.map.get(key);
+    if (v === undefined && this.fetch !== undefined && this.fetched(key)) v = this.map.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') return v.runs?.[0]?.wallMs;
+    return lastWallOfLine(v);
+  }
+
   /** Whether a record from before the part read was found (and is now held, undecoded). */
   private fetched(key: string): boolean {
     if (this.forgotten.has(key) || this.map.has(key)) return false;
@@ -790,6 +803,21 @@ function doneLine(r: JobRecord): DoneLine {
   if (g.tables !== undefined) line.r = g.tables;
   if (r.runs !== undefined && r.runs.length > 0) line.h = r.runs.slice(0, RUNS_KEPT).map((x) => [x.wallMs, x.cpuMs ?? -1, x.maxRssKb ?? -1, Math.round(x.at / 1000)]);
   return line;
+}
+
+/**
+ * The first wall time of a D line's `h` (its newest run), read from its text.
+ * `"h":[[` can only be that key: a quote inside a JSON string is escaped.
+ * Undefined when the line has no runs or the row is not a number.
+ */
+function lastWallOfLine(line: string): number | undefined {
+  const at = line.lastIndexOf('"h":[[');
+  if (at < 0) return undefined;
+  const from = at + 6;
+  let end = from;
+  while (end < line.length && line.charCodeAt(end) !== 0x2c && line.charCodeAt(end) !== 0x5d) end++;
+  const ms = Number(line.slice(from, end));
+  return end > from && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** The runs of a D line; rows that are not four numbers are left out. */

@@ -47,6 +47,36 @@ function capture() {
 }
 
 describe('the console reporter', () => {
+  test('on a terminal, the ETA: the longer of the work left over the slots and the longest path left, counting down; none when no time is known', () => {
+    const [a, b] = jobs();
+    const c = capture();
+    const f = fakeClock();
+    const r = new ConsoleReporter(c.o, c.e, { tty: true, quiet: false, verbose: false, columns: 80, clock: f.clock });
+    const eta = () => /ETA ([0-9:]+)/.exec(c.out.at(-1) ?? '')?.[1];
+    const reason = { kind: 'output-missing', path: 'out/1.txt' } as const;
+    r.emit({ type: 'build-start', total: 2, upToDate: 0, slots: 2, expectedMs: 10_000 });
+    r.emit({ type: 'job-start', job: a!, reason, command: 'a', attempt: 1, expectedMs: 6000, pathMs: 6000 });
+    r.emit({ type: 'job-start', job: b!, reason, command: 'b', attempt: 1, expectedMs: 4000, pathMs: 4000 });
+    // The path through a (6 s) is longer than the work spread over two slots (5 s).
+    assert.equal(eta(), '0:06');
+    f.advance(2000);
+    assert.equal(eta(), '0:04');
+    f.advance(2000);
+    r.emit({ type: 'job-finish', job: b!, durationMs: 4000, output: '' });
+    assert.equal(eta(), '0:02');
+    // a overruns its expected time: the estimate stays at nothing left, it does not go below.
+    f.advance(3000);
+    assert.equal(eta(), '0:00');
+    r.emit({ type: 'job-finish', job: a!, durationMs: 7000, output: '' });
+    r.emit({ type: 'build-finish', ok: true, ran: 2, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: 7000 });
+
+    const d = capture();
+    const r2 = new ConsoleReporter(d.o, d.e, { tty: true, quiet: false, verbose: false, columns: 80, clock: fakeClock().clock });
+    r2.emit({ type: 'build-start', total: 1, upToDate: 0, slots: 2 });
+    r2.emit({ type: 'job-start', job: a!, reason, command: 'a', attempt: 1 });
+    assert.equal(d.out.join(''), '\r\x1b[K[0/1, 1 running, 0:00] make[n=1]: Make one thing');
+  });
+
   test("on a terminal, the status line's description has the job's wildcards filled in", () => {
     const p = projectFrom(yaml`
       rules:
