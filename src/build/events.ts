@@ -5,10 +5,8 @@
 // one is asked for. The JSON reporter is loaded only here.
 
 import { writeFileSync } from 'node:fs';
-import { TimelineRecorder } from '../report/timeline.js';
-import { traceOf } from '../report/trace.js';
-import { MultiReporter } from '../run/events.js';
-import { recordBuild, type BuildTimeline } from '../state/history.js';
+import { MultiReporter, type Reporter } from '../run/events.js';
+import type { BuildTimeline } from '../state/history.js';
 import { eventLogPath, rotateEventLog } from '../state/paths.js';
 import { UserError } from '../util/errors.js';
 import type { ReportRequest } from './request.js';
@@ -17,6 +15,8 @@ import type { ReportRequest } from './request.js';
 export interface BuildRecording {
   /** Write the build as Chrome trace events to this file: its absolute path, and as the user named it. */
   trace?: { path: string; shown: string };
+  /** No job will run (the up-to-date stamp answered): no history to keep, only a trace if one is asked for. */
+  nothingRuns?: boolean;
 }
 
 /** `onError` hears a failure to write the event log as it happens (else `close` throws it). */
@@ -24,8 +24,13 @@ export async function eventLog(report: ReportRequest, root: string, onError?: (e
   const own = await report.open();
   const { JsonReporter } = await import('../report/json.js');
   rotateEventLog(root);
-  const timeline = new TimelineRecorder((t) => keep(t, root, report, recording));
-  return new MultiReporter([own, JsonReporter.toEventLog(eventLogPath(root), { pid: process.pid }, onError), timeline]);
+  const reporters: Reporter[] = [own, JsonReporter.toEventLog(eventLogPath(root), { pid: process.pid }, onError)];
+  // Loaded only when there is something to keep: a no-op answered from the stamp pays nothing for them.
+  if (recording.nothingRuns !== true || recording.trace !== undefined) {
+    const [{ TimelineRecorder }, { recordBuild }, { traceOf }] = await Promise.all([import('../report/timeline.js'), import('../state/history.js'), import('../report/trace.js')]);
+    reporters.push(new TimelineRecorder((t) => keep(t, root, report, recording, recordBuild, traceOf)));
+  }
+  return new MultiReporter(reporters);
 }
 
 /**
@@ -33,7 +38,14 @@ export async function eventLog(report: ReportRequest, root: string, onError?: (e
  * what decides a build: a failure to write it is a warning, and the build's
  * outcome stands.
  */
-function keep(t: BuildTimeline, root: string, report: ReportRequest, recording: BuildRecording): void {
+function keep(
+  t: BuildTimeline,
+  root: string,
+  report: ReportRequest,
+  recording: BuildRecording,
+  recordBuild: (root: string, t: BuildTimeline) => void,
+  traceOf: (t: BuildTimeline) => object,
+): void {
   if (t.jobs.length > 0) {
     try {
       recordBuild(root, t);

@@ -67,7 +67,7 @@ export async function fastNoop(request: BuildRequest): Promise<BuildOutcome | St
     if (!check.holds) return check.changed && { stamp, changed: check.changed, index };
     if (request.signal.aborted) return undefined;
     const { eventLog } = await import('./events.js');
-    const reporter = await eventLog(request.report, root, undefined, request.trace !== undefined ? { trace: request.trace } : {});
+    const reporter = await eventLog(request.report, root, undefined, { nothingRuns: true, ...(request.trace !== undefined ? { trace: request.trace } : {}) });
     reporter.emit({ type: 'stamp-holds', files: header.files ?? header.count });
     reporter.emit({ type: 'build-start', total: 0, upToDate: header.upToDate });
     reporter.emit({ type: 'build-finish', ok: true, ran: 0, skipped: 0, failed: 0, notRun: 0, interrupted: false, durationMs: Date.now() - start });
