@@ -17,6 +17,12 @@ export interface BuildRecording {
   trace?: { path: string; shown: string };
   /** No job will run (the up-to-date stamp answered): no history to keep, only a trace if one is asked for. */
   nothingRuns?: boolean;
+  /**
+   * Whether a failure to write the history is worth a warning: not when the
+   * build already stopped because its state could not be written (a full
+   * disk), which it has said in one line.
+   */
+  historyWarnings?: () => boolean;
 }
 
 /** `onError` hears a failure to write the event log as it happens (else `close` throws it). */
@@ -51,7 +57,7 @@ function keep(
       recordBuild(root, t);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      report.warn(e.message);
+      if (recording.historyWarnings?.() ?? true) report.warn(e.message);
     }
   }
   const trace = recording.trace;

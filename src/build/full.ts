@@ -324,7 +324,10 @@ async function execute(
     abort.abort();
   };
   storage.onWriteError = stop;
-  const reporter = await eventLog(request.report, project.root, stop, request.trace !== undefined ? { trace: request.trace } : {});
+  const reporter = await eventLog(request.report, project.root, stop, {
+    ...(request.trace !== undefined ? { trace: request.trace } : {}),
+    historyWarnings: () => stateFailure === undefined,
+  });
   // Once stopped by a failure to write, the jobs stopped were not interrupted by anyone: say what happened instead.
   const told: Reporter = { emit: (e) => reporter.emit(stateFailure === undefined ? e : asStopped(e)) };
   if (shortcut) told.emit({ type: 'shortcut', changed: shortcut.changed, deciding: shortcut.deciding, jobs: shortcut.jobs });

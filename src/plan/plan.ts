@@ -20,8 +20,8 @@ export interface Plan {
   /**
    * Longest chain of stale jobs from each stale job to the end, each job
    * counted by its weight (by job id; may be longer than the job count): its
-   * expected time in ms, at least MIN_WEIGHT_MS, which a job of unknown time
-   * counts; 1 for every job when no time is known.
+   * expected time in ms on the scale of `weightOf`, whose least weight a job
+   * of unknown time counts; 1 for every job when no time is known.
    */
   priority: Float64Array;
   /**
@@ -53,12 +53,25 @@ export interface PlanInputs {
 // at each step.
 
 /**
- * The least weight of a job, in ms, and that of a job whose time is unknown:
- * a job this quick takes mostly the time to start it, and the differences
- * between such times are noise that would reorder quick jobs from one build
- * to the next.
+ * Times are weighed on a scale of powers of two from BUCKET_MS: a time in
+ * [BUCKET_MS·2^k, BUCKET_MS·2^(k+1)) weighs the middle of that range
+ * (geometrically), and a time below BUCKET_MS, or unknown, weighs
+ * MIN_WEIGHT_MS. A job's time varies from run to run (a loaded machine, a
+ * cold cache); weighing it exactly would reorder jobs of about the same
+ * length from one build (and one dry run) to the next. On this scale two
+ * runs of a job land on the same weight unless they differ by a good part of
+ * a factor of two, or straddle an edge; the edges (0.4 s, 0.8 s, 1.6 s, 3.2 s,
+ * 6.4 s, ...) keep clear of the round times commands are often written with.
+ * Ordering quick jobs by their times would gain little: they start in turn.
  */
-export const MIN_WEIGHT_MS = 50;
+const BUCKET_MS = 400;
+export const MIN_WEIGHT_MS = BUCKET_MS / 2;
+
+/** A job's weight in its priority, from its expected time in ms (0: unknown). */
+export function weightOf(ms: number): number {
+  if (!(ms >= BUCKET_MS)) return MIN_WEIGHT_MS;
+  return BUCKET_MS * 2 ** Math.floor(Math.log2(ms / BUCKET_MS)) * Math.SQRT2;
+}
 
 /** Jobs in dependency order (every job after its deps). */
 export function topologicalOrder(graph: Graph): Job[] {
@@ -311,7 +324,7 @@ export function median(list: readonly number[]): number {
 /**
  * The priority of each stale job of `topo` (dependency order): the longest
  * chain of stale jobs from it to the end, each job counting its expected
- * time (at least MIN_WEIGHT_MS), or 1 each when no time is known. A job's
+ * time (on the scale of `weightOf`), or 1 each when no time is known. A job's
  * weight is above 0, so its priority is above that of any stale job that
  * needs it.
  */
@@ -330,7 +343,7 @@ function setPriorities(topo: readonly Job[], reasons: Map<Job, StaleReason>, pri
     // Only a stale job has a priority: a dependent that is not stale counts 0.
     const dependents = job.dependents;
     for (let k = 0; k < dependents.length; k++) if (priority[dependents[k]!.id]! > best) best = priority[dependents[k]!.id]!;
-    priority[job.id] = best + (expected !== undefined ? Math.max(MIN_WEIGHT_MS, expected[job.id] ?? 0) : 1);
+    priority[job.id] = best + (expected !== undefined ? weightOf(expected[job.id] ?? 0) : 1);
   }
 }
 

@@ -79,7 +79,8 @@ describe('what a job used, through the command line', () => {
         '  crunch:',
         '    outputs: out.txt',
         '    run: |',
-        "      python3 -c 'x = bytearray(80000000)",
+        // Bytes written, not only allocated: untouched pages are not resident.
+        "      python3 -c 'x = b\"x\" * 80000000",
         '      import time',
         '      t = time.process_time()',
         "      while time.process_time() - t < 0.3: pass'",

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildGraph } from '../../../src/graph/build.js';
 import type { Job } from '../../../src/graph/model.js';
-import { makePlan, MIN_WEIGHT_MS, type Plan } from '../../../src/plan/plan.js';
+import { makePlan, MIN_WEIGHT_MS, weightOf, type Plan } from '../../../src/plan/plan.js';
 import type { Project } from '../../../src/rulefile/model.js';
 import { runPlan } from '../../../src/run/scheduler.js';
 import { FileOracle } from '../../../src/state/files.js';
@@ -73,8 +73,8 @@ describe('the weighted critical path', () => {
     assert.deepEqual(names(plan), ['long.txt', 'c1.txt', 'c2.txt', 'c3.txt', 'all']);
     // The phony `all` runs no command: the least weight. The paths are in ms.
     const byName = (n: string) => plan.graph.jobs.find((j) => j.name === n)!;
-    assert.equal(plan.priority[byName('long.txt').id], 5000 + MIN_WEIGHT_MS);
-    assert.equal(plan.priority[byName('c1.txt').id], 600 + MIN_WEIGHT_MS);
+    assert.equal(plan.priority[byName('long.txt').id], weightOf(5000) + MIN_WEIGHT_MS);
+    assert.equal(plan.priority[byName('c1.txt').id], 3 * weightOf(200) + MIN_WEIGHT_MS);
     // One slot: the long job starts first, though its chain is shorter.
     fs.put('src.txt', 'edited');
     const b = startGated(project, ['all'], fs, state, { jobs: 1 });
@@ -85,6 +85,11 @@ describe('the weighted critical path', () => {
       b.gate.finish(name);
     }
     assert.ok((await b.done).ok);
+  });
+
+  test('the scale of weights: powers of two from 0.4 s, each weighing its middle; below, the least weight', () => {
+    assert.deepEqual([0, 1, 399, 400, 799, 800, 1000, 1599, 1600, 3000, 3200].map(weightOf), [200, 200, 200, 400 * Math.SQRT2, 400 * Math.SQRT2, 800 * Math.SQRT2, 800 * Math.SQRT2, 800 * Math.SQRT2, 1600 * Math.SQRT2, 1600 * Math.SQRT2, 3200 * Math.SQRT2]);
+    assert.equal(MIN_WEIGHT_MS, 200);
   });
 
   test('times under the least weight count as it: quick jobs keep the unweighted order', async () => {
@@ -115,11 +120,11 @@ describe('the weighted critical path', () => {
   test("a job of unknown time takes the median of its rule's known times", async () => {
     const project = projectFrom(samples);
     const fs = new FakeFileSystem().write('src.txt');
-    const state = await built(project, fs, { 's/1.txt': 4000, 's/2.txt': 6000, 's/3.txt': undefined, 'mid.txt': 1000, 'chain.txt': 1000 });
+    const state = await built(project, fs, { 's/1.txt': 2000, 's/2.txt': 8000, 's/3.txt': undefined, 'mid.txt': 500, 'chain.txt': 500 });
     const plan = planOf(project, ['all'], fs, state.log(), { force: true });
     const s3 = plan.graph.jobs.find((j) => j.name === 's/3.txt')!;
     assert.equal(plan.expectedMs?.[s3.id], 5000);
-    // s/3 (5000, unknown) before the chain's head (1000 + 1000), which an unweighted plan runs first.
+    // s/3 (5000, unknown) before s/1 (2000) and the chain's head (500 + 500), which an unweighted plan runs first.
     assert.deepEqual(names(plan), ['s/2.txt', 's/3.txt', 's/1.txt', 'mid.txt', 'chain.txt', 'all']);
   });
 
@@ -132,11 +137,11 @@ describe('the weighted critical path', () => {
       const graph = buildGraph(project, ['all'], fs);
       return makePlan({ project, graph, files: new FileOracle(fs, log, true), log, options: { force: true, check: 'hash' }, ...(ruleTimes ? { ruleTimes: () => ruleTimes } : {}) });
     };
-    assert.deepEqual(names(plan(new Map([['slow', 3000]]))), ['s/1.txt', 's/2.txt', 's/3.txt', 'mid.txt', 'chain.txt', 'all']);
+    assert.deepEqual(names(plan(new Map([['slow', 5000]]))), ['s/1.txt', 's/2.txt', 's/3.txt', 'mid.txt', 'chain.txt', 'all']);
     assert.deepEqual(names(plan()), ['mid.txt', 'chain.txt', 's/1.txt', 's/2.txt', 's/3.txt', 'all']);
   });
 
-  test('equal weights fall back to rule order, then discovery order', async () => {
+  test('equal weights fall back to rule order, then discovery order; times within one step of the scale weigh the same', async () => {
     const project = projectFrom(yaml`
       rules:
         all:
@@ -153,7 +158,10 @@ describe('the weighted critical path', () => {
     const fs = new FakeFileSystem().write('src.txt');
     const state = await built(project, fs, { 'a.txt': 800, 'b1.txt': 800, 'b2.txt': 800 });
     assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['b1.txt', 'b2.txt', 'a.txt', 'all']);
-    setTimes(state, { 'a.txt': 801 });
+    // Run to run noise: 800 and 1500 ms are one weight.
+    setTimes(state, { 'a.txt': 1500 });
+    assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['b1.txt', 'b2.txt', 'a.txt', 'all']);
+    setTimes(state, { 'a.txt': 1700 });
     assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['a.txt', 'b1.txt', 'b2.txt', 'all']);
   });
 
@@ -229,7 +237,7 @@ describe('the weighted critical path', () => {
     const start = b.events.events.find((e) => e.type === 'build-start');
     assert.equal(start?.type === 'build-start' ? start.expectedMs : undefined, 5600);
     const long = b.events.events.find((e) => e.type === 'job-start' && e.job.name === 'long.txt');
-    assert.deepEqual(long?.type === 'job-start' ? [long.expectedMs, long.pathMs] : [], [5000, 5000 + MIN_WEIGHT_MS]);
+    assert.deepEqual(long?.type === 'job-start' ? [long.expectedMs, long.pathMs] : [], [5000, weightOf(5000) + MIN_WEIGHT_MS]);
     // Without any time known: no estimate on the events.
     const first = await buildOnce(project, ['all'], new FakeFileSystem().write('src.txt'), new MemoryState());
     const none = first.events.events.find((e) => e.type === 'build-start');
