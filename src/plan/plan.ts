@@ -55,17 +55,18 @@ export interface PlanInputs {
 /**
  * Times are weighed on a scale of powers of two from BUCKET_MS: a time in
  * [BUCKET_MS·2^k, BUCKET_MS·2^(k+1)) weighs the middle of that range
- * (geometrically), and a time below BUCKET_MS, or unknown, weighs
- * MIN_WEIGHT_MS. A job's time varies from run to run (a loaded machine, a
+ * (geometrically). A job's time varies from run to run (a loaded machine, a
  * cold cache); weighing it exactly would reorder jobs of about the same
  * length from one build (and one dry run) to the next. On this scale two
  * runs of a job land on the same weight unless they differ by a good part of
- * a factor of two, or straddle an edge; the edges (0.4 s, 0.8 s, 1.6 s, 3.2 s,
- * 6.4 s, ...) keep clear of the round times commands are often written with.
- * Ordering quick jobs by their times would gain little: they start in turn.
+ * a factor of two, or straddle an edge; the edges (0.34 s, 0.68 s, 1.36 s,
+ * 2.72 s, 5.44 s, 10.9 s, ...) keep clear of the round times commands are
+ * often written with. A time below BUCKET_MS, or unknown, weighs
+ * MIN_WEIGHT_MS: about what a quick job costs, start-up included, so that a
+ * long chain of quick steps weighs about what it takes.
  */
-const BUCKET_MS = 400;
-export const MIN_WEIGHT_MS = BUCKET_MS / 2;
+const BUCKET_MS = 340;
+export const MIN_WEIGHT_MS = 120;
 
 /** A job's weight in its priority, from its expected time in ms (0: unknown). */
 export function weightOf(ms: number): number {

@@ -87,9 +87,10 @@ describe('the weighted critical path', () => {
     assert.ok((await b.done).ok);
   });
 
-  test('the scale of weights: powers of two from 0.4 s, each weighing its middle; below, the least weight', () => {
-    assert.deepEqual([0, 1, 399, 400, 799, 800, 1000, 1599, 1600, 3000, 3200].map(weightOf), [200, 200, 200, 400 * Math.SQRT2, 400 * Math.SQRT2, 800 * Math.SQRT2, 800 * Math.SQRT2, 800 * Math.SQRT2, 1600 * Math.SQRT2, 1600 * Math.SQRT2, 3200 * Math.SQRT2]);
-    assert.equal(MIN_WEIGHT_MS, 200);
+  test('the scale of weights: powers of two from 0.34 s, each weighing its middle; below, the least weight', () => {
+    const step = (k: number) => 340 * 2 ** k * Math.SQRT2;
+    assert.deepEqual([0, 1, 339, 340, 500, 679, 680, 1000, 1359, 1360, 2000, 3000, 5000, 10_000].map(weightOf), [120, 120, 120, step(0), step(0), step(0), step(1), step(1), step(1), step(2), step(2), step(3), step(3), step(4)]);
+    assert.equal(MIN_WEIGHT_MS, 120);
   });
 
   test('times under the least weight count as it: quick jobs keep the unweighted order', async () => {
@@ -156,12 +157,12 @@ describe('the weighted critical path', () => {
           run: a
     `);
     const fs = new FakeFileSystem().write('src.txt');
-    const state = await built(project, fs, { 'a.txt': 800, 'b1.txt': 800, 'b2.txt': 800 });
+    const state = await built(project, fs, { 'a.txt': 700, 'b1.txt': 700, 'b2.txt': 700 });
     assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['b1.txt', 'b2.txt', 'a.txt', 'all']);
-    // Run to run noise: 800 and 1500 ms are one weight.
-    setTimes(state, { 'a.txt': 1500 });
+    // Run to run noise: 700 and 1300 ms are one weight.
+    setTimes(state, { 'a.txt': 1300 });
     assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['b1.txt', 'b2.txt', 'a.txt', 'all']);
-    setTimes(state, { 'a.txt': 1700 });
+    setTimes(state, { 'a.txt': 1400 });
     assert.deepEqual(names(planOf(project, ['all'], fs, state.log(), { force: true })), ['a.txt', 'b1.txt', 'b2.txt', 'all']);
   });
 
