@@ -75,6 +75,8 @@ export function splitCpu(totalMs: number, sampledMs: (number | undefined)[]): nu
   const rest = totalMs - seenSum;
   const unseen = sampledMs.filter((s) => s === undefined).length;
   if (unseen > 0) return sampledMs.map((s) => (s === undefined ? rest / unseen : s));
+  // Every job was sampled, and no sample saw a tick (they all came early): the rest evenly.
+  if (seenSum === 0) return seen.map(() => rest / seen.length);
   return seen.map((s) => s + (rest * s) / seenSum);
 }
 

@@ -51,6 +51,11 @@ describe('splitting CPU reaped together', () => {
     assert.deepEqual(splitCpu(400, [300, 100]), [300, 100]);
     assert.deepEqual(splitCpu(500, [300, 100]), [375, 125]);
   });
+  test('sampled, but no sample saw a tick (all early): the whole evenly, never NaN', () => {
+    // A job alone, sampled once at 50 ms before it had used a tick, then busy: its CPU is the whole.
+    assert.deepEqual(splitCpu(350, [0]), [350]);
+    assert.deepEqual(splitCpu(100, [0, 0]), [50, 50]);
+  });
   test('some sampled: those keep their samples, the rest goes evenly to the others', () => {
     assert.deepEqual(splitCpu(500, [300, undefined, undefined]), [300, 100, 100]);
   });
