@@ -11,10 +11,10 @@
 // Neither decides anything: one that is missing or unreadable is history lost,
 // never a wrong build.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { lastBuildPath, ruleHistoryPath, shownStatePath } from './paths.js';
-import { stateWriteError } from './io.js';
+import { replaceFile, stateWriteError } from './io.js';
 
 export const HISTORY_VERSION = 1;
 
@@ -132,17 +132,10 @@ export function addToRuleHistory(history: RuleHistory | undefined, build: BuildT
   return { version: HISTORY_VERSION, rules };
 }
 
-/** Writes `text` to `path` whole: the old file stays until the new one is complete. */
+/** Writes `text` to `path` whole (its directory made first): the old file stays until the new one is complete. */
 function writeWhole(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
   mkdirSync(dirname(path), { recursive: true });
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  replaceFile(path, text);
 }
 
 function readJson(path: string): unknown {

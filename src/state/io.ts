@@ -2,7 +2,7 @@
 // not at all, and failures (a full disk, a read-only file system, a file where
 // a directory belongs) turned into one line the user can act on.
 
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -100,5 +100,22 @@ export class AppendFile {
     } catch {
       // Every write was synchronous: nothing is lost by a failed close.
     }
+  }
+}
+
+/**
+ * Replaces the file at `path` whole: written to a temporary file beside it
+ * (named for this process), then renamed over it, so a reader, or a kill at
+ * any instant, sees the old file or the new, never half of one. On a failure
+ * the temporary file is removed and the error thrown.
+ */
+export function replaceFile(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

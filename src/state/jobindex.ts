@@ -27,10 +27,11 @@
 // Jobs are numbered as in the graph (Graph.jobs), paths as in the stamp.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Graph, Job } from '../graph/model.js';
 import { allInputs } from '../graph/model.js';
 import type { BuildLog, LogPlaces } from './log.js';
+import { replaceFile } from './io.js';
 import { jobIndexPath } from './paths.js';
 
 const MAGIC = 'rules-jobindex 1 ';
@@ -194,13 +195,9 @@ export function writeJobIndex(
   }
   const digest = createHash('sha256').update(out.subarray(FIRST_LINE)).digest('hex');
   out.write(`${MAGIC}${digest}\n`, 0, 'latin1');
-  const path = jobIndexPath(root);
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, out);
-    renameSync(tmp, path);
+    replaceFile(jobIndexPath(root), out);
   } catch {
-    rmSync(tmp, { force: true });
     removeJobIndex(root);
     return false;
   }

@@ -22,9 +22,10 @@
 // off is no stamp; so is one of another version.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { DiskFileSystem, sameFile, type DirEntry, type FileIdentity, type Listing } from '../util/fs.js';
 import { sha256Hex } from '../util/hash.js';
+import { replaceFile } from './io.js';
 import { logPath, stampPath } from './paths.js';
 import { CHUNK, THREADED_FROM, checkChunks, checkOnThreads } from './stamp-check.js';
 
@@ -203,14 +204,7 @@ function saveStamp(root: string, out: Buffer, head: Buffer, header: StampHeader)
   const digest = createHash('sha256').update(out.subarray(FIRST_LINE)).digest('hex');
   out.write(`${MAGIC}${digest}\n`, 0, 'latin1');
   const path = stampPath(root);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, out);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  replaceFile(path, out);
   const buffer = new SharedArrayBuffer(out.length);
   new Uint8Array(buffer).set(out);
   const pathsStart = FIRST_LINE + head.length;

@@ -87,7 +87,7 @@ describe('the history files', () => {
     const b = build([job('a', 0, 10)]);
     recordBuild(root, b);
     // A directory where the rule history's temporary file goes: its write fails.
-    fs.mkdirSync(`${ruleHistoryPath(root)}.tmp`);
+    fs.mkdirSync(`${ruleHistoryPath(root)}.${process.pid}.tmp`);
     assert.throws(() => recordBuild(root, build([job('b', 0, 10)])), (e: Error) => e.name === 'StateWriteError' && /\.rules\/history\/rules\.json/.test(e.message));
     assert.deepEqual(Object.keys(readRuleHistory(root)!.rules), ['a']);
   });
